@@ -1,0 +1,29 @@
+# lerobot-fn: the README's two commands. Both create .venv with Python 3.11 and install into it.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+# Exact local pins (pyproject.toml declares ranges that also admit the GPU machine's torch 2.11).
+PINS := torch==2.14.1 torchvision==0.29.1 tensordict==0.14.3 torchrl==0.14.1
+
+.PHONY: quickstart test install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q $(PINS)
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed-dev
+
+quickstart: install
+	$(BIN)/lerobot-run specs/quickstart.toml
+
+# pytest exits 5 when it collects no tests; make treats every non-zero status as failure.
+test: install
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV)

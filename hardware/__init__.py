@@ -1,0 +1,1 @@
+"""Stateful hardware shells: motors, robots, teleoperators, cameras. Depends on lerobot_fn, never the reverse."""

@@ -1,0 +1,1 @@
+"""Policies (ACT, Diffusion) as pure functions over TensorDict batches."""

@@ -1,0 +1,1 @@
+"""lerobot_fn.train"""

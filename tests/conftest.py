@@ -1,0 +1,34 @@
+"""Shared test fixtures: the LeRobot-written compatibility fixtures live in ../shared/fixtures."""
+
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_FIXTURES = REPO_ROOT.parent / "shared" / "fixtures"
+
+
+def _require(path: Path) -> Path:
+    if not path.exists():
+        pytest.fail(
+            f"compatibility fixtures not found at {path}: the tests expect the read-only "
+            f"'shared' folder beside the repository (../shared/fixtures from {REPO_ROOT})",
+            pytrace=False,
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_fixtures() -> Path:
+    """Root of ../shared/fixtures (fails clearly when the folder is missing)."""
+    return _require(SHARED_FIXTURES)
+
+
+@pytest.fixture(scope="session")
+def dataset_fixtures(shared_fixtures: Path) -> Path:
+    return _require(shared_fixtures / "datasets")
+
+
+@pytest.fixture(scope="session")
+def policy_fixtures(shared_fixtures: Path) -> Path:
+    return _require(shared_fixtures / "policies")
