@@ -1,1 +1,20 @@
-"""lerobot_fn.data"""
+"""lerobot_fn.data: LeRobotDataset v3.0 on disk and on the Hub.
+
+Reading (`open`, `loader`, `concat`, `stream`, transforms) is the reader's part; writing
+(`create`, `resume`, tools) is added below in the marked section. Importing this package is
+light: no video backend, no Hub client is imported until used.
+"""
+
+from lerobot_fn.data.errors import (
+    DatasetError,
+    DatasetFileError,
+    DatasetVersionError,
+    DeltaTimestampsError,
+    FrameTimestampError,
+)
+from lerobot_fn.data.features import Feature, dump_features, nested_key, parse_features
+from lerobot_fn.data.meta import CODEBASE_VERSION, DatasetMeta
+
+# --- reading (reader helper) -----------------------------------------------------------------
+
+# --- writing (writer helper): add create, resume and tools below this line ---------------------
