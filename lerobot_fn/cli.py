@@ -1,0 +1,109 @@
+"""`lerobot-run`: command line -> spec -> job, with clear errors and stable exit codes.
+
+Exit codes: 0 success; 2 spec or usage error (no traceback); 1 runtime failure (one paragraph,
+`--debug` adds the traceback); 130 after Ctrl-C once the job has shut down cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from pathlib import Path
+
+from .specs import JobError, SpecError, dump_spec, explain, list_jobs, load_spec, open_run
+from .specs.context import close_run, default_run_dir
+from .specs.toml_io import apply_overrides, read_toml, resolve
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="lerobot-run",
+        description="Run a lerobot-fn job described by a TOML spec file.",
+        epilog="Examples: lerobot-run specs/quickstart.toml --set run.seed=3 | lerobot-run --list | "
+        "lerobot-run --explain quickstart",
+    )
+    p.add_argument("spec", nargs="?", help="spec file (TOML) to run")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a spec key; VALUE is parsed as TOML (repeatable)")
+    p.add_argument("--dry-run", action="store_true", help="validate and print the resolved spec; run nothing")
+    p.add_argument("--debug", action="store_true", help="show the Python traceback of a runtime failure")
+    p.add_argument("--list", action="store_true", help="list the jobs, one line each")
+    p.add_argument("--explain", metavar="JOB", help="print every key of JOB's spec with type, default and doc")
+    p.add_argument("--resume", metavar="RUN_DIR", help="run again from a run directory's spec.toml, into it")
+    return p
+
+
+def _load(args: argparse.Namespace):
+    if args.resume:
+        run_dir = Path(args.resume)
+        spec_file = run_dir / "spec.toml"
+        raw = apply_overrides(read_toml(spec_file), [*args.overrides, f"run.output_dir={str(run_dir)!r}"])
+        return resolve(raw, str(spec_file))
+    return load_spec(args.spec, args.overrides)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.list:
+            print(list_jobs())
+            return EXIT_OK
+        if args.explain:
+            print(explain(args.explain), end="")
+            return EXIT_OK
+        if not args.spec and not args.resume:
+            _parser().print_usage(sys.stderr)
+            print("lerobot-run: give a spec file, --resume RUN_DIR, --list or --explain JOB", file=sys.stderr)
+            return EXIT_USAGE
+        loaded = _load(args)
+    except SpecError as exc:
+        print(exc.render(), file=sys.stderr)
+        return EXIT_USAGE
+
+    spec_toml = dump_spec(loaded.job, loaded.spec)
+    if args.dry_run:
+        print(spec_toml, end="")
+        return EXIT_OK
+    return _run(loaded, spec_toml, args)
+
+
+def _run(loaded, spec_toml: str, args: argparse.Namespace) -> int:
+    from .specs.registry import get_job
+
+    options = getattr(loaded.spec, "run", None)
+    out_dir = Path(options.output_dir) if options and options.output_dir else default_run_dir(loaded.job)
+    seed = options.seed if options else 0
+    run = get_job(loaded.job).run_function()
+    try:
+        ctx = open_run(out_dir, job=loaded.job, spec_toml=spec_toml, seed=seed, resume=bool(args.resume))
+    except OSError as exc:
+        print(f"lerobot-run: cannot create the run directory {out_dir}: {exc.strerror or exc}. "
+              "Choose another with --set run.output_dir=PATH.", file=sys.stderr)
+        return EXIT_FAILURE
+    result = None
+    try:
+        result = run(loaded.spec, ctx)
+        ctx.log.info("done; outputs in %s", out_dir)
+        return EXIT_OK
+    except KeyboardInterrupt:
+        ctx.log.warning("interrupted; the job shut down cleanly; outputs so far are in %s", out_dir)
+        return EXIT_INTERRUPTED
+    except SpecError as exc:
+        print(exc.render(), file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:  # noqa: BLE001 - the CLI's one place that turns failures into a paragraph
+        what = str(exc) if isinstance(exc, JobError) else f"{type(exc).__name__}: {exc}"
+        print(f"lerobot-run: job '{loaded.job}' failed. {what}\nRun directory: {out_dir} (log.txt). "
+              + ("" if args.debug else "Re-run with --debug to see the traceback."), file=sys.stderr)
+        if args.debug:
+            traceback.print_exc()
+        return EXIT_FAILURE
+    finally:
+        close_run(ctx, result)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

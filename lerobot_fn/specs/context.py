@@ -1,0 +1,117 @@
+"""The run directory and what a job gets to talk to the world: output folder, seed, logger, progress.
+
+A run directory holds everything needed to run it again: `spec.toml` (resolved), `run.json` (seed,
+package versions, git revision, command line), `log.txt`, and the job's `result.json`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import importlib.metadata
+import json
+import logging
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Iterable, Iterator, TypeVar
+
+import attrs
+
+T = TypeVar("T")
+
+RECORDED_PACKAGES = (
+    "lerobot-fn", "torch", "torchvision", "tensordict", "torchrl", "av", "pyarrow", "datasets",
+    "huggingface_hub", "safetensors", "attrs", "cattrs", "numpy", "gymnasium",
+)
+
+
+@attrs.frozen
+class RunContext:
+    """Handed to every job's run function; jobs write only under `out_dir`."""
+
+    out_dir: Path
+    seed: int
+    log: logging.Logger
+    resume: bool = False
+
+    def progress(self, iterable: Iterable[T], *, desc: str, total: int | None = None) -> Iterator[T]:
+        """A progress bar on stderr (quiet when stderr is not a terminal)."""
+        from tqdm import tqdm
+
+        return iter(tqdm(iterable, desc=desc, total=total, disable=not sys.stderr.isatty(), leave=False))
+
+
+def default_run_dir(job: str, now: _dt.datetime | None = None) -> Path:
+    stamp = (now or _dt.datetime.now()).strftime("%Y-%m-%d_%H-%M-%S")
+    return Path("outputs") / job.replace(".", "_") / stamp
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in RECORDED_PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def git_revision(start: Path | None = None) -> dict[str, Any]:
+    """The commit of the lerobot-fn checkout (and whether it had local changes), if it is one."""
+    where = start or Path(__file__).resolve().parents[2]
+    try:
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True, timeout=10)
+        if rev.returncode != 0:
+            return {}
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=where, capture_output=True, text=True, timeout=10
+        )
+        return {"commit": rev.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
+    except (OSError, subprocess.SubprocessError):
+        return {}
+
+
+def open_run(out_dir: Path, *, job: str, spec_toml: str, seed: int, resume: bool = False) -> RunContext:
+    """Create (or reopen, when resuming) the run directory and record how to repeat the run."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "spec.toml").write_text(spec_toml, encoding="utf-8")
+    record = {
+        "job": job,
+        "seed": seed,
+        "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
+        "cwd": os.getcwd(),
+        "resume": resume,
+        "versions": package_versions(),
+        "git": git_revision(),
+        "repeat": f"lerobot-run {out_dir / 'spec.toml'}",
+    }
+    (out_dir / "run.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return RunContext(out_dir=out_dir, seed=seed, log=_logger(out_dir, job), resume=resume)
+
+
+def _logger(out_dir: Path, job: str) -> logging.Logger:
+    log = logging.getLogger(f"lerobot_fn.run.{job}.{out_dir}")
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    for handler in list(log.handlers):
+        handler.close()
+        log.removeHandler(handler)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S")
+    to_file = logging.FileHandler(out_dir / "log.txt", encoding="utf-8")
+    to_err = logging.StreamHandler(sys.stderr)
+    for handler in (to_file, to_err):
+        handler.setFormatter(fmt)
+        log.addHandler(handler)
+    return log
+
+
+def close_run(ctx: RunContext, result: Any) -> None:
+    """Write the job's result and release the log files."""
+    if result is not None:
+        (ctx.out_dir / "result.json").write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
+    for handler in list(ctx.log.handlers):
+        handler.close()
+        ctx.log.removeHandler(handler)

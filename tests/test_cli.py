@@ -1,0 +1,91 @@
+"""`lerobot-run` as a user runs it: a real subprocess, its exit status and what it prints."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def lerobot_run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run(
+        [sys.executable, "-m", "lerobot_fn.cli", *args],
+        capture_output=True, text=True, cwd=cwd or REPO, env=env, timeout=300,
+    )
+
+
+def test_list_names_every_job_with_a_summary():
+    out = lerobot_run("--list")
+    assert out.returncode == 0, out.stderr
+    lines = dict(line.split(None, 1) for line in out.stdout.strip().splitlines())
+    assert "quickstart" in lines and lines["quickstart"].strip()
+
+
+def test_explain_prints_keys_types_defaults_and_docs():
+    out = lerobot_run("--explain", "quickstart")
+    assert out.returncode == 0, out.stderr
+    assert "train.steps: int, default 20" in out.stdout
+    assert "optimisation steps" in out.stdout
+    assert "[dataset]" in out.stdout
+
+
+def test_explain_unknown_job_exits_2_with_suggestion():
+    out = lerobot_run("--explain", "quickstrat")
+    assert out.returncode == 2
+    assert "did you mean 'quickstart'" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_dry_run_prints_resolved_spec_with_overrides(tmp_path):
+    spec = str(REPO / "specs" / "quickstart.toml")
+    out = lerobot_run(spec, "--set", "train.steps=3", "--set", "run.seed=11", "--dry-run", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert 'job = "quickstart"' in out.stdout and "steps = 3" in out.stdout and "seed = 11" in out.stdout
+    assert list(tmp_path.iterdir()) == [], "a dry run must write nothing"
+
+
+def test_misspelled_key_exits_2_naming_file_path_and_suggestion(tmp_path):
+    spec = tmp_path / "typo.toml"
+    spec.write_text('job = "quickstart"\n[train]\nstpes = 3\n')
+    out = lerobot_run(str(spec), "--dry-run")
+    assert out.returncode == 2
+    assert f"{spec} at train.stpes: unknown key 'stpes'; did you mean 'steps'?" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_wrong_type_exits_2_with_expected_and_found(tmp_path):
+    spec = tmp_path / "wrong.toml"
+    spec.write_text('job = "quickstart"\n[train]\nsteps = "many"\n')
+    out = lerobot_run(str(spec))
+    assert out.returncode == 2
+    assert f"{spec} at train.steps: expected an integer, found a string 'many'" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_wrong_type_from_set_override_exits_2():
+    out = lerobot_run("specs/quickstart.toml", "--set", "train.batch_size=[1]", "--dry-run")
+    assert out.returncode == 2
+    assert "at train.batch_size: expected an integer, found an array of 1 items" in out.stderr
+
+
+def test_missing_spec_file_exits_2_with_its_path(tmp_path):
+    missing = tmp_path / "absent.toml"
+    out = lerobot_run(str(missing))
+    assert out.returncode == 2
+    assert f"{missing}: spec file not found" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_no_arguments_is_a_usage_error():
+    out = lerobot_run()
+    assert out.returncode == 2 and "give a spec file" in out.stderr
+
+
+@pytest.mark.parametrize("spec", sorted(p.name for p in (REPO / "specs").glob("*.toml")))
+def test_every_shipped_spec_validates(spec):
+    out = lerobot_run(f"specs/{spec}", "--dry-run")
+    assert out.returncode == 0, out.stderr
