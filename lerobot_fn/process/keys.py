@@ -1,0 +1,54 @@
+"""LeRobot's dotted feature names <-> TensorDict nested keys.
+
+`"observation.images.top"` is `("observation", "images", "top")` in a TensorDict; `"action_is_pad"`
+stays a top-level key. Policy families take a flat `{dotted_name: Tensor}` dict, so the API layer
+converts with `to_flat_dict` / `from_flat_dict`.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import torch
+from tensordict import TensorDict, TensorDictBase
+
+
+def nested_key(name: str | tuple[str, ...]) -> tuple[str, ...]:
+    """`"observation.state"` -> `("observation", "state")` (tuples pass through)."""
+    if isinstance(name, tuple):
+        return name
+    return tuple(name.split("."))
+
+
+def dotted(key: str | tuple[str, ...]) -> str:
+    """`("observation", "state")` -> `"observation.state"`."""
+    return key if isinstance(key, str) else ".".join(key)
+
+
+def to_flat_dict(td: TensorDictBase) -> dict[str, torch.Tensor]:
+    """Every tensor leaf of `td` under its dotted name (non-tensor leaves such as `task` are left out)."""
+    return {dotted(k): v for k, v in td.items(include_nested=True, leaves_only=True)}
+
+
+def from_flat_dict(flat: Mapping[str, object], batch_size: tuple[int, ...] | torch.Size = ()) -> TensorDict:
+    """A TensorDict with nested keys from a `{dotted_name: value}` dict (strings become NonTensorData)."""
+    td = TensorDict({}, batch_size=batch_size)
+    for name, value in flat.items():
+        td.set(nested_key(name), value)
+    return td
+
+
+def get_leaf(td: TensorDictBase, name: str) -> torch.Tensor | None:
+    """The tensor stored under dotted `name`, or None when absent."""
+    return td.get(nested_key(name), None)
+
+
+def non_tensor(td: TensorDictBase, name: str):
+    """The python value of a non-tensor entry (e.g. `task`), or None when absent."""
+    key = nested_key(name)
+    if key not in td.keys(include_nested=True):
+        return None
+    value = td[key]
+    if hasattr(value, "tolist") and not isinstance(value, torch.Tensor):
+        value = value.tolist()
+    return value
