@@ -11,8 +11,8 @@ from .model import ACT, ACTPolicy, build_model
 
 __all__ = [
     "ACT",
-    "ACTPolicy",
     "CONFIG_TYPE",
+    "ACTPolicy",
     "Config",
     "State",
     "build_model",

@@ -6,7 +6,8 @@ order and value forms, so a checkpoint's config round-trips and LeRobot can pars
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import attrs
 
@@ -39,7 +40,7 @@ def _default_norm_map() -> dict[FeatureType, NormalizationMode]:
 
 def _check_int(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"ACT config field {attribute.name!r} must be an integer, got {value!r}")
+        raise ValueError(f"ACT config field {attribute.name!r} must be an integer, got {value!r}")  # noqa: TRY004
 
 
 def _check_positive_int(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
@@ -58,7 +59,7 @@ def _to_opt_float(value: Any) -> Any:
 
 def _check_float(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
     if not isinstance(value, float):
-        raise ValueError(f"ACT config field {attribute.name!r} must be a number, got {value!r}")
+        raise ValueError(f"ACT config field {attribute.name!r} must be a number, got {value!r}")  # noqa: TRY004
 
 
 def _check_opt_float(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
@@ -68,7 +69,7 @@ def _check_opt_float(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
 
 def _check_bool(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
     if not isinstance(value, bool):
-        raise ValueError(f"ACT config field {attribute.name!r} must be true or false, got {value!r}")
+        raise ValueError(f"ACT config field {attribute.name!r} must be true or false, got {value!r}")  # noqa: TRY004
 
 
 def _check_opt_bool(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
@@ -100,7 +101,9 @@ def _to_features(value: Any) -> dict[str, PolicyFeature]:
 
 def _to_norm_map(value: Any) -> dict[FeatureType, NormalizationMode]:
     try:
-        return norm_map_from_dict({FeatureType(k).value: NormalizationMode(v).value for k, v in value.items()})
+        return norm_map_from_dict(
+            {FeatureType(k).value: NormalizationMode(v).value for k, v in value.items()}
+        )
     except (AttributeError, ValueError) as e:
         raise ValueError(
             f"ACT config 'normalization_mapping' must map feature types to modes, got {value!r} ({e})"
@@ -134,9 +137,7 @@ class Config:
     private: bool | None = attrs.field(default=None, validator=_check_opt_bool)
     tags: tuple[str, ...] | None = attrs.field(default=None, converter=_to_tags)
     license: str | None = attrs.field(default=None, validator=_check_opt_str)
-    pretrained_path: str | None = attrs.field(
-        default=None, converter=lambda v: None if v is None else str(v)
-    )
+    pretrained_path: str | None = attrs.field(default=None, converter=lambda v: None if v is None else str(v))
     pretrained_revision: str | None = attrs.field(default=None, validator=_check_opt_str)
     # Input / output structure.
     chunk_size: int = attrs.field(default=100, validator=_check_positive_int)
@@ -196,7 +197,9 @@ class Config:
                 f"({self.chunk_size}), the number of actions predicted per model invocation"
             )
         if self.n_obs_steps != 1:
-            raise ValueError(f"ACT config: 'n_obs_steps' must be 1 (no observation history), got {self.n_obs_steps}")
+            raise ValueError(
+                f"ACT config: 'n_obs_steps' must be 1 (no observation history), got {self.n_obs_steps}"
+            )
         if self.dim_model % self.n_heads != 0:
             raise ValueError(
                 f"ACT config: 'dim_model' ({self.dim_model}) must be divisible by 'n_heads' ({self.n_heads})"

@@ -17,7 +17,11 @@ from .inference import _check_batch
 
 
 def loss(
-    model: torch.nn.Module, config: Config, batch: dict[str, Tensor], *, generator: torch.Generator | None = None
+    model: torch.nn.Module,
+    config: Config,
+    batch: dict[str, Tensor],
+    *,
+    generator: torch.Generator | None = None,
 ) -> tuple[Tensor, dict[str, float]]:
     """(scalar loss, {"l1_loss", "kld_loss" when the VAE is used}) for a preprocessed training batch.
 
@@ -38,7 +42,10 @@ def loss(
     latent_noise = None
     if use_vae_encoder:
         latent_noise = torch.randn(
-            (actions.shape[0], config.latent_dim), generator=generator, device=actions.device, dtype=actions.dtype
+            (actions.shape[0], config.latent_dim),
+            generator=generator,
+            device=actions.device,
+            dtype=actions.dtype,
         )
     with _dropout_rng(generator, actions.device, active=model.training):
         predicted, (mu, log_sigma_x2) = model(batch, latent_noise=latent_noise)
@@ -66,7 +73,11 @@ def _dropout_rng(generator: torch.Generator | None, device: torch.device, *, act
 
 @contextlib.contextmanager
 def _seeded(seed: int, device: torch.device):
-    index = (device.index if device.index is not None else torch.cuda.current_device()) if device.type == "cuda" else None
+    index = (
+        (device.index if device.index is not None else torch.cuda.current_device())
+        if device.type == "cuda"
+        else None
+    )
     with torch.random.fork_rng(devices=[] if index is None else [index]):
         torch.default_generator.manual_seed(seed)
         if device.type == "cuda":

@@ -166,11 +166,16 @@ class ACT(nn.Module):
             (cfg.chunk_size, batch_size, cfg.dim_model), dtype=positions.dtype, device=positions.device
         )
         decoded = self.decoder(
-            queries, memory, encoder_pos_embed=positions, decoder_pos_embed=self.decoder_pos_embed.weight.unsqueeze(1)
+            queries,
+            memory,
+            encoder_pos_embed=positions,
+            decoder_pos_embed=self.decoder_pos_embed.weight.unsqueeze(1),
         )  # (chunk, B, D)
         return self.action_head(decoded.transpose(0, 1)), (mu, log_sigma_x2)  # (B, chunk, A)
 
-    def _encode_latent(self, state: Tensor | None, actions: Tensor, action_is_pad: Tensor) -> tuple[Tensor, Tensor]:
+    def _encode_latent(
+        self, state: Tensor | None, actions: Tensor, action_is_pad: Tensor
+    ) -> tuple[Tensor, Tensor]:
         """CVAE encoder: (B, chunk, A) actions (+ state) -> mu, log(sigma^2), each (B, latent_dim)."""
         batch_size = actions.shape[0]
         seq = [self.vae_encoder_cls_embed.weight.expand(batch_size, 1, -1)]  # (B, 1, D)
@@ -203,7 +208,9 @@ class TransformerEncoder(nn.Module):
         self.layers = nn.ModuleList([EncoderLayer(config) for _ in range(n_layers)])
         self.norm = nn.LayerNorm(config.dim_model) if config.pre_norm else nn.Identity()
 
-    def forward(self, x: Tensor, pos_embed: Tensor | None = None, key_padding_mask: Tensor | None = None) -> Tensor:
+    def forward(
+        self, x: Tensor, pos_embed: Tensor | None = None, key_padding_mask: Tensor | None = None
+    ) -> Tensor:
         for layer in self.layers:
             x = layer(x, pos_embed=pos_embed, key_padding_mask=key_padding_mask)
         return self.norm(x)
@@ -226,7 +233,9 @@ class EncoderLayer(nn.Module):
         self.activation = _activation(config.feedforward_activation)
         self.pre_norm = config.pre_norm
 
-    def forward(self, x: Tensor, pos_embed: Tensor | None = None, key_padding_mask: Tensor | None = None) -> Tensor:
+    def forward(
+        self, x: Tensor, pos_embed: Tensor | None = None, key_padding_mask: Tensor | None = None
+    ) -> Tensor:
         h = self.norm1(x) if self.pre_norm else x
         qk = h if pos_embed is None else h + pos_embed
         h = self.self_attn(qk, qk, value=h, key_padding_mask=key_padding_mask, need_weights=False)[0]
@@ -275,7 +284,9 @@ class DecoderLayer(nn.Module):
         self.activation = _activation(config.feedforward_activation)
         self.pre_norm = config.pre_norm
 
-    def forward(self, x: Tensor, memory: Tensor, *, encoder_pos_embed: Tensor, decoder_pos_embed: Tensor) -> Tensor:
+    def forward(
+        self, x: Tensor, memory: Tensor, *, encoder_pos_embed: Tensor, decoder_pos_embed: Tensor
+    ) -> Tensor:
         # x: (chunk, B, D) queries; memory: (S, B, D) encoder output.
         h = self.norm1(x) if self.pre_norm else x
         qk = h + decoder_pos_embed

@@ -73,7 +73,7 @@ def _read_weights(weights: str) -> dict[str, Tensor]:
         return load_file(str(path))
     state = torch.load(path, map_location="cpu", weights_only=True)
     if not isinstance(state, dict):
-        raise ValueError(f"backbone weights file {path} does not hold a state dict")
+        raise ValueError(f"backbone weights file {path} does not hold a state dict")  # noqa: TRY004
     return state
 
 
