@@ -166,6 +166,11 @@ class _NormalizeBase(ProcessorStep):
             normalize_observation_keys=config.get("normalize_observation_keys"),
         )
 
+    def to(self, device: torch.device | str) -> "_NormalizeBase":
+        """The same step with its statistics on `device` (so no copy happens per call)."""
+        moved = {k: {n: t.to(device) for n, t in sub.items()} for k, sub in self.stats.items()}
+        return attrs.evolve(self, stats=moved)
+
     def get_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {
             "eps": self.eps,

@@ -1,0 +1,236 @@
+"""The functional policy API: load / save checkpoints and run policies on raw TensorDict batches.
+
+A `Policy` is a value holding a family's config, its model, and the pre- and post-processor
+pipelines. Every function takes raw observations (a TensorDict with nested keys from LeRobot's
+dotted names, optionally `task`) and returns raw actions, matching LeRobot's
+`postprocessor(policy.<method>(preprocessor(obs)))`. Per-episode inference state is an explicit
+value: `state = initial_state(policy)`, then `action, state = select_action(policy, obs, state)`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Mapping
+
+import attrs
+import torch
+from tensordict import TensorDict, TensorDictBase
+
+from lerobot_fn.policies import checkpoint as ckpt
+from lerobot_fn.policies.registry import family as family_module
+from lerobot_fn.process.actions import RelativeActions
+from lerobot_fn.process.basic import AddBatchDim, DeviceMove, RenameObservations
+from lerobot_fn.process.keys import from_flat_dict, to_flat_dict
+from lerobot_fn.process.normalize import Normalize, Unnormalize, _NormalizeBase
+from lerobot_fn.process.step import Pipeline
+
+PREPROCESSOR = "policy_preprocessor"
+POSTPROCESSOR = "policy_postprocessor"
+
+
+@attrs.frozen(eq=False)
+class Policy:
+    """config (family Config), model (nn.Module, eval mode after load), preprocessor, postprocessor."""
+
+    config: Any
+    model: torch.nn.Module = attrs.field(repr=False)
+    preprocessor: Pipeline
+    postprocessor: Pipeline
+    family: ModuleType = attrs.field(repr=False)
+
+    @property
+    def type(self) -> str:
+        return self.family.CONFIG_TYPE
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+
+def _pick_device(device: str | torch.device | None, config: Any) -> torch.device:
+    if device is not None:
+        return torch.device(device)
+    wanted = getattr(config, "device", None) or "cpu"
+    if str(wanted).startswith("cuda") and not torch.cuda.is_available():
+        return torch.device("cpu")
+    if str(wanted) == "mps" and not torch.backends.mps.is_available():
+        return torch.device("cpu")
+    return torch.device(wanted)
+
+
+def _build_model(family: ModuleType, config: Any) -> torch.nn.Module:
+    """The family's model without reading backbone weights (the checkpoint provides every weight)."""
+    if "load_backbone_weights" in inspect.signature(family.build_model).parameters:
+        return family.build_model(config, load_backbone_weights=False)
+    if getattr(config, "pretrained_backbone_weights", None) is not None:
+        return family.build_model(attrs.evolve(config, pretrained_backbone_weights=None))
+    return family.build_model(config)
+
+
+def _on_device(pipeline: Pipeline, device: torch.device, *, move_device_steps: bool) -> Pipeline:
+    steps = []
+    for step in pipeline.steps:
+        if isinstance(step, _NormalizeBase):
+            step = step.to(device)
+        elif move_device_steps and isinstance(step, DeviceMove):
+            step = attrs.evolve(step, device=str(device))
+        steps.append(step)
+    return attrs.evolve(pipeline, steps=tuple(steps))
+
+
+def load(
+    path_or_repo_id: str | os.PathLike,
+    *,
+    device: str | torch.device | None = None,
+    revision: str | None = None,
+    processor_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Policy:
+    """A LeRobot (or lerobot-fn) `pretrained_model/` directory or Hub repo id -> Policy.
+
+    `device` defaults to the config's device when available, else CPU; the preprocessor's
+    device step and the normalisation statistics follow it. `processor_overrides` replace step
+    configs by registry name, e.g. `{"normalizer_processor": {...}}`.
+    """
+    directory = ckpt.resolve_checkpoint(path_or_repo_id, revision=revision)
+    raw = ckpt.read_json(directory / ckpt.CONFIG_NAME)
+    if "type" not in raw:
+        raise ValueError(f"{directory / ckpt.CONFIG_NAME} has no 'type' (expected e.g. \"act\" or \"diffusion\")")
+    family = family_module(raw["type"], source=str(directory / ckpt.CONFIG_NAME))
+    try:
+        config = family.Config.from_dict(raw)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{directory / ckpt.CONFIG_NAME}: {err}") from err
+    target = _pick_device(device, config)
+    model = _build_model(family, config)
+    ckpt.load_model_state(model, directory)
+    model = model.to(target).eval()
+    pre = ckpt.load_pipeline(directory, ckpt.PREPROCESSOR_NAME, overrides=processor_overrides)
+    post = ckpt.load_pipeline(directory, ckpt.POSTPROCESSOR_NAME, overrides=processor_overrides)
+    return Policy(
+        config=config,
+        model=model,
+        preprocessor=_on_device(pre, target, move_device_steps=True),
+        postprocessor=_on_device(post, target, move_device_steps=False),
+        family=family,
+    )
+
+
+def make_processors(
+    config: Any, stats: Mapping[str, Mapping[str, Any]] | None, *, device: str | torch.device = "cpu"
+) -> tuple[Pipeline, Pipeline]:
+    """LeRobot's default policy pipelines for a new policy: rename -> batch -> device -> normalize,
+    and unnormalize -> cpu. `stats` are a dataset's statistics (`meta/stats.json` form)."""
+    features = {**config.input_features, **config.output_features}
+    norm_map = config.normalization_mapping
+    pre = Pipeline(
+        (
+            RenameObservations({}),
+            AddBatchDim(),
+            DeviceMove(device=str(device)),
+            Normalize.from_stats(features, norm_map, stats or {}),
+        ),
+        PREPROCESSOR,
+    )
+    post = Pipeline(
+        (Unnormalize.from_stats(config.output_features, norm_map, stats or {}), DeviceMove(device="cpu")),
+        POSTPROCESSOR,
+    )
+    return pre, post
+
+
+def from_config(
+    config: Any,
+    *,
+    stats: Mapping[str, Mapping[str, Any]] | None = None,
+    device: str | torch.device | None = None,
+    model: torch.nn.Module | None = None,
+) -> Policy:
+    """A new (untrained) Policy from a family Config and dataset statistics, for training."""
+    family = family_module(config.to_dict()["type"], source=type(config).__qualname__)
+    target = _pick_device(device, config)
+    model = (model if model is not None else family.build_model(config)).to(target)
+    pre, post = make_processors(config, stats, device=target)
+    return Policy(config, model, _on_device(pre, target, move_device_steps=False),
+                  _on_device(post, target, move_device_steps=False), family)
+
+
+def save(policy: Policy, path: str | os.PathLike) -> Path:
+    """Write `policy` in LeRobot's `pretrained_model/` layout (LeRobot 0.6.1 loads it)."""
+    directory = Path(path)
+    directory.mkdir(parents=True, exist_ok=True)
+    ckpt.write_config(policy.config.to_dict(), directory)
+    ckpt.write_model(policy.model, directory)
+    ckpt.save_pipeline(attrs.evolve(policy.preprocessor, name=PREPROCESSOR), directory, ckpt.PREPROCESSOR_NAME)
+    ckpt.save_pipeline(attrs.evolve(policy.postprocessor, name=POSTPROCESSOR), directory, ckpt.POSTPROCESSOR_NAME)
+    return directory
+
+
+def _as_tensordict(obs: TensorDictBase | Mapping[str, Any]) -> TensorDictBase:
+    if isinstance(obs, TensorDictBase):
+        return obs
+    if isinstance(obs, Mapping):
+        return from_flat_dict(obs)
+    raise TypeError(f"observations must be a TensorDict or a mapping of dotted names, got {type(obs).__name__}")
+
+
+def preprocess(policy: Policy, obs: TensorDictBase | Mapping[str, Any]) -> dict[str, torch.Tensor]:
+    """Raw observations -> the flat, normalised, batched dict the family functions take."""
+    return to_flat_dict(policy.preprocessor(_as_tensordict(obs)))
+
+
+def postprocess(policy: Policy, action: torch.Tensor, obs: TensorDictBase | None = None) -> torch.Tensor:
+    """Normalised actions -> raw actions (the state for relative actions is taken from `obs`)."""
+    td = TensorDict({"action": action}, batch_size=action.shape[:1])
+    if obs is not None and policy.preprocessor.find(RelativeActions):
+        upto = policy.preprocessor.find(RelativeActions)[0]
+        state = Pipeline(policy.preprocessor.steps[:upto])(_as_tensordict(obs)).get(("observation", "state"), None)
+        if state is not None:
+            td.set(("observation", "state"), state.to(action.device))
+    return policy.postprocessor(td)["action"]
+
+
+def _eval(policy: Policy) -> None:
+    if policy.model.training:
+        policy.model.eval()
+
+
+def predict_chunk(policy: Policy, obs: TensorDictBase | Mapping[str, Any], *, noise: Any = None) -> torch.Tensor:
+    """Raw observations (Diffusion: with the n_obs_steps history) -> raw action chunk (B, T, action_dim),
+    as LeRobot's `postprocessor(policy.predict_action_chunk(preprocessor(obs), noise=noise))`."""
+    _eval(policy)
+    with torch.inference_mode():
+        batch = preprocess(policy, obs)
+        chunk = policy.family.predict_chunk(policy.model, policy.config, batch, noise=noise)
+        return postprocess(policy, chunk, _as_tensordict(obs))
+
+
+def initial_state(policy: Policy) -> Any:
+    """The inference state at the start of an episode (LeRobot's `policy.reset()`)."""
+    return policy.family.initial_state(policy.config)
+
+
+def select_action(
+    policy: Policy, obs: TensorDictBase | Mapping[str, Any], state: Any, *, noise: Any = None
+) -> tuple[torch.Tensor, Any]:
+    """One control step: raw (B, action_dim) action and the next state (inputs are not mutated)."""
+    _eval(policy)
+    with torch.inference_mode():
+        batch = preprocess(policy, obs)
+        action, state = policy.family.select_action(policy.model, policy.config, batch, state, noise=noise)
+        return postprocess(policy, action, _as_tensordict(obs)), state
+
+
+def loss(
+    policy: Policy, batch: TensorDictBase | Mapping[str, Any], *, generator: torch.Generator | None = None
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """Training loss and metrics for a raw training batch (observations, `action`, `action_is_pad`).
+
+    Puts the model in train mode (dropout on), as LeRobot's training loop does before `forward`.
+    """
+    if not policy.model.training:
+        policy.model.train()
+    flat = preprocess(policy, batch)
+    return policy.family.loss(policy.model, policy.config, flat, generator=generator)

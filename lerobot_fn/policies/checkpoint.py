@@ -1,0 +1,145 @@
+"""Reading and writing LeRobot's `pretrained_model/` directory (the file shell of the policy API).
+
+Layout, as LeRobot 0.6.1 writes it: `config.json` (the policy config, "type" first, indent 4),
+`model.safetensors` (the policy state_dict, shared tensors written once), `policy_preprocessor.json`
+and `policy_postprocessor.json` with their step-state `*.safetensors` files. Hub ids resolve
+through the real `huggingface_hub.snapshot_download`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+from safetensors.torch import load_file, load_model, save_file, save_model
+
+from lerobot_fn.process.serialize import pipeline_from_config, pipeline_to_config
+from lerobot_fn.process.step import Pipeline
+
+CONFIG_NAME = "config.json"
+MODEL_NAME = "model.safetensors"
+PREPROCESSOR_NAME = "policy_preprocessor.json"
+POSTPROCESSOR_NAME = "policy_postprocessor.json"
+
+
+def resolve_checkpoint(path_or_repo_id: str | os.PathLike, *, revision: str | None = None) -> Path:
+    """A local `pretrained_model/` directory for a path (a training checkpoint directory holding
+    `pretrained_model/` works too) or a Hub repo id (downloaded or taken from the HF cache)."""
+    path = Path(path_or_repo_id).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise NotADirectoryError(f"policy checkpoint {path} is a file; expected a pretrained_model/ directory")
+        if not (path / CONFIG_NAME).is_file() and (path / "pretrained_model" / CONFIG_NAME).is_file():
+            path = path / "pretrained_model"
+        if not (path / CONFIG_NAME).is_file():
+            raise FileNotFoundError(f"policy checkpoint {path} has no {CONFIG_NAME}")
+        return path
+    repo_id = str(path_or_repo_id)
+    if repo_id.count("/") != 1 or repo_id.startswith((".", "/", "~")):
+        raise FileNotFoundError(f"policy checkpoint {repo_id!r} is neither an existing directory nor a Hub repo id")
+    from huggingface_hub import snapshot_download
+
+    try:
+        local = snapshot_download(repo_id=repo_id, revision=revision, repo_type="model")
+    except Exception as err:  # the hub client raises many types; name the repo in every case
+        raise FileNotFoundError(
+            f"could not fetch policy {repo_id!r} (revision {revision or 'main'}) from the Hugging Face Hub "
+            f"or its local cache: {err}"
+        ) from err
+    return resolve_checkpoint(local)
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: invalid JSON at line {err.lineno} column {err.colno}: {err.msg}") from err
+
+
+def load_pipeline(
+    directory: str | os.PathLike,
+    config_filename: str,
+    *,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    step_kwargs: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Pipeline:
+    """A LeRobot processor JSON (+ its state files) in `directory` as a Pipeline."""
+    directory = Path(directory)
+    path = directory / config_filename
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"processor config {path} is missing (checkpoints from LeRobot < 0.4 have none; re-save them "
+            "with LeRobot's migrate_policy_normalization script)"
+        )
+    config = read_json(path)
+    states = {}
+    for index, entry in enumerate(config.get("steps") or []):
+        state_file = entry.get("state_file") if isinstance(entry, dict) else None
+        if state_file:
+            state_path = directory / state_file
+            if not state_path.is_file():
+                raise FileNotFoundError(f"{path}: step {index} ({entry.get('registry_name')}) state file {state_path} is missing")
+            states[state_file] = load_file(str(state_path))
+    return pipeline_from_config(config, states, source=str(path), overrides=overrides, step_kwargs=step_kwargs)
+
+
+def save_pipeline(pipeline: Pipeline, directory: str | os.PathLike, config_filename: str | None = None) -> Path:
+    """Write `pipeline` as LeRobot does: `<name>.json` (indent 2) plus one safetensors per stateful step."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    config, states = pipeline_to_config(pipeline)
+    for filename, tensors in states.items():
+        save_file(tensors, str(directory / filename))
+    path = directory / (config_filename or f"{pipeline.name}.json")
+    _write_json(path, config, indent=2)
+    return path
+
+
+def read_model_state(directory: Path) -> dict[str, torch.Tensor]:
+    path = Path(directory) / MODEL_NAME
+    if not path.is_file():
+        raise FileNotFoundError(f"policy checkpoint {directory} has no {MODEL_NAME}")
+    return load_file(str(path))
+
+
+def load_model_state(model: torch.nn.Module, directory: Path) -> None:
+    """Load model.safetensors strictly (shared tensors handled), naming missing / unexpected keys."""
+    path = Path(directory) / MODEL_NAME
+    if not path.is_file():
+        raise FileNotFoundError(f"policy checkpoint {directory} has no {MODEL_NAME}")
+    try:
+        missing, unexpected = load_model(model, str(path), strict=False, device="cpu")
+    except RuntimeError as err:
+        raise ValueError(f"{path} does not fit the model built from its config.json: {err}") from err
+    if missing or unexpected:
+        missing, unexpected = sorted(missing), sorted(unexpected)
+        raise ValueError(
+            f"{path} does not match the model built from its config.json: "
+            f"missing keys {missing[:8]}{' ...' if len(missing) > 8 else ''}, "
+            f"unexpected keys {unexpected[:8]}{' ...' if len(unexpected) > 8 else ''}"
+        )
+
+
+def write_config(config_dict: Mapping[str, Any], directory: Path) -> Path:
+    return _write_json(Path(directory) / CONFIG_NAME, config_dict, indent=4)
+
+
+def write_model(model: torch.nn.Module, directory: Path) -> Path:
+    """model.safetensors as LeRobot writes it (`safetensors.torch.save_model`: shared tensors once)."""
+    path = Path(directory) / MODEL_NAME
+    save_model(model, str(path))
+    return path
+
+
+def _write_json(path: Path, data: Any, *, indent: int) -> Path:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=indent)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return path
