@@ -1,0 +1,148 @@
+"""Diffusion Policy's RGB encoder: resize -> crop -> ResNet trunk -> spatial softmax -> linear + ReLU.
+
+Parameter names match LeRobot's `DiffusionRgbEncoder` (`backbone.<i>...`, `pool.nets`,
+`pool.pos_grid`, `out`) so checkpoints load strictly. Cropping is a center crop unless the caller
+asks for a random one (training), and a random crop draws its offsets from a `torch.Generator`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F  # noqa: N812
+import torchvision
+from torch import Tensor, nn
+from torchvision.transforms.functional import resize as tv_resize
+
+from .config import Config
+
+
+def resnet_trunk(config: Config) -> nn.Sequential:
+    """torchvision ResNet without its avgpool and fc (layer4 features), BN -> GroupNorm if asked."""
+    if not hasattr(torchvision.models, config.vision_backbone):
+        raise ValueError(f"diffusion config: torchvision has no backbone {config.vision_backbone!r}")
+    resnet = getattr(torchvision.models, config.vision_backbone)(weights=None)
+    if config.pretrained_backbone_weights:
+        if config.use_group_norm:
+            raise ValueError(
+                "diffusion config: use_group_norm=True cannot be combined with pretrained_backbone_weights "
+                f"({config.pretrained_backbone_weights!r}): replacing BatchNorm would discard the pretrained weights"
+            )
+        resnet.load_state_dict(load_backbone_weights(config.pretrained_backbone_weights))
+    trunk = nn.Sequential(*list(resnet.children())[:-2])
+    if config.use_group_norm:
+        _batchnorm_to_groupnorm(trunk)
+    return trunk
+
+
+def load_backbone_weights(spec: str) -> dict[str, Tensor]:
+    """A ResNet state_dict from a local file or the torchvision cache; never downloads.
+
+    `spec` is a path to a `.pth`/`.pt`/`.safetensors` file, or a torchvision weights name such as
+    "ResNet18_Weights.IMAGENET1K_V1", looked up in `$TORCH_HOME/hub/checkpoints/`.
+    """
+    path = Path(os.path.expanduser(spec))
+    if not path.is_file():
+        try:
+            weights = torchvision.models.get_weight(spec)
+        except (ValueError, KeyError, AttributeError) as e:
+            raise FileNotFoundError(
+                f"pretrained_backbone_weights {spec!r} is neither an existing file nor a torchvision weights name"
+            ) from e
+        path = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(weights.url)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"pretrained_backbone_weights {spec!r}: not in the torchvision cache at {path} and downloads are "
+                f"disabled; copy the file from {weights.url} there, or set pretrained_backbone_weights to a local "
+                "weights file"
+            )
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        return load_file(str(path))
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(state, dict):
+        raise ValueError(f"pretrained_backbone_weights {str(path)!r}: expected a state_dict, got {type(state).__name__}")
+    return state
+
+
+def _batchnorm_to_groupnorm(module: nn.Module) -> None:
+    """Replace every BatchNorm2d by GroupNorm with C // 16 groups, in place (LeRobot's choice)."""
+    for name, child in module.named_children():
+        if isinstance(child, nn.BatchNorm2d):
+            setattr(module, name, nn.GroupNorm(child.num_features // 16, child.num_features))
+        else:
+            _batchnorm_to_groupnorm(child)
+
+
+class SpatialSoftmax(nn.Module):
+    """Keypoints as softmax-weighted mean (x, y) of each feature channel (Finn et al., robomimic).
+
+    A 1x1 conv first maps C channels to `num_kp` keypoint maps; `pos_grid` is (H*W, 2) of
+    normalised coordinates in [-1, 1], x varying fastest.
+    """
+
+    def __init__(self, input_shape: tuple[int, int, int], num_kp: int | None):
+        super().__init__()
+        c, self.h, self.w = input_shape
+        self.nets = nn.Conv2d(c, num_kp, kernel_size=1) if num_kp is not None else None
+        self.num_kp = num_kp if num_kp is not None else c
+        pos_x, pos_y = np.meshgrid(np.linspace(-1.0, 1.0, self.w), np.linspace(-1.0, 1.0, self.h))
+        grid = np.stack([pos_x.reshape(-1), pos_y.reshape(-1)], axis=1)
+        self.register_buffer("pos_grid", torch.from_numpy(grid).float())
+
+    def forward(self, features: Tensor) -> Tensor:
+        # (B, C, H, W) -> (B, K, H, W) -> (B*K, H*W) -> softmax -> (B*K, 2) -> (B, K, 2)
+        if self.nets is not None:
+            features = self.nets(features)
+        attention = F.softmax(features.reshape(-1, self.h * self.w), dim=-1)
+        return (attention @ self.pos_grid).view(-1, self.num_kp, 2)
+
+
+def center_crop(x: Tensor, size: tuple[int, int]) -> Tensor:
+    """torchvision's CenterCrop offsets: round((H - h) / 2), round((W - w) / 2)."""
+    h, w = x.shape[-2:]
+    top = int(round((h - size[0]) / 2.0))
+    left = int(round((w - size[1]) / 2.0))
+    return x[..., top : top + size[0], left : left + size[1]]
+
+
+def random_crop(x: Tensor, size: tuple[int, int], generator: torch.Generator | None) -> Tensor:
+    """torchvision's RandomCrop: one offset (top, then left) for the whole batch."""
+    h, w = x.shape[-2:]
+    top = int(torch.randint(0, h - size[0] + 1, size=(1,), generator=generator).item())
+    left = int(torch.randint(0, w - size[1] + 1, size=(1,), generator=generator).item())
+    return x[..., top : top + size[0], left : left + size[1]]
+
+
+class RgbEncoder(nn.Module):
+    """(B, C, H, W) image in normalised pixel space -> (B, 2 * num_keypoints) feature."""
+
+    def __init__(self, config: Config):
+        super().__init__()
+        self.resize_shape = config.resize_shape
+        self.crop_shape = config.crop_shape
+        self.crop_is_random = config.crop_is_random
+        self.backbone = resnet_trunk(config)
+        image_shape = next(iter(config.image_features.values())).shape
+        hw = self.crop_shape or self.resize_shape or tuple(image_shape[1:])
+        with torch.no_grad():
+            fmap = self.backbone(torch.zeros(1, image_shape[0], *hw))
+        self.pool = SpatialSoftmax(tuple(fmap.shape[1:]), num_kp=config.spatial_softmax_num_keypoints)
+        self.feature_dim = config.spatial_softmax_num_keypoints * 2
+        self.out = nn.Linear(config.spatial_softmax_num_keypoints * 2, self.feature_dim)
+        self.relu = nn.ReLU()
+
+    def forward(self, x: Tensor, *, train_crop: bool = False, generator: torch.Generator | None = None) -> Tensor:
+        if self.resize_shape is not None:
+            x = tv_resize(x, list(self.resize_shape), antialias=True)
+        if self.crop_shape is not None:
+            if train_crop and self.crop_is_random:
+                x = random_crop(x, self.crop_shape, generator)
+            else:
+                x = center_crop(x, self.crop_shape)
+        x = torch.flatten(self.pool(self.backbone(x)), start_dim=1)  # (B, K * 2)
+        return self.relu(self.out(x))

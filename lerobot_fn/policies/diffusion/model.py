@@ -1,0 +1,105 @@
+"""Diffusion Policy network: observation encoders -> global conditioning -> conditional 1-D UNet.
+
+`build_model(config)` returns a module whose `state_dict` keys are exactly LeRobot's
+`DiffusionPolicy` keys (`diffusion.rgb_encoder...`, `diffusion.unet...`), so a LeRobot
+`model.safetensors` loads with `strict=True`. The noise scheduler is not a module (LeRobot's isn't
+either); it lives in `scheduler.py`.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from .config import OBS_STATE, Config
+from .encoder import RgbEncoder
+from .unet import ConditionalUnet1d
+
+
+class DiffusionModel(nn.Module):
+    """Holds the RGB encoder(s) and the UNet; sizes the UNet's conditioning from the features."""
+
+    def __init__(self, config: Config):
+        super().__init__()
+        config.validate_features()
+        self.image_keys = tuple(config.image_features)
+        self.env_state_key = config.env_state_key
+        self.separate_encoders = config.use_separate_rgb_encoder_per_camera
+        cond_dim = config.robot_state_feature.shape[0]
+        if self.image_keys:
+            n_cams = len(self.image_keys)
+            if self.separate_encoders:
+                self.rgb_encoder = nn.ModuleList([RgbEncoder(config) for _ in range(n_cams)])
+                cond_dim += self.rgb_encoder[0].feature_dim * n_cams
+            else:
+                self.rgb_encoder = RgbEncoder(config)
+                cond_dim += self.rgb_encoder.feature_dim * n_cams
+        if config.env_state_feature is not None:
+            cond_dim += config.env_state_feature.shape[0]
+        self.unet = ConditionalUnet1d(config, global_cond_dim=cond_dim * config.n_obs_steps)
+
+    def global_conditioning(
+        self,
+        state: Tensor,
+        images: Tensor | None,
+        env_state: Tensor | None,
+        *,
+        train_crop: bool = False,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        """state (B, S, D), images (B, S, N, C, H, W), env_state (B, S, E) -> (B, S * (D + N*F + E))."""
+        b, s = state.shape[:2]
+        feats = [state]
+        if images is not None:
+            n = images.shape[2]
+            if self.separate_encoders:
+                per_cam = images.transpose(0, 2).transpose(1, 2).reshape(n, b * s, *images.shape[3:])  # (N, B*S, C, H, W)
+                enc = torch.cat(
+                    [e(x, train_crop=train_crop, generator=generator) for e, x in zip(self.rgb_encoder, per_cam)]
+                )  # (N*B*S, F)
+                enc = enc.reshape(n, b, s, -1).permute(1, 2, 0, 3)  # (B, S, N, F)
+            else:
+                enc = self.rgb_encoder(images.reshape(b * s * n, *images.shape[3:]), train_crop=train_crop, generator=generator)
+                enc = enc.reshape(b, s, n, -1)  # (B, S, N, F)
+            feats.append(enc.reshape(b, s, -1))  # cameras concatenated per step
+        if env_state is not None:
+            feats.append(env_state)
+        return torch.cat(feats, dim=-1).flatten(start_dim=1)
+
+
+class DiffusionPolicyModel(nn.Module):
+    """Top-level module mirroring LeRobot's `DiffusionPolicy` state_dict layout (`diffusion.`)."""
+
+    def __init__(self, config: Config):
+        super().__init__()
+        self.diffusion = DiffusionModel(config)
+
+
+def build_model(config: Config) -> DiffusionPolicyModel:
+    """A fresh Diffusion Policy model for `config` (random init unless backbone weights are set)."""
+    return DiffusionPolicyModel(config)
+
+
+def stack_images(config: Config, batch: dict[str, Tensor], *, history: bool) -> Tensor | None:
+    """Stack the cameras of `batch` in config order on a new axis -4: (..., N, C, H, W)."""
+    keys = tuple(config.image_features)
+    if not keys:
+        return None
+    missing = [k for k in keys if k not in batch]
+    if missing:
+        raise KeyError(f"diffusion batch: missing image feature(s) {missing} (have {sorted(batch)})")
+    want = 5 if history else 4
+    for k in keys:
+        if batch[k].ndim != want:
+            shape = "(B, n_obs_steps, C, H, W)" if history else "(B, C, H, W)"
+            raise ValueError(f"diffusion batch: {k!r} has shape {tuple(batch[k].shape)}, expected {shape}")
+    return torch.stack([batch[k] for k in keys], dim=-4)
+
+
+def require_state(batch: dict[str, Tensor], ndim: int, what: str) -> Tensor:
+    if OBS_STATE not in batch:
+        raise KeyError(f"diffusion batch: missing {OBS_STATE!r} (have {sorted(batch)})")
+    x = batch[OBS_STATE]
+    if x.ndim != ndim:
+        raise ValueError(f"diffusion batch: {OBS_STATE!r} has shape {tuple(x.shape)}, expected {what}")
+    return x
