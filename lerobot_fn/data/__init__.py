@@ -16,5 +16,6 @@ from lerobot_fn.data.features import Feature, dump_features, nested_key, parse_f
 from lerobot_fn.data.meta import CODEBASE_VERSION, DatasetMeta
 
 # --- reading (reader helper) -----------------------------------------------------------------
+from lerobot_fn.data.reader import Dataset, open, to_tensordict  # noqa: A004
 
 # --- writing (writer helper): add create, resume and tools below this line ---------------------

@@ -24,7 +24,7 @@ class FrameTimestampError(DatasetError, ValueError):
 
 
 V21_HINT = (
-    "lerobot-fn reads LeRobotDataset v3.0 only. Convert this dataset once with the "
-    "`dataset.convert_v21` job, e.g. `lerobot-run specs/dataset_convert_v21.toml "
-    "--set root={root}` (or LeRobot's `python -m lerobot.scripts.convert_dataset_v21_to_v30`)."
+    "lerobot-fn reads LeRobotDataset v3.0 only: convert {root} once with the `lerobot-run` job "
+    "`dataset.convert_v21` (see `lerobot-run --explain dataset.convert_v21`), or with LeRobot's "
+    "`python -m lerobot.scripts.convert_dataset_v21_to_v30`."
 )

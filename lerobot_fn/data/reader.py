@@ -1,0 +1,395 @@
+"""The map-style dataset: `open(root)` -> `Dataset`, `ds[i]` -> TensorDict like LeRobot's item.
+
+Parquet columns are loaded once into tensors (columnar, shared by forked workers without
+copies); an item gathers its rows with tensor indexing, decodes inline images (PNG) and video
+frames for exactly the timestamps it needs, and nests keys by splitting names on ".".
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import torch
+from tensordict import NonTensorData, TensorDict
+
+from lerobot_fn.data.delta import check_delta_timestamps, delta_indices, query_frames
+from lerobot_fn.data.errors import DatasetError, DatasetFileError
+from lerobot_fn.data.features import Feature, nested_key
+from lerobot_fn.data.meta import DatasetMeta, read_parquet
+from lerobot_fn.data.video import VideoDecoder
+
+
+def _torch_dtype(feature: Feature) -> torch.dtype:
+    """LeRobot's item dtypes: every float becomes float32, every integer int64, bool stays bool."""
+    if feature.dtype == "bool":
+        return torch.bool
+    if feature.dtype.startswith("float"):
+        return torch.float32
+    if feature.dtype.startswith(("int", "uint")):
+        return torch.int64
+    raise DatasetError(f"unsupported feature dtype {feature.dtype!r}")
+
+
+def _column_to_numpy(column: pa.ChunkedArray, shape: tuple[int, ...], name: str, path: str) -> np.ndarray:
+    """A parquet column of fixed-size lists / scalars -> numpy (N, *shape) (shape (1,) -> (N,))."""
+    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    n = len(arr)
+    while pa.types.is_fixed_size_list(arr.type) or pa.types.is_list(arr.type) or pa.types.is_large_list(
+        arr.type
+    ):
+        arr = arr.flatten()
+    if arr.null_count:
+        raise DatasetFileError(f"{path}: column {name!r} holds null values")
+    values = arr.to_numpy(zero_copy_only=False)
+    target = (n,) if tuple(shape) in ((1,), ()) else (n, *shape)
+    if values.size != int(np.prod(target)):
+        raise DatasetFileError(
+            f"{path}: column {name!r} has {values.size} values for {n} frames, expected shape {tuple(shape)}"
+        )
+    return values.reshape(target)
+
+
+def decode_image(cell: dict, root: Path, name: str) -> torch.Tensor:
+    """One inline image cell ({bytes, path}) -> uint8 (C, H, W) with the file's own channels."""
+    from PIL import Image
+
+    data = cell.get("bytes")
+    if data is None:
+        if not cell.get("path"):
+            raise DatasetFileError(f"image {name!r}: cell has neither bytes nor path")
+        path = Path(cell["path"])
+        path = path if path.is_absolute() else root / path
+        if not path.is_file():
+            raise DatasetFileError(f"image {name!r}: missing file {path}")
+        data = path.read_bytes()
+    try:
+        img = Image.open(io.BytesIO(data))
+        img.load()
+    except Exception as e:  # noqa: BLE001 - PIL raises many types
+        raise DatasetFileError(f"image {name!r}: cannot decode ({e})") from e
+    if img.mode not in ("RGB", "L", "RGBA"):
+        img = img.convert("RGB")
+    arr = np.asarray(img)
+    if arr.ndim == 2:
+        arr = arr[:, :, None]
+    return torch.from_numpy(arr.copy()).permute(2, 0, 1)
+
+
+class Dataset(torch.utils.data.Dataset):
+    """A LeRobotDataset v3.0 opened for reading; `ds[i]` is a TensorDict with batch size [].
+
+    Build it with `lerobot_fn.data.open`. `meta` holds the metadata; `episodes` the selected
+    episode indices (all when None was given); `return_uint8` gives uint8 images instead of
+    float32 in [0, 1].
+    """
+
+    def __init__(
+        self,
+        meta: DatasetMeta,
+        *,
+        episodes: Sequence[int] | None = None,
+        delta_timestamps: dict[str, Sequence[float]] | None = None,
+        tolerance_s: float = 1e-4,
+        image_transforms: Callable | None = None,
+        video_backend: str | None = None,
+        return_uint8: bool = False,
+    ):
+        self.meta = meta
+        self.root = meta.root
+        self.tolerance_s = tolerance_s
+        self.return_uint8 = return_uint8
+        if image_transforms is not None and not callable(image_transforms):
+            raise TypeError(f"image_transforms must be callable, got {type(image_transforms).__name__}")
+        self.image_transforms = image_transforms
+        self.decoder = VideoDecoder(video_backend)
+        self.video_backend = self.decoder.backend
+
+        known = meta.episode_indices
+        if episodes is None:
+            self.episodes = list(known)
+        else:
+            missing = [e for e in episodes if e not in meta._rows]
+            if missing:
+                raise DatasetError(
+                    f"episodes {missing} not in {self.root} (it has episodes {min(known)}..{max(known)})"
+                )
+            self.episodes = sorted(set(int(e) for e in episodes))
+        self._subset = episodes is not None
+
+        self.delta_timestamps = None if delta_timestamps is None else {k: list(v) for k, v in delta_timestamps.items()}
+        self._delta = None
+        if self.delta_timestamps is not None:
+            check_delta_timestamps(self.delta_timestamps, meta.fps, tolerance_s, meta.features)
+            self._delta = delta_indices(self.delta_timestamps, meta.fps)
+
+        self._load_frames()
+        self._check_videos()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_pid: int | None = None
+
+    # -- loading --------------------------------------------------------------------------
+    def _load_frames(self) -> None:
+        meta = self.meta
+        files = sorted({str(meta.data_file(e)) for e in self.episodes})
+        tables = []
+        for rel in files:
+            t = read_parquet(self.root / rel)
+            if self._subset:
+                t = t.filter(pc.is_in(t.column("episode_index"), value_set=pa.array(self.episodes, pa.int64())))
+            tables.append((rel, t))
+        self._tensors: dict[str, torch.Tensor] = {}
+        self._images: dict[str, list] = {}
+        self._strings: dict[str, list] = {}
+        self._columns = [k for k, f in meta.features.items() if not f.is_video]
+        for name in self._columns:
+            feat = meta.features[name]
+            parts = []
+            for rel, t in tables:
+                if name not in t.column_names:
+                    raise DatasetFileError(f"{self.root / rel}: no column {name!r} (declared in meta/info.json)")
+                parts.append((rel, t.column(name)))
+            if feat.is_image:
+                self._images[name] = [c for _, col in parts for c in col.to_pylist()]
+            elif feat.dtype == "string":
+                self._strings[name] = [c for _, col in parts for c in col.to_pylist()]
+            else:
+                arrays = [_column_to_numpy(col, feat.shape, name, str(self.root / rel)) for rel, col in parts]
+                values = np.concatenate(arrays) if arrays else np.zeros((0,))
+                self._tensors[name] = torch.from_numpy(np.ascontiguousarray(values)).to(_torch_dtype(feat))
+        for req in ("index", "episode_index", "timestamp", "task_index"):
+            if req not in self._tensors:
+                raise DatasetFileError(f"{self.root}: data files lack the {req!r} column")
+        index = self._tensors["index"].numpy()
+        self._order = np.argsort(index, kind="stable")
+        self._sorted_index = index[self._order]
+        expected = sum(meta.episode_range(e)[1] - meta.episode_range(e)[0] for e in self.episodes)
+        if len(index) != expected:
+            raise DatasetFileError(
+                f"{self.root}: data files hold {len(index)} frames for episodes {self.episodes[:10]}"
+                f"{'...' if len(self.episodes) > 10 else ''} but meta/episodes says {expected}"
+            )
+
+    def _check_videos(self) -> None:
+        for key in self.meta.video_keys:
+            for e in self.episodes:
+                path = self.root / self.meta.video_file(e, key)
+                if not path.is_file():
+                    raise DatasetFileError(f"missing video file {path} (feature {key!r}, episode {e})")
+
+    def _rows(self, frame_indices: torch.Tensor) -> torch.Tensor:
+        """Global frame indices -> row positions in this (possibly episode-filtered) dataset."""
+        pos = np.searchsorted(self._sorted_index, frame_indices.numpy())
+        return torch.from_numpy(self._order[pos])
+
+    # -- items ----------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._tensors["index"])
+
+    @property
+    def num_frames(self) -> int:
+        return len(self)
+
+    @property
+    def num_episodes(self) -> int:
+        return len(self.episodes)
+
+    @property
+    def fps(self) -> int:
+        return self.meta.fps
+
+    @property
+    def features(self) -> dict[str, Feature]:
+        return self.meta.features
+
+    def _image(self, name: str, row: int) -> torch.Tensor:
+        return decode_image(self._images[name][row], self.root, name)
+
+    def get_raw(self, idx: int) -> dict:
+        """One item as a flat dict {LeRobot name: tensor, "task": str}; `__getitem__` nests it."""
+        n = len(self)
+        if idx < 0:
+            idx += n
+        if not 0 <= idx < n:
+            raise IndexError(f"index {idx} out of range for a dataset of {n} frames")
+        meta = self.meta
+        ep = int(self._tensors["episode_index"][idx])
+        frame = int(self._tensors["index"][idx])
+        start, end = meta.episode_range(ep)
+
+        item: dict = {}
+        queries: dict[str, torch.Tensor] = {}
+        pads: dict[str, torch.Tensor] = {}
+        if self._delta is not None:
+            for key, offsets in self._delta.items():
+                wanted, pads[key] = query_frames(frame, start, end, offsets)
+                queries[key] = self._rows(wanted)
+
+        video_requests = {}
+        for key in meta.video_keys:
+            rows = queries.get(key)
+            ts = self._tensors["timestamp"][rows] if rows is not None else self._tensors["timestamp"][idx : idx + 1]
+            video_requests[key] = ts.tolist()
+        if video_requests:
+            item.update(self._decode_videos(ep, video_requests))
+
+        for name in self._columns:
+            rows = queries.get(name)
+            if name in self._tensors:
+                col = self._tensors[name]
+                item[name] = col[rows] if rows is not None else col[idx]
+            elif name in self._images:
+                if rows is not None:
+                    item[name] = torch.stack([self._image(name, r) for r in rows.tolist()])
+                else:
+                    item[name] = self._image(name, idx)
+                if not self.return_uint8:
+                    item[name] = item[name].to(torch.float32).div_(255)
+            else:
+                vals = self._strings[name]
+                item[name] = [vals[r] for r in rows.tolist()] if rows is not None else vals[idx]
+        for key, pad in pads.items():
+            item[f"{key}_is_pad"] = pad
+
+        if self.image_transforms is not None:
+            for cam in meta.camera_keys:
+                if not meta.features[cam].is_depth:
+                    item[cam] = self.image_transforms(item[cam])
+
+        task_index = int(self._tensors["task_index"][idx])
+        try:
+            item["task"] = meta.tasks[task_index]
+        except IndexError:
+            raise DatasetFileError(
+                f"{self.root}: frame {frame} (episode {ep}) has task_index {task_index} "
+                f"but meta/tasks.parquet has {len(meta.tasks)} tasks"
+            ) from None
+        return item
+
+    def _decode_one(self, ep: int, key: str, timestamps: list[float]) -> torch.Tensor:
+        path = self.root / self.meta.video_file(ep, key)
+        offset = self.meta.video_from_timestamp(ep, key)
+        frames = self.decoder.decode(path, [offset + t for t in timestamps], self.tolerance_s, episode_index=ep)
+        if not self.return_uint8:
+            frames = frames.to(torch.float32).div_(255)
+        return frames.squeeze(0)  # a single frame is (C, H, W), as in LeRobot
+
+    def _decode_videos(self, ep: int, requests: dict[str, list[float]]) -> dict[str, torch.Tensor]:
+        if len(requests) == 1:
+            (key, ts), = requests.items()
+            return {key: self._decode_one(ep, key, ts)}
+        if self._pool is None or self._pool_pid != os.getpid():
+            self._pool = ThreadPoolExecutor(max_workers=len(requests))
+            self._pool_pid = os.getpid()
+        futures = {k: self._pool.submit(self._decode_one, ep, k, ts) for k, ts in requests.items()}
+        return {k: f.result() for k, f in futures.items()}
+
+    def __getitem__(self, idx: int) -> TensorDict:
+        return to_tensordict(self.get_raw(idx))
+
+    def __getitems__(self, indices: list[int]) -> list[dict]:
+        """Batched fetch used by `torch.utils.data.DataLoader`: raw dicts, collated by `loader`."""
+        return [self.get_raw(i) for i in indices]
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close open video files and the decode thread pool (the dataset stays usable)."""
+        self.decoder.close()
+        if self._pool is not None and self._pool_pid == os.getpid():
+            self._pool.shutdown(wait=False)
+        self._pool = None
+
+    def __enter__(self) -> Dataset:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_pool"] = None
+        state["_pool_pid"] = None
+        return state
+
+    def __repr__(self) -> str:
+        return (
+            f"Dataset(root={str(self.root)!r}, frames={len(self)}, episodes={len(self.episodes)}, "
+            f"fps={self.fps}, video_backend={self.video_backend!r}, "
+            f"delta_timestamps={self.delta_timestamps}, return_uint8={self.return_uint8})"
+        )
+
+
+def to_tensordict(raw: dict, batch_size: Sequence[int] = ()) -> TensorDict:
+    """Flat {dotted name: value} -> TensorDict at nested keys; strings become NonTensorData."""
+    nested: dict = {}
+    strings = {}
+    for name, value in raw.items():
+        if not isinstance(value, torch.Tensor):
+            strings[name] = value
+            continue
+        *parents, leaf = nested_key(name)
+        d = nested
+        for p in parents:
+            d = d.setdefault(p, {})
+        d[leaf] = value
+    td = TensorDict(nested, batch_size=list(batch_size))
+    for name, value in strings.items():
+        if batch_size:
+            td.set(nested_key(name), _non_tensor_stack(value, batch_size))
+        else:
+            td.set(nested_key(name), NonTensorData(value))
+    return td
+
+
+def _non_tensor_stack(values: list, batch_size: Sequence[int]):
+    from tensordict import NonTensorStack
+
+    return NonTensorStack(*[NonTensorData(v) for v in values], batch_size=list(batch_size))
+
+
+def open(  # noqa: A001 - mirrors the builtin on purpose: data.open(source)
+    source: str | os.PathLike,
+    *,
+    delta_timestamps: dict[str, Sequence[float]] | None = None,
+    episodes: Sequence[int] | None = None,
+    revision: str | None = None,
+    root: str | os.PathLike | None = None,
+    tolerance_s: float = 1e-4,
+    image_transforms: Callable | None = None,
+    video_backend: str | None = None,
+    return_uint8: bool = False,
+) -> Dataset:
+    """Open a LeRobotDataset v3.0 from a local directory or a Hub repo id (`user/name`).
+
+    For a repo id the files go to `root` (default `$HF_LEROBOT_HOME/<repo_id>`, shared with
+    LeRobot); only the files of `episodes` are fetched when given. See `Dataset` for items.
+    """
+    from lerobot_fn.data import hub
+
+    path = Path(source)
+    repo_id = None
+    if path.is_dir():
+        local = path
+    elif isinstance(source, str) and hub.looks_like_repo_id(source):
+        repo_id = source
+        local = hub.download(
+            source, root=root, revision=revision, episodes=None if episodes is None else list(episodes)
+        )
+    else:
+        raise DatasetFileError(f"no dataset directory at {path} (and {str(source)!r} is not a Hub repo id)")
+    meta = DatasetMeta.load(local, repo_id=repo_id)
+    return Dataset(
+        meta,
+        episodes=episodes,
+        delta_timestamps=delta_timestamps,
+        tolerance_s=tolerance_s,
+        image_transforms=image_transforms,
+        video_backend=video_backend,
+        return_uint8=return_uint8,
+    )

@@ -1,0 +1,201 @@
+"""Video frame decoding for the reader: nearest frames to requested timestamps, one pass per file.
+
+`VideoDecoder` keeps containers open (one LRU cache per process, so each DataLoader worker has
+its own), seeks once to the keyframe before the earliest requested timestamp, decodes forward
+to the latest one, converts only the chosen frames to RGB, and checks every chosen frame lies
+within `tolerance_s` of its request (LeRobot's rule: strictly closer than the tolerance).
+
+Backends: "pyav" (default; PyAV's wheel bundles FFmpeg with dav1d for AV1, plus H.264/HEVC)
+and "torchcodec" when it imports. Neither is imported before first use.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from lerobot_fn.data.errors import DatasetFileError, FrameTimestampError
+
+DEFAULT_MAX_OPEN = 64
+
+
+def available_backends() -> list[str]:
+    """Backends that import here, default first."""
+    out = []
+    for name in ("pyav", "torchcodec"):
+        try:
+            __import__("av" if name == "pyav" else "torchcodec.decoders")
+            out.append(name)
+        except Exception:  # noqa: BLE001 - any import failure means "not available"
+            pass
+    return out
+
+
+def nearest_frames(
+    query_ts: list[float], loaded_ts: list[float], tolerance_s: float, *, path: Path, episode_index: int | None
+) -> np.ndarray:
+    """Index of the nearest loaded frame for each query; FrameTimestampError if one is too far.
+
+    Distances are computed in float32 as LeRobot does, and must be strictly below the tolerance.
+    """
+    q = np.asarray(query_ts, dtype=np.float32)
+    ld = np.asarray(loaded_ts, dtype=np.float32)
+    dist = np.abs(q[:, None] - ld[None, :])
+    arg = dist.argmin(axis=1)
+    best = dist[np.arange(len(q)), arg]
+    bad = best >= tolerance_s
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise FrameTimestampError(
+            f"video {path} (episode {episode_index}): requested timestamp {float(q[i]):.6f}s but the "
+            f"nearest decoded frame is at {float(ld[arg[i]]):.6f}s, {float(best[i]):.6f}s away "
+            f"(tolerance_s={tolerance_s}). The video and the parquet timestamps disagree; re-encode "
+            "the episode or skip this item."
+        )
+    return arg
+
+
+class _PyAVFile:
+    """One open container; seeks and decodes a batch of timestamps in one pass."""
+
+    def __init__(self, path: Path):
+        import av
+
+        self.path = path
+        try:
+            self.container = av.open(str(path))
+            self.stream = self.container.streams.video[0]
+        except (av.error.FFmpegError, IndexError, OSError) as e:
+            raise DatasetFileError(f"cannot open video {path} (missing, truncated or not a video?): {e}") from e
+        self.stream.thread_type = "AUTO"
+        self.time_base = self.stream.time_base
+
+    def decode(self, timestamps: list[float], episode_index: int | None) -> tuple[list, list[float]]:
+        import av
+
+        first_ts, last_ts = min(timestamps), max(timestamps)
+        frames, loaded = [], []
+        try:
+            self.container.seek(
+                round(first_ts / self.time_base) - 1, backward=True, any_frame=False, stream=self.stream
+            )
+            for frame in self.container.decode(self.stream):
+                if frame.pts is None:
+                    continue
+                ts = float(frame.pts * self.time_base)
+                frames.append(frame)
+                loaded.append(ts)
+                if ts >= last_ts:
+                    break
+        except av.error.FFmpegError as e:
+            raise DatasetFileError(
+                f"cannot decode video {self.path} (episode {episode_index}, timestamps "
+                f"{first_ts:.6f}..{last_ts:.6f}s): {e}. The file may be truncated or corrupt."
+            ) from e
+        if not frames:
+            raise DatasetFileError(
+                f"video {self.path} (episode {episode_index}) has no frame in [{first_ts:.6f}, "
+                f"{last_ts:.6f}]s: the file may be truncated."
+            )
+        return frames, loaded
+
+    def close(self) -> None:
+        self.container.close()
+
+
+class _TorchCodecFile:
+    """One torchcodec decoder; exact frame access by index (fps * timestamp), as LeRobot does."""
+
+    def __init__(self, path: Path):
+        from torchcodec.decoders import VideoDecoder
+
+        self.path = path
+        try:
+            self.decoder = VideoDecoder(str(path), seek_mode="approximate")
+        except Exception as e:  # noqa: BLE001 - torchcodec raises plain RuntimeError/ValueError
+            raise DatasetFileError(f"cannot open video {path} with torchcodec: {e}") from e
+        self.fps = self.decoder.metadata.average_fps
+
+    def decode(self, timestamps: list[float], episode_index: int | None) -> tuple[torch.Tensor, list[float]]:
+        try:
+            batch = self.decoder.get_frames_at(indices=[round(t * self.fps) for t in timestamps])
+        except Exception as e:  # noqa: BLE001
+            raise DatasetFileError(f"cannot decode video {self.path} (episode {episode_index}): {e}") from e
+        return batch.data, batch.pts_seconds.tolist()
+
+    def close(self) -> None:
+        self.decoder = None
+
+
+class VideoDecoder:
+    """Per-process cache of open video files; `decode(path, timestamps)` -> uint8 (T, C, H, W).
+
+    After a fork (DataLoader workers) the cache is rebuilt, so each worker owns its containers.
+    """
+
+    def __init__(self, backend: str | None = None, max_open: int = DEFAULT_MAX_OPEN):
+        backend = backend or "pyav"
+        if backend == "video_reader":  # LeRobot's legacy alias
+            backend = "pyav"
+        if backend not in ("pyav", "torchcodec"):
+            raise ValueError(f"video_backend must be 'pyav' or 'torchcodec', got {backend!r}")
+        if backend == "torchcodec" and "torchcodec" not in available_backends():
+            raise ValueError("video_backend='torchcodec' requested but torchcodec does not import here")
+        self.backend = backend
+        self.max_open = max_open
+        self._files: OrderedDict[tuple[int, str], object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _file(self, path: Path):
+        key = (os.getpid(), str(path))
+        with self._lock:
+            f = self._files.get(key)
+            if f is not None:
+                self._files.move_to_end(key)
+                return f
+        if not Path(path).is_file():
+            raise DatasetFileError(f"missing video file: {path}")
+        f = _PyAVFile(path) if self.backend == "pyav" else _TorchCodecFile(path)
+        with self._lock:
+            self._files[key] = f
+            while len(self._files) > self.max_open:
+                _, old = self._files.popitem(last=False)
+                old.close()
+        return f
+
+    def decode(
+        self,
+        path: Path,
+        timestamps: list[float],
+        tolerance_s: float,
+        *,
+        episode_index: int | None = None,
+    ) -> torch.Tensor:
+        """Frames nearest to `timestamps` (seconds in the file) as uint8 (T, C, H, W)."""
+        f = self._file(path)
+        frames, loaded = f.decode(timestamps, episode_index)
+        arg = nearest_frames(timestamps, loaded, tolerance_s, path=path, episode_index=episode_index)
+        if self.backend == "torchcodec":
+            return frames[torch.as_tensor(arg)]
+        rgb = {}
+        for j in dict.fromkeys(arg.tolist()):
+            rgb[j] = torch.from_numpy(frames[j].to_ndarray(format="rgb24")).permute(2, 0, 1)
+        return torch.stack([rgb[j] for j in arg.tolist()])
+
+    def close(self) -> None:
+        with self._lock:
+            files = [f for (pid, _), f in self._files.items() if pid == os.getpid()]
+            self._files.clear()
+        for f in files:
+            f.close()
+
+    def __getstate__(self):
+        return {"backend": self.backend, "max_open": self.max_open}
+
+    def __setstate__(self, state):
+        self.__init__(state["backend"], state["max_open"])
