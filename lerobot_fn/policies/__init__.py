@@ -5,36 +5,39 @@
     action, state = policies.select_action(policy, obs, state)
 
 Families live in `policies.act` / `policies.diffusion`; `policies.registry` maps LeRobot's config
-"type" to them. Importing this package imports no family until one is needed.
+"type" to them. Names are imported lazily, so `import lerobot_fn.policies.features` (used by the
+processors) pulls in neither the API nor any family.
 """
 
-from lerobot_fn.policies.api import (
-    Policy,
-    from_config,
-    initial_state,
-    load,
-    loss,
-    make_processors,
-    postprocess,
-    predict_chunk,
-    preprocess,
-    save,
-    select_action,
-)
-from lerobot_fn.policies.checkpoint import load_pipeline, save_pipeline
+import importlib
 
-__all__ = [
-    "Policy",
-    "from_config",
-    "initial_state",
-    "load",
-    "load_pipeline",
-    "loss",
-    "make_processors",
-    "postprocess",
-    "predict_chunk",
-    "preprocess",
-    "save",
-    "save_pipeline",
-    "select_action",
-]
+_API = {
+    "Policy": "lerobot_fn.policies.api",
+    "from_config": "lerobot_fn.policies.api",
+    "initial_state": "lerobot_fn.policies.api",
+    "load": "lerobot_fn.policies.api",
+    "loss": "lerobot_fn.policies.api",
+    "make_processors": "lerobot_fn.policies.api",
+    "postprocess": "lerobot_fn.policies.api",
+    "predict_chunk": "lerobot_fn.policies.api",
+    "preprocess": "lerobot_fn.policies.api",
+    "save": "lerobot_fn.policies.api",
+    "select_action": "lerobot_fn.policies.api",
+    "load_pipeline": "lerobot_fn.policies.checkpoint",
+    "save_pipeline": "lerobot_fn.policies.checkpoint",
+}
+
+__all__ = sorted(_API)
+
+
+def __getattr__(name: str):
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_API))
