@@ -7,66 +7,32 @@ asks for a random one (training), and a random crop draws its offsets from a `to
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
-import torchvision
 from torch import Tensor, nn
 from torchvision.transforms.functional import resize as tv_resize
+
+from lerobot_fn.policies.backbone import build_resnet
 
 from .config import Config
 
 
 def resnet_trunk(config: Config) -> nn.Sequential:
-    """torchvision ResNet without its avgpool and fc (layer4 features), BN -> GroupNorm if asked."""
-    if not hasattr(torchvision.models, config.vision_backbone):
-        raise ValueError(f"diffusion config: torchvision has no backbone {config.vision_backbone!r}")
-    resnet = getattr(torchvision.models, config.vision_backbone)(weights=None)
-    if config.pretrained_backbone_weights:
-        if config.use_group_norm:
-            raise ValueError(
-                "diffusion config: use_group_norm=True cannot be combined with pretrained_backbone_weights "
-                f"({config.pretrained_backbone_weights!r}): replacing BatchNorm would discard the pretrained weights"
-            )
-        resnet.load_state_dict(load_backbone_weights(config.pretrained_backbone_weights))
+    """torchvision ResNet without its avgpool and fc (layer4 features), BN -> GroupNorm if asked.
+
+    Pretrained weights come from a local file or the torchvision cache only (`policies.backbone`).
+    """
+    if config.pretrained_backbone_weights and config.use_group_norm:
+        raise ValueError(
+            "diffusion config: use_group_norm=True cannot be combined with pretrained_backbone_weights "
+            f"({config.pretrained_backbone_weights!r}): replacing BatchNorm would discard the pretrained weights"
+        )
+    resnet = build_resnet(config.vision_backbone, weights=config.pretrained_backbone_weights or None)
     trunk = nn.Sequential(*list(resnet.children())[:-2])
     if config.use_group_norm:
         _batchnorm_to_groupnorm(trunk)
     return trunk
-
-
-def load_backbone_weights(spec: str) -> dict[str, Tensor]:
-    """A ResNet state_dict from a local file or the torchvision cache; never downloads.
-
-    `spec` is a path to a `.pth`/`.pt`/`.safetensors` file, or a torchvision weights name such as
-    "ResNet18_Weights.IMAGENET1K_V1", looked up in `$TORCH_HOME/hub/checkpoints/`.
-    """
-    path = Path(os.path.expanduser(spec))
-    if not path.is_file():
-        try:
-            weights = torchvision.models.get_weight(spec)
-        except (ValueError, KeyError, AttributeError) as e:
-            raise FileNotFoundError(
-                f"pretrained_backbone_weights {spec!r} is neither an existing file nor a torchvision weights name"
-            ) from e
-        path = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(weights.url)
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"pretrained_backbone_weights {spec!r}: not in the torchvision cache at {path} and downloads are "
-                f"disabled; copy the file from {weights.url} there, or set pretrained_backbone_weights to a local "
-                "weights file"
-            )
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
-
-        return load_file(str(path))
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(state, dict):
-        raise ValueError(f"pretrained_backbone_weights {str(path)!r}: expected a state_dict, got {type(state).__name__}")
-    return state
 
 
 def _batchnorm_to_groupnorm(module: nn.Module) -> None:
