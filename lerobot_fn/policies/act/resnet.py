@@ -43,11 +43,17 @@ def build_resnet_trunk(
     factory = getattr(torchvision.models, name, None)
     if factory is None or not callable(factory):
         raise ValueError(f"ACT config 'vision_backbone': torchvision has no model named {name!r}")
-    resnet = factory(
-        weights=None,
-        replace_stride_with_dilation=[False, False, bool(dilate_last)],
-        norm_layer=FrozenBatchNorm2d,
-    )
+    try:
+        resnet = factory(
+            weights=None,
+            replace_stride_with_dilation=[False, False, bool(dilate_last)],
+            norm_layer=FrozenBatchNorm2d,
+        )
+    except NotImplementedError as e:  # torchvision's BasicBlock (resnet18/34) cannot dilate
+        raise ValueError(
+            f"ACT config 'replace_final_stride_with_dilation' is not supported by {name!r} ({e}); "
+            "use a Bottleneck ResNet such as resnet50 or set it to false"
+        ) from e
     if weights and load_weights:
         state = _read_weights(weights)
         # The trunk has no classifier; a full ResNet file also carries fc.* which we drop.
