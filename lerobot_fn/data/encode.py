@@ -1,0 +1,344 @@
+"""Video encoding for the writer: encoder settings and a per-camera background encoder.
+
+`VideoEncoding` holds LeRobot's encoder settings (default: AV1 through libsvtav1, yuv420p,
+GOP 2, CRF 30, preset 12) and what they put in info.json. `BackgroundEncoder` takes uint8 HWC
+frames from the control loop (a copy and a queue put, a few tens of microseconds for 640x480)
+and encodes them in its own thread with PyAV, which releases the GIL while encoding; it also
+keeps small downsampled copies of the frames for the episode's image stats.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from attrs import field, frozen
+
+from lerobot_fn.data import stats as stats_mod
+
+#: Bytes of downsampled frames kept per camera and episode for stats; beyond this, every
+#: other kept frame is dropped (stats then use the nearest kept frame to each sampled index).
+STATS_FRAME_BUDGET = 64 * 1024 * 1024
+
+CODEC_NAMES = {"libsvtav1": "av1", "libaom-av1": "av1", "libx264": "h264", "libx264rgb": "h264", "h264": "h264"}
+
+
+class EncoderError(RuntimeError):
+    """The video encoder failed; the message names the camera, the file and the codec."""
+
+
+@frozen
+class VideoEncoding:
+    """Encoder settings, as LeRobot's `VideoEncoderConfig` (same names, same defaults)."""
+
+    vcodec: str = "libsvtav1"
+    pix_fmt: str = "yuv420p"
+    g: int | None = 2
+    crf: int | float | None = 30
+    preset: int | str | None = 12
+    fast_decode: int = 0
+    extra_options: dict[str, Any] = field(factory=dict)
+
+    @classmethod
+    def av1(cls, crf: int = 30) -> VideoEncoding:
+        """LeRobot's default: AV1 (libsvtav1), yuv420p, GOP 2, CRF 30, preset 12."""
+        return cls(crf=crf)
+
+    @classmethod
+    def h264(cls, crf: int = 23, preset: str = "veryfast") -> VideoEncoding:
+        """H.264 (libx264), yuv420p, GOP 2: fast to encode, decodes everywhere."""
+        return cls(vcodec="libx264", crf=crf, preset=preset)
+
+    @classmethod
+    def lossless(cls) -> VideoEncoding:
+        """H.264 RGB at QP 0 (libx264rgb): decoded frames equal the input bit for bit."""
+        return cls(vcodec="libx264rgb", pix_fmt="rgb24", crf=None, preset="ultrafast", extra_options={"qp": "0"})
+
+    def check_available(self) -> None:
+        """Raise EncoderError when this PyAV build lacks the codec (e.g. no libsvtav1)."""
+        import av
+
+        if self.vcodec not in av.codecs_available:
+            raise EncoderError(
+                f"video codec {self.vcodec!r} is not available in this PyAV build (av {av.__version__}); "
+                "choose another, e.g. `VideoEncoding.h264()` (libx264), or install an av wheel with it"
+            )
+
+    def codec_options(self, threads: int | None = None) -> dict[str, str]:
+        """The options PyAV passes to the codec (as strings)."""
+        opts: dict[str, Any] = {}
+        if self.g is not None:
+            opts["g"] = self.g
+        if self.vcodec == "libsvtav1":
+            if self.crf is not None:
+                opts["crf"] = self.crf
+            if self.preset is not None:
+                opts["preset"] = self.preset
+            parts = [f"fast-decode={max(0, min(2, self.fast_decode))}"]
+            if threads is not None:
+                parts.append(f"lp={threads}")
+            opts["svtav1-params"] = ":".join(parts)
+        elif self.vcodec in ("libx264", "libx264rgb", "h264", "hevc"):
+            if self.crf is not None:
+                opts["crf"] = self.crf
+            if self.preset is not None:
+                opts["preset"] = self.preset
+            if self.fast_decode:
+                opts["tune"] = "fastdecode"
+            if threads is not None:
+                opts["threads"] = threads
+        for k, v in self.extra_options.items():
+            opts.setdefault(k, v)
+        return {k: str(v) for k, v in opts.items()}
+
+    def info(self, height: int, width: int, fps: int, channels: int = 3) -> dict:
+        """The `info` entry of a video feature in info.json, keys in LeRobot's order."""
+        return {
+            "video.height": height,
+            "video.width": width,
+            "video.codec": CODEC_NAMES.get(self.vcodec, self.vcodec),
+            "video.pix_fmt": "gbrp" if self.pix_fmt == "rgb24" else self.pix_fmt,
+            "video.fps": fps,
+            "video.channels": channels,
+            "has_audio": False,
+            "video.g": self.g,
+            "video.crf": self.crf,
+            "video.preset": self.preset,
+            "video.fast_decode": self.fast_decode,
+            "video.video_backend": "pyav",
+            "video.extra_options": dict(self.extra_options),
+            "is_depth_map": False,
+        }
+
+
+def _open_stream(path: Path, encoding: VideoEncoding, fps: int, height: int, width: int, threads: int | None):
+    import av
+
+    container = av.open(str(path), "w")
+    stream = container.add_stream(encoding.vcodec, fps, options=encoding.codec_options(threads))
+    stream.pix_fmt = encoding.pix_fmt
+    stream.width = width
+    stream.height = height
+    return container, stream
+
+
+class BackgroundEncoder:
+    """Encodes one camera's frames of one episode into `path` on a background thread.
+
+    `put(frame)` copies the uint8 (H, W, 3) frame and returns; `finish()` waits for the queue
+    to drain, closes the mp4 and returns the sampled frames for stats; `cancel()` stops and
+    deletes the file. An encoder failure is re-raised by the next `put`/`finish`.
+    """
+
+    def __init__(
+        self,
+        key: str,
+        path: Path,
+        *,
+        fps: int,
+        height: int,
+        width: int,
+        encoding: VideoEncoding,
+        threads: int | None = None,
+    ) -> None:
+        self.key, self.path, self.fps = key, Path(path), fps
+        self.height, self.width, self.encoding, self.threads = height, width, encoding, threads
+        self.n_frames = 0
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._error: BaseException | None = None
+        self._kept: list[np.ndarray] = []  # downsampled CHW frames for stats
+        self._stride = 1
+        self._kept_bytes = 0
+        self._thread = threading.Thread(target=self._run, name=f"encode[{key}]", daemon=True)
+        self._thread.start()
+
+    # -- control-loop side ----------------------------------------------------------------
+    def put(self, frame: np.ndarray) -> None:
+        if self._error is not None:
+            self._raise()
+        self._queue.put(np.array(frame, dtype=np.uint8, copy=True))
+        self.n_frames += 1
+
+    @property
+    def backlog(self) -> int:
+        """Frames waiting to be encoded."""
+        return self._queue.qsize()
+
+    def finish(self) -> np.ndarray | None:
+        """Wait for every frame to be encoded and the file closed; return the stats sample
+        as a (K, C, H, W) uint8 array (None for an empty episode)."""
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            self._raise()
+        return self._stats_sample()
+
+    def cancel(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        self.path.unlink(missing_ok=True)
+
+    # -- encoder thread ---------------------------------------------------------------------
+    def _raise(self):
+        raise EncoderError(
+            f"video encoding failed for camera {self.key!r} into {self.path} "
+            f"(codec {self.encoding.vcodec}): {self._error}"
+        ) from self._error
+
+    def _keep_for_stats(self, frame_hwc: np.ndarray, index: int) -> None:
+        if index % self._stride:
+            return
+        small = np.ascontiguousarray(stats_mod.downsample(frame_hwc.transpose(2, 0, 1)))
+        self._kept.append(small)
+        self._kept_bytes += small.nbytes
+        if self._kept_bytes > STATS_FRAME_BUDGET:
+            self._kept = self._kept[::2]
+            self._kept_bytes = sum(k.nbytes for k in self._kept)
+            self._stride *= 2
+
+    def _stats_sample(self) -> np.ndarray | None:
+        if not self._kept:
+            return None
+        idx = [min(i // self._stride, len(self._kept) - 1) for i in stats_mod.sample_indices(self.n_frames)]
+        return np.stack([self._kept[i] for i in idx])
+
+    def _run(self) -> None:
+        import av
+
+        container = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            container, stream = _open_stream(
+                self.path, self.encoding, self.fps, self.height, self.width, self.threads
+            )
+            index = 0
+            while True:
+                frame = self._queue.get()
+                if frame is None:
+                    break
+                self._keep_for_stats(frame, index)
+                vf = av.VideoFrame.from_ndarray(frame, format="rgb24")
+                vf.pts = index
+                for packet in stream.encode(vf):
+                    container.mux(packet)
+                index += 1
+            for packet in stream.encode():
+                container.mux(packet)
+            container.close()
+            container = None
+        except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
+            self._error = e
+            while True:  # drain so put() never piles up behind a dead thread
+                try:
+                    if self._queue.get_nowait() is None:
+                        break
+                except queue.Empty:
+                    break
+        finally:
+            if container is not None:
+                try:
+                    container.close()
+                except Exception:  # noqa: BLE001
+                    pass
+
+
+def encode_frames(
+    frames, path: Path, *, fps: int, encoding: VideoEncoding, threads: int | None = None
+) -> tuple[int, int, int]:
+    """Encode an iterable of uint8 HWC frames into `path` in this thread; returns (n, h, w)."""
+    import av
+
+    container = stream = None
+    n = h = w = 0
+    try:
+        for frame in frames:
+            frame = np.asarray(frame, dtype=np.uint8)
+            if container is None:
+                h, w = frame.shape[:2]
+                container, stream = _open_stream(Path(path), encoding, fps, h, w, threads)
+            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+            vf.pts = n
+            for packet in stream.encode(vf):
+                container.mux(packet)
+            n += 1
+        if container is not None:
+            for packet in stream.encode():
+                container.mux(packet)
+    finally:
+        if container is not None:
+            container.close()
+    return n, h, w
+
+
+def concat_videos(inputs: list[Path], output: Path) -> None:
+    """Append mp4 files one after the other into `output` without re-encoding (packet copy).
+
+    Timestamps of each input are shifted by the end of the previous ones, so an episode
+    appended to a file starts where the file ended (its `from_timestamp`).
+    """
+    import av
+
+    out = av.open(str(output), "w", format="mp4", options={"movflags": "faststart"})
+    try:
+        ostream = None
+        offset = 0  # in output stream time_base units
+        for path in inputs:
+            with av.open(str(path)) as inp:
+                istream = inp.streams.video[0]
+                if ostream is None:
+                    ostream = out.add_stream_from_template(istream, opaque=True)
+                    ostream.time_base = istream.time_base
+                if istream.time_base != ostream.time_base:
+                    raise EncoderError(
+                        f"cannot append {path} to {output}: time base {istream.time_base} differs "
+                        f"from {ostream.time_base} (videos must share codec settings and fps)"
+                    )
+                end = offset
+                for packet in inp.demux(istream):
+                    if packet.dts is None:
+                        continue
+                    duration = packet.duration or 0
+                    packet.pts = packet.pts + offset if packet.pts is not None else None
+                    packet.dts = packet.dts + offset
+                    end = max(end, (packet.pts if packet.pts is not None else packet.dts) + duration)
+                    packet.stream = ostream
+                    out.mux(packet)
+                if istream.duration is not None:
+                    end = max(end, offset + istream.duration)
+                offset = end
+    finally:
+        out.close()
+
+
+def video_duration_s(path: Path) -> float:
+    """Duration of an mp4's first video stream in seconds (stream duration x time base)."""
+    import av
+
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        if s.duration is not None:
+            return float(s.duration * s.time_base)
+        return float(c.duration / av.time_base)
+
+
+def trim_video(path: Path, output: Path, end_s: float) -> None:
+    """Copy the packets of `path` whose presentation time is before `end_s` into `output`."""
+    import av
+
+    with av.open(str(path)) as inp:
+        istream = inp.streams.video[0]
+        out = av.open(str(output), "w", format="mp4", options={"movflags": "faststart"})
+        try:
+            ostream = out.add_stream_from_template(istream, opaque=True)
+            ostream.time_base = istream.time_base
+            limit = end_s / float(istream.time_base) - 0.5
+            for packet in inp.demux(istream):
+                if packet.dts is None or packet.pts is None or packet.pts >= limit:
+                    continue
+                packet.stream = ostream
+                out.mux(packet)
+        finally:
+            out.close()

@@ -1,0 +1,346 @@
+"""Record a LeRobotDataset v3.0: `create(root, ...)`, `add_frame`, `save_episode`, `finalize`.
+
+The control loop only pays for `add_frame`: numeric values are copied into the episode
+buffer, camera frames are handed to one background encoder per camera (video) or a PNG
+thread pool (inline images). `save_episode` waits for the encoders, then commits the episode
+file by file, each through write-temporary / fsync / rename, data before the metadata that
+describes it and meta/info.json last:
+
+    data parquet -> videos -> tasks.parquet -> episodes parquet -> stats.json -> info.json
+
+A kill -9 at any moment therefore leaves every saved episode readable (by this reader and by
+LeRobot) and the episode in progress either complete or absent; `resume(root)` cleans up
+what a crash left behind and continues. Files roll over as LeRobot's do (`chunks_size`,
+`data_files_size_in_mb`, `video_files_size_in_mb`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lerobot_fn.data import atomic, tables
+from lerobot_fn.data import stats as stats_mod
+from lerobot_fn.data.encode import BackgroundEncoder, VideoEncoding, video_duration_s
+from lerobot_fn.data.features import Feature, dump_features
+from lerobot_fn.data.frame_input import ImageCodec, episode_columns, flatten_frame, validate_frame
+from lerobot_fn.data.layout import FileCursor, Layout
+from lerobot_fn.data.meta import (
+    CODEBASE_VERSION,
+    DEFAULT_CHUNK_SIZE,
+    DEFAULT_DATA_FILE_SIZE_IN_MB,
+    DEFAULT_DATA_PATH,
+    DEFAULT_VIDEO_FILE_SIZE_IN_MB,
+    DEFAULT_VIDEO_PATH,
+    INFO_PATH,
+    STATS_PATH,
+    TASKS_PATH,
+)
+
+log = logging.getLogger(__name__)
+_PAUSE_AT = os.environ.get("LEROBOT_FN_WRITER_PAUSE")
+
+
+def _as_feature(name: str, spec: Any) -> Feature:
+    if isinstance(spec, Feature):
+        return spec
+    if not isinstance(spec, dict) or "dtype" not in spec or "shape" not in spec:
+        raise ValueError(f"feature {name!r}: expected a dict with 'dtype', 'shape' (and 'names'), got {spec!r}")
+    return Feature.from_dict(spec, key=name)
+
+
+class DatasetWriter:
+    """Appends episodes to a LeRobotDataset v3.0 root. Build it with `create` or `resume`.
+
+    A context manager: leaving the block finalizes; leaving it on an exception discards the
+    unsaved episode and keeps every saved one.
+    """
+
+    def __init__(self, root: Path, info: dict, *, tasks: list[str], stats: dict, layout: Layout,
+                 encoding: VideoEncoding, encoder_threads: int | None = None, image_workers: int = 2) -> None:
+        self.root = Path(root)
+        self.info = info
+        self.features: dict[str, Feature] = {
+            k: Feature.from_dict(v, key=k) for k, v in info["features"].items()
+        }
+        self.tasks = list(tasks)
+        self.stats = stats
+        self.layout = layout
+        self.encoding = encoding
+        self.encoder_threads = encoder_threads
+        self._image_pool = ThreadPoolExecutor(max_workers=image_workers, thread_name_prefix="png")
+        self._closed = False
+        self._new_buffer()
+
+    # -- properties -------------------------------------------------------------------------
+    @property
+    def fps(self) -> int:
+        return int(self.info["fps"])
+
+    @property
+    def total_episodes(self) -> int:
+        return int(self.info["total_episodes"])
+
+    @property
+    def total_frames(self) -> int:
+        return int(self.info["total_frames"])
+
+    @property
+    def video_keys(self) -> list[str]:
+        return [k for k, f in self.features.items() if f.dtype == "video"]
+
+    @property
+    def image_keys(self) -> list[str]:
+        return [k for k, f in self.features.items() if f.dtype == "image"]
+
+    @property
+    def episode_frames(self) -> int:
+        """Frames added to the episode in progress."""
+        return self._n
+
+    def __repr__(self) -> str:
+        return (f"DatasetWriter(root={str(self.root)!r}, fps={self.fps}, episodes={self.total_episodes}, "
+                f"frames={self.total_frames}, in_progress={self._n}, codec={self.encoding.vcodec!r})")
+
+    # -- recording --------------------------------------------------------------------------
+    def _new_buffer(self) -> None:
+        self._n = 0
+        self._task: list[str] = []
+        self._values: dict[str, list] = {
+            k: [] for k, f in self.features.items() if f.dtype not in ("video", "image") and k not in tables.DEFAULT_FEATURES
+        }
+        self._images: dict[str, list[Future]] = {k: [] for k in self.image_keys}
+        self._encoders: dict[str, BackgroundEncoder] = {}
+        self._encoded: dict[str, tuple[Path, np.ndarray | None]] = {}
+
+    def add_frame(self, frame: Any) -> None:
+        """Add one frame to the episode in progress: a TensorDict or a mapping of dotted
+        feature names to values, plus `task` (a string). Returns without touching the disk."""
+        self._check_open()
+        values, task = flatten_frame(frame)
+        episode = self.total_episodes
+        values = validate_frame(values, task, self.features, episode=episode, frame_index=self._n)
+        for key, value in values.items():
+            feat = self.features[key]
+            if feat.dtype == "video":
+                enc = self._encoders.get(key)
+                if enc is None:
+                    h, w = value.shape[:2]
+                    enc = self._encoders[key] = BackgroundEncoder(
+                        key, self.layout.staging_video(key, episode), fps=self.fps, height=h, width=w,
+                        encoding=self.encoding, threads=self.encoder_threads,
+                    )
+                enc.put(value)
+            elif feat.dtype == "image":
+                self._images[key].append(self._image_pool.submit(ImageCodec.encode, value, self._n))
+            else:
+                self._values[key].append(value)
+        self._task.append(task)
+        self._n += 1
+
+    def discard_episode(self) -> None:
+        """Drop the episode in progress (frames, encoders, staged videos)."""
+        for enc in self._encoders.values():
+            enc.cancel()
+        for path, _ in self._encoded.values():
+            path.unlink(missing_ok=True)
+        self._new_buffer()
+
+    def save_episode(self) -> int:
+        """Write the episode in progress to disk; returns its episode_index.
+
+        Waits for the video encoders, then commits files in crash-safe order. On failure
+        (e.g. disk full) nothing saved before is touched and the episode stays in the buffer,
+        so `save_episode` can be called again or the episode discarded.
+        """
+        self._check_open()
+        episode = self.total_episodes
+        n = self._n
+        if n == 0:
+            raise ValueError(f"save_episode: episode {episode} has no frames; call add_frame first")
+        for key, enc in list(self._encoders.items()):
+            try:
+                self._encoded[key] = (enc.path, enc.finish())
+            except Exception as e:
+                raise atomic.DatasetWriteError(f"episode {episode}: {e}") from e
+            del self._encoders[key]
+        for key in self.video_keys:
+            if key not in self._encoded:
+                raise ValueError(f"episode {episode}: no frame of video feature {key!r} was added")
+        images = {k: [f.result() for f in futs] for k, futs in self._images.items()}
+
+        new_tasks = [t for t in dict.fromkeys(self._task) if t not in self.tasks]
+        tasks = self.tasks + new_tasks
+        columns, stat_columns = episode_columns(
+            self._values, self._task, tasks, self.features, n=n, fps=self.fps,
+            episode_index=episode, first_index=self.total_frames,
+        )
+        samples = {k: np.stack([images[k][i][1] for i in stats_mod.sample_indices(n)]) for k in self.image_keys}
+        samples.update({k: s for k, (_, s) in self._encoded.items() if s is not None})
+        for k in self.image_keys:
+            columns[k] = [img for img, _ in images[k]]
+        ep_stats = stats_mod.episode_stats(stat_columns, samples)
+        ordered = {k: ep_stats[k] for k in self.features if k in ep_stats}
+
+        frames = tables.frames_table(columns, self.features)
+        video_rows: dict[str, Any] = {}
+        for key in self.video_keys:  # videos first: trailing video content is invisible to readers
+            staged, _ = self._encoded[key]
+            video_rows.update(self.layout.append_video(key, staged, video_duration_s(staged)))
+        self._point("after_videos")
+        row: dict[str, Any] = {"episode_index": episode, "tasks": list(dict.fromkeys(self._task)), "length": n}
+        row.update(self.layout.append_frames(frames, self.total_frames))
+        row.update(video_rows)
+        self._point("after_data")
+        if new_tasks:
+            atomic.write_table(self.root / TASKS_PATH, tables.tasks_table(tasks))
+        row.update(stats_mod.flatten_stats(ordered))
+        self.layout.append_episode(row)
+        self._point("after_episodes")
+        self.tasks = tasks
+        self.stats = stats_mod.aggregate_stats([self.stats, ordered]) if self.stats else ordered
+        atomic.write_json(self.root / STATS_PATH, stats_mod.stats_to_json(self.stats))
+        self._commit_info(n, first_videos=episode == 0 or self._missing_video_info())
+        self._encoded.clear()
+        self._new_buffer()
+        return episode
+
+    @staticmethod
+    def _point(name: str) -> None:
+        """A named step of save_episode; crash tests pause here (LEROBOT_FN_WRITER_PAUSE=name)."""
+        if _PAUSE_AT and _PAUSE_AT == name:
+            import time
+
+            print(f"PAUSED {name}", flush=True)
+            os.kill(os.getpid(), 19)  # SIGSTOP: the test kills us here
+            time.sleep(0.01)
+
+    def _missing_video_info(self) -> bool:
+        return any(not self.features[k].info for k in self.video_keys)
+
+    def _commit_info(self, n: int, first_videos: bool) -> None:
+        info = dict(self.info)
+        if first_videos:
+            feats = dict(info["features"])
+            for key in self.video_keys:
+                shape = self.features[key].shape
+                h, w = (shape[0], shape[1]) if shape[-1] == 3 else (shape[1], shape[2])
+                entry = dict(feats[key])
+                entry["info"] = self.encoding.info(h, w, self.fps)
+                feats[key] = entry
+            info["features"] = feats
+        info["total_episodes"] = self.total_episodes + 1
+        info["total_frames"] = self.total_frames + n
+        info["total_tasks"] = len(self.tasks)
+        info["splits"] = {"train": f"0:{info['total_episodes']}"}
+        atomic.write_json(self.root / INFO_PATH, info)  # the commit point
+        self.info = info
+        self.features = {k: Feature.from_dict(v, key=k) for k, v in info["features"].items()}
+
+    # -- lifetime ---------------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError(f"writer for {self.root} is finalized; use data.resume({str(self.root)!r})")
+
+    def finalize(self) -> None:
+        """Stop background work and remove staging files. An unsaved episode is discarded
+        (with a warning). Idempotent."""
+        if self._closed:
+            return
+        if self._n:
+            log.warning("finalize: discarding unsaved episode %d (%d frames)", self.total_episodes, self._n)
+        self.discard_episode()
+        self._image_pool.shutdown(wait=True)
+        shutil.rmtree(self.root / atomic.STAGING_DIR, ignore_errors=True)
+        self._closed = True
+
+    def __enter__(self) -> DatasetWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.finalize()
+
+
+def new_info(*, fps: int, features: dict[str, Feature], robot_type: str | None, use_videos: bool,
+             chunks_size: int, data_files_size_in_mb: float, video_files_size_in_mb: float) -> dict:
+    """A fresh info.json dict, keys in LeRobot's order."""
+    return {
+        "codebase_version": CODEBASE_VERSION,
+        "fps": fps,
+        "features": dump_features(features),
+        "total_episodes": 0,
+        "total_frames": 0,
+        "total_tasks": 0,
+        "chunks_size": chunks_size,
+        "data_files_size_in_mb": data_files_size_in_mb,
+        "video_files_size_in_mb": video_files_size_in_mb,
+        "data_path": DEFAULT_DATA_PATH,
+        "video_path": DEFAULT_VIDEO_PATH if use_videos else None,
+        "robot_type": robot_type,
+        "splits": {},
+    }
+
+
+def create(
+    root: str | Path,
+    *,
+    fps: int,
+    features: dict[str, Any],
+    robot_type: str | None = None,
+    use_videos: bool = True,
+    encoding: VideoEncoding | None = None,
+    chunks_size: int = DEFAULT_CHUNK_SIZE,
+    data_files_size_in_mb: float = DEFAULT_DATA_FILE_SIZE_IN_MB,
+    video_files_size_in_mb: float = DEFAULT_VIDEO_FILE_SIZE_IN_MB,
+    encoder_threads: int | None = None,
+) -> DatasetWriter:
+    """Start a new dataset at `root` (which must not exist or be empty).
+
+    `features`: LeRobot's form, {"observation.images.top": {"dtype": "video", "shape": (480, 640, 3),
+    "names": ["height", "width", "channels"]}, "action": {"dtype": "float32", "shape": (6,), ...}}.
+    With `use_videos=False`, "video" features are stored as inline PNG images instead.
+    `encoding` defaults to LeRobot's AV1 settings (`VideoEncoding.av1()`).
+    """
+    root = Path(root)
+    if not isinstance(fps, int) or fps <= 0:
+        raise ValueError(f"create: fps must be a positive int, got {fps!r}")
+    if not features:
+        raise ValueError("create: `features` is empty; describe at least one feature")
+    feats = {k: _as_feature(k, v) for k, v in features.items()}
+    clash = [k for k in feats if k in tables.DEFAULT_FEATURES]
+    if clash:
+        raise ValueError(f"create: features {clash} are added automatically; remove them from `features`")
+    if not use_videos:
+        feats = {k: Feature(dtype="image", shape=f.shape, names=f.names) if f.dtype == "video" else f
+                 for k, f in feats.items()}
+    feats = {k: Feature(dtype=f.dtype, shape=f.shape, names=f.names) if f.dtype == "video" else f
+             for k, f in feats.items()}
+    for k, f in feats.items():
+        tables.arrow_type(k, f)  # raises on unsupported dtype/shape
+        if f.dtype in ("video", "image") and (len(f.shape) != 3 or 3 not in (f.shape[0], f.shape[-1])):
+            raise ValueError(f"feature {k!r}: camera shape must be (H, W, 3) or (3, H, W), got {f.shape}")
+    feats.update(tables.DEFAULT_FEATURES)
+    encoding = encoding or VideoEncoding.av1()
+    if any(f.dtype == "video" for f in feats.values()):
+        encoding.check_available()
+    if root.exists() and any(root.iterdir()):
+        raise FileExistsError(f"create: {root} exists and is not empty; use data.resume({str(root)!r}) to append")
+    with atomic.os_errors(root, "creating the dataset directory"):
+        root.mkdir(parents=True, exist_ok=True)
+    info = new_info(fps=fps, features=feats, robot_type=robot_type, use_videos=use_videos,
+                    chunks_size=chunks_size, data_files_size_in_mb=data_files_size_in_mb,
+                    video_files_size_in_mb=video_files_size_in_mb)
+    for key, f in feats.items():  # the encoder settings are known now: record them up front
+        if f.dtype == "video":
+            h, w = (f.shape[0], f.shape[1]) if f.shape[-1] == 3 else (f.shape[1], f.shape[2])
+            info["features"][key]["info"] = encoding.info(h, w, fps)
+    atomic.write_json(root / INFO_PATH, info)
+    layout = Layout(root, info, FileCursor.empty(), {})
+    return DatasetWriter(root, info, tasks=[], stats={}, layout=layout, encoding=encoding,
+                         encoder_threads=encoder_threads)
