@@ -19,3 +19,7 @@ from lerobot_fn.data.meta import CODEBASE_VERSION, DatasetMeta
 from lerobot_fn.data.reader import Dataset, open, to_tensordict  # noqa: A004
 
 # --- writing (writer helper): add create, resume and tools below this line ---------------------
+from lerobot_fn.data.atomic import DatasetWriteError
+from lerobot_fn.data.encode import VideoEncoding
+from lerobot_fn.data.resume import recover, resume
+from lerobot_fn.data.writer import DatasetWriter, create
