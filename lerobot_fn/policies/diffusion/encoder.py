@@ -95,8 +95,10 @@ class RgbEncoder(nn.Module):
         self.backbone = resnet_trunk(config)
         image_shape = next(iter(config.image_features.values())).shape
         hw = self.crop_shape or self.resize_shape or tuple(image_shape[1:])
+        self.backbone.eval()  # dry run for the feature-map size, without touching BatchNorm statistics
         with torch.no_grad():
             fmap = self.backbone(torch.zeros(1, image_shape[0], *hw))
+        self.backbone.train()
         self.pool = SpatialSoftmax(tuple(fmap.shape[1:]), num_kp=config.spatial_softmax_num_keypoints)
         self.feature_dim = config.spatial_softmax_num_keypoints * 2
         self.out = nn.Linear(config.spatial_softmax_num_keypoints * 2, self.feature_dim)
