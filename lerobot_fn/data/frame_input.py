@@ -44,6 +44,9 @@ def flatten_frame(frame: Any) -> tuple[dict[str, Any], Any]:
             elif type(value).__name__ in ("NonTensorData", "NonTensorStack"):
                 value = value.tolist() if hasattr(value, "tolist") else value.data
             values[name] = value
+        if "task" not in values and "task" in frame.keys():
+            task = frame.get("task")
+            values["task"] = getattr(task, "data", task)
     elif isinstance(frame, Mapping):
         values = dict(frame)
     else:
