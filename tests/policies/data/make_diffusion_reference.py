@@ -8,6 +8,7 @@ It records
 - schedulers/<case>/...: diffusers' DDPMScheduler / DDIMScheduler alphas_cumprod, inference
   timesteps, add_noise, and a full denoising loop driven by a fixed toy model_output function, with
   every DDPM variance draw recorded;
+- default_config: LeRobot's DiffusionConfig() as config.json (its defaults);
 - policies/<case>/...: LeRobot's DiffusionPolicy for configs unlike the shared fixture (two
   cameras with separate BatchNorm encoders, resize + crop_ratio, env state, DDIM, "sample"
   prediction, bias-only FiLM; and an image-free DDPM config with n_obs_steps 1): its config.json,
@@ -156,6 +157,7 @@ def _policy_refs(tensors: dict, meta: dict) -> None:
     from lerobot.policies.diffusion.configuration_diffusion import DiffusionConfig
     from lerobot.policies.diffusion.modeling_diffusion import DiffusionPolicy
 
+    meta["default_config"] = draccus.encode(DiffusionConfig(), PreTrainedConfig)
     for name, overrides in POLICY_CASES.items():
         cfg = draccus.decode(DiffusionConfig, overrides)
         policy = DiffusionPolicy(cfg)
