@@ -104,3 +104,14 @@ def test_loss_matches_lerobot_under_the_same_rng(case, mode):
         model.eval()
     assert abs(value.item() - REF[f"policies/{name}/loss/{mode}"].item()) <= TOL
     assert metrics["loss"] == pytest.approx(value.item())
+
+
+def test_seeded_init_matches_lerobot(case):
+    """torch.manual_seed(0) then build: every tensor equals LeRobot's fresh init (BatchNorm stats included)."""
+    _, entry, config, _ = case
+    torch.manual_seed(0)
+    fresh = dp.build_model(config).state_dict()
+    for key, (total, abs_total) in entry["seeded_init_sums"].items():
+        v = fresh[key].double()
+        assert v.sum().item() == pytest.approx(total, rel=1e-6, abs=1e-6), key
+        assert v.abs().sum().item() == pytest.approx(abs_total, rel=1e-6, abs=1e-6), key

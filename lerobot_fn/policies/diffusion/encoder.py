@@ -18,17 +18,18 @@ from lerobot_fn.policies.backbone import build_resnet
 from .config import Config
 
 
-def resnet_trunk(config: Config) -> nn.Sequential:
+def resnet_trunk(config: Config, *, load_weights: bool = True) -> nn.Sequential:
     """torchvision ResNet without its avgpool and fc (layer4 features), BN -> GroupNorm if asked.
 
     Pretrained weights come from a local file or the torchvision cache only (`policies.backbone`).
     """
-    if config.pretrained_backbone_weights and config.use_group_norm:
+    weights = config.pretrained_backbone_weights if load_weights else None
+    if weights and config.use_group_norm:
         raise ValueError(
             "diffusion config: use_group_norm=True cannot be combined with pretrained_backbone_weights "
             f"({config.pretrained_backbone_weights!r}): replacing BatchNorm would discard the pretrained weights"
         )
-    resnet = build_resnet(config.vision_backbone, weights=config.pretrained_backbone_weights or None)
+    resnet = build_resnet(config.vision_backbone, weights=weights or None)
     trunk = nn.Sequential(*list(resnet.children())[:-2])
     if config.use_group_norm:
         _batchnorm_to_groupnorm(trunk)
@@ -42,6 +43,20 @@ def _batchnorm_to_groupnorm(module: nn.Module) -> None:
             setattr(module, name, nn.GroupNorm(child.num_features // 16, child.num_features))
         else:
             _batchnorm_to_groupnorm(child)
+
+
+def _dry_run(backbone: nn.Module, shape: tuple[int, ...]) -> Tensor:
+    """Feature map of a zero image, run in training mode like LeRobot (so a fresh model's BatchNorm
+    statistics match LeRobot's seeded init); eval mode when a 1x1 map makes batch-1 BatchNorm fail."""
+    with torch.inference_mode():
+        try:
+            return backbone(torch.zeros(shape))
+        except ValueError:
+            backbone.eval()
+            try:
+                return backbone(torch.zeros(shape))
+            finally:
+                backbone.train()
 
 
 class SpatialSoftmax(nn.Module):
@@ -87,18 +102,15 @@ def random_crop(x: Tensor, size: tuple[int, int], generator: torch.Generator | N
 class RgbEncoder(nn.Module):
     """(B, C, H, W) image in normalised pixel space -> (B, 2 * num_keypoints) feature."""
 
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, *, load_backbone_weights: bool = True):
         super().__init__()
         self.resize_shape = config.resize_shape
         self.crop_shape = config.crop_shape
         self.crop_is_random = config.crop_is_random
-        self.backbone = resnet_trunk(config)
+        self.backbone = resnet_trunk(config, load_weights=load_backbone_weights)
         image_shape = next(iter(config.image_features.values())).shape
         hw = self.crop_shape or self.resize_shape or tuple(image_shape[1:])
-        self.backbone.eval()  # dry run for the feature-map size, without touching BatchNorm statistics
-        with torch.no_grad():
-            fmap = self.backbone(torch.zeros(1, image_shape[0], *hw))
-        self.backbone.train()
+        fmap = _dry_run(self.backbone, (1, image_shape[0], *hw))
         self.pool = SpatialSoftmax(tuple(fmap.shape[1:]), num_kp=config.spatial_softmax_num_keypoints)
         self.feature_dim = config.spatial_softmax_num_keypoints * 2
         self.out = nn.Linear(config.spatial_softmax_num_keypoints * 2, self.feature_dim)

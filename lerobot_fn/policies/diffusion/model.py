@@ -19,7 +19,7 @@ from .unet import ConditionalUnet1d
 class DiffusionModel(nn.Module):
     """Holds the RGB encoder(s) and the UNet; sizes the UNet's conditioning from the features."""
 
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, *, load_backbone_weights: bool = True):
         super().__init__()
         config.validate_features()
         self.image_keys = tuple(config.image_features)
@@ -29,10 +29,10 @@ class DiffusionModel(nn.Module):
         if self.image_keys:
             n_cams = len(self.image_keys)
             if self.separate_encoders:
-                self.rgb_encoder = nn.ModuleList([RgbEncoder(config) for _ in range(n_cams)])
+                self.rgb_encoder = nn.ModuleList([RgbEncoder(config, load_backbone_weights=load_backbone_weights) for _ in range(n_cams)])
                 cond_dim += self.rgb_encoder[0].feature_dim * n_cams
             else:
-                self.rgb_encoder = RgbEncoder(config)
+                self.rgb_encoder = RgbEncoder(config, load_backbone_weights=load_backbone_weights)
                 cond_dim += self.rgb_encoder.feature_dim * n_cams
         if config.env_state_feature is not None:
             cond_dim += config.env_state_feature.shape[0]
@@ -70,14 +70,18 @@ class DiffusionModel(nn.Module):
 class DiffusionPolicyModel(nn.Module):
     """Top-level module mirroring LeRobot's `DiffusionPolicy` state_dict layout (`diffusion.`)."""
 
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, *, load_backbone_weights: bool = True):
         super().__init__()
-        self.diffusion = DiffusionModel(config)
+        self.diffusion = DiffusionModel(config, load_backbone_weights=load_backbone_weights)
 
 
-def build_model(config: Config) -> DiffusionPolicyModel:
-    """A fresh Diffusion Policy model for `config` (random init unless backbone weights are set)."""
-    return DiffusionPolicyModel(config)
+def build_model(config: Config, *, load_backbone_weights: bool = True) -> DiffusionPolicyModel:
+    """A fresh Diffusion Policy model for `config`, initialised like LeRobot's under the same seed.
+
+    `pretrained_backbone_weights` are read (local file / torchvision cache, never downloaded)
+    unless `load_backbone_weights=False`, for when a checkpoint's weights are loaded next anyway.
+    """
+    return DiffusionPolicyModel(config, load_backbone_weights=load_backbone_weights)
 
 
 def stack_images(config: Config, batch: dict[str, Tensor], *, history: bool) -> Tensor | None:

@@ -12,7 +12,7 @@ It records
 - policies/<case>/...: LeRobot's DiffusionPolicy for configs unlike the shared fixture (two
   cameras with separate BatchNorm encoders, resize + crop_ratio, env state, DDIM, "sample"
   prediction, bias-only FiLM; and an image-free DDPM config with n_obs_steps 1): its config.json,
-  state_dict keys, predict_action_chunk, select_action sequence and training loss under a seeded
+  state_dict keys, per-tensor sums of a torch.manual_seed(0) init, predict_action_chunk, select_action sequence and training loss under a seeded
   global RNG. Weights are filled per key by `deterministic_weights` (shared with the tests) so
   nothing large is committed.
 
@@ -160,14 +160,17 @@ def _policy_refs(tensors: dict, meta: dict) -> None:
     meta["default_config"] = draccus.encode(DiffusionConfig(), PreTrainedConfig)
     for name, overrides in POLICY_CASES.items():
         cfg = draccus.decode(DiffusionConfig, overrides)
+        torch.manual_seed(0)
         policy = DiffusionPolicy(cfg)
         sd = policy.state_dict()
+        seeded = {k: [float(v.double().sum()), float(v.double().abs().sum())] for k, v in sd.items()}
         policy.load_state_dict(deterministic_weights(sd), strict=True)
         policy.eval()
         p = f"policies/{name}"
         g = torch.Generator().manual_seed(zlib.crc32(name.encode()))
         entry: dict = {"config": draccus.encode(cfg, PreTrainedConfig)}
         entry["state_dict"] = {k: list(v.shape) for k, v in sd.items()}
+        entry["seeded_init_sums"] = seeded  # torch.manual_seed(0) then construction: sum, abs-sum per tensor
 
         batch = _batch(cfg, g, 2, cfg.n_obs_steps)
         noise = torch.randn(2, cfg.horizon, cfg.action_feature.shape[0], generator=g)
