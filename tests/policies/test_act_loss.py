@@ -146,3 +146,21 @@ def test_param_groups_give_the_backbone_its_own_learning_rate(model_for):
     assert all(names[id(p)].startswith("model.backbone") for p in groups[1]["params"])
     assert groups[1]["lr"] == 1e-6
     assert len(groups[0]["params"]) + len(groups[1]["params"]) == len(list(model.parameters()))
+
+
+def test_optimizer_step_reduces_the_loss_on_a_fixed_batch(model_for):
+    config, model = model_for(optimizer_lr=1e-3, optimizer_lr_backbone=1e-3, dropout=0.0)
+    model.train()
+    optimizer = act.make_optimizer(model, config)
+    assert [g["lr"] for g in optimizer.param_groups] == [1e-3, 1e-3]
+    assert optimizer.param_groups[0]["weight_decay"] == config.optimizer_weight_decay
+    batch = _batch()
+    losses = []
+    for _ in range(5):
+        loss, _ = act.loss(model, config, batch, generator=torch.Generator().manual_seed(0))
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), act.optimizer_preset(config)["grad_clip_norm"])
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0]

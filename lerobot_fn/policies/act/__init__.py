@@ -6,8 +6,9 @@ CONFIG_TYPE, Config, build_model, predict_chunk, initial_state, select_action, l
 
 from .config import CONFIG_TYPE, Config
 from .inference import State, ensemble_step, initial_state, predict_chunk, select_action
-from .loss import loss, param_groups
+from .loss import loss
 from .model import ACT, ACTPolicy, build_model
+from .training import make_optimizer, optimizer_preset, param_groups
 
 __all__ = [
     "ACT",
@@ -19,6 +20,8 @@ __all__ = [
     "ensemble_step",
     "initial_state",
     "loss",
+    "make_optimizer",
+    "optimizer_preset",
     "param_groups",
     "predict_chunk",
     "select_action",

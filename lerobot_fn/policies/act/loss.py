@@ -84,12 +84,3 @@ def _seeded(seed: int, device: torch.device):
             with torch.cuda.device(device):
                 torch.cuda.manual_seed(seed)
         yield
-
-
-def param_groups(model: torch.nn.Module, config: Config) -> list[dict]:
-    """Optimizer parameter groups like LeRobot's ACT: the backbone gets `optimizer_lr_backbone`."""
-    rest, backbone = [], []
-    for name, p in model.named_parameters():
-        if p.requires_grad:
-            (backbone if name.startswith("model.backbone") else rest).append(p)
-    return [{"params": rest}, {"params": backbone, "lr": config.optimizer_lr_backbone}]

@@ -44,15 +44,18 @@ class ACTPolicy(nn.Module):
         super().__init__()
         self.config = config
         self.model = ACT(config, load_backbone_weights=load_backbone_weights)
+        # Batch keys, resolved once (camera order = the order of their encoder tokens).
+        self._image_keys = tuple(config.image_features)
+        self._state_key = OBS_STATE if config.robot_state_feature is not None else None
+        self._env_state_key = config.env_state_key
 
     def forward(
         self, batch: dict[str, Tensor], latent_noise: Tensor | None = None
     ) -> tuple[Tensor, tuple[Tensor, Tensor] | tuple[None, None]]:
-        cfg = self.config
-        images = [batch[key] for key in cfg.image_features]
-        state = batch[OBS_STATE] if cfg.robot_state_feature is not None else None
-        env_state = batch[cfg.env_state_key] if cfg.env_state_key is not None else None
-        use_vae_encoder = cfg.use_vae and self.training and ACTION in batch
+        images = [batch[key] for key in self._image_keys]
+        state = batch[self._state_key] if self._state_key is not None else None
+        env_state = batch[self._env_state_key] if self._env_state_key is not None else None
+        use_vae_encoder = self.config.use_vae and self.training and ACTION in batch
         return self.model(
             images,
             state,
