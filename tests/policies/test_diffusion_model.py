@@ -165,3 +165,7 @@ def test_bad_noise_and_batches_are_named(config, model, io, io_meta, normalizer)
             dp.predict_chunk(model, config, {k: v[:, :1] for k, v in batch.items()})
         with pytest.raises(ValueError, match=r"'observation.state' has shape \(1, 2, 2\), expected \(B, state_dim\)"):
             dp.select_action(model, config, {k: v[:1] for k, v in batch.items()}, dp.initial_state(config))
+        frame = {k: v[:1, 0] for k, v in batch.items()}
+        _, state = dp.select_action(model, config, frame, dp.initial_state(config))
+        with pytest.raises(ValueError, match="'observation.state' changed shape within the episode"):
+            dp.select_action(model, config, {k: v[:, 0] for k, v in batch.items()}, state)

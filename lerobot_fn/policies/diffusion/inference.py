@@ -91,10 +91,12 @@ def conditional_sample(
         out = unet(sample, t, global_cond=global_cond)
         z = None
         if st.noise_std is not None:
+            # drawn in the sample's dtype (diffusers uses the model output's: equal in float32,
+            # but under bf16 autocast that would quantise the noise)
             if steps is not None:
-                z = steps[draw].to(device=device, dtype=out.dtype)
+                z = steps[draw].to(device=device, dtype=sample.dtype)
             else:
-                z = torch.randn(out.shape, generator=generator, device=device, dtype=out.dtype)
+                z = torch.randn(sample.shape, generator=generator, device=device, dtype=sample.dtype)
             draw += 1
         sample = step(sched, st, out, sample, z)
     return sample
@@ -168,8 +170,13 @@ def initial_state(config: Config) -> State:
     return State()
 
 
-def _push(history: tuple[Tensor, ...], x: Tensor, n: int) -> tuple[Tensor, ...]:
+def _push(key: str, history: tuple[Tensor, ...], x: Tensor, n: int) -> tuple[Tensor, ...]:
     """LeRobot's populate_queues: fill an empty history with copies of x, else append and keep n."""
+    if history and history[-1].shape != x.shape:
+        raise ValueError(
+            f"diffusion select_action: {key!r} changed shape within the episode ({tuple(history[-1].shape)} -> "
+            f"{tuple(x.shape)}); start a new episode with initial_state()"
+        )
     if len(history) < n:
         return history + (x,) * (n - len(history))
     return (history + (x,))[-n:]
@@ -196,7 +203,7 @@ def select_action(
     if env is not None:
         current[OBS_ENV_STATE] = env
     n = config.n_obs_steps
-    observations = {k: _push(state.observations.get(k, ()), x, n) for k, x in current.items()}
+    observations = {k: _push(k, state.observations.get(k, ()), x, n) for k, x in current.items()}
     actions = state.actions
     if not actions:
         hist = {k: torch.stack(v, dim=1) for k, v in observations.items()}  # (B, S, ...)
