@@ -149,12 +149,20 @@ def test_param_groups_give_the_backbone_its_own_learning_rate(model_for):
 
 
 def test_optimizer_step_reduces_the_loss_on_a_fixed_batch(model_for):
-    config, model = model_for(optimizer_lr=1e-3, optimizer_lr_backbone=1e-3, dropout=0.0)
+    env_only = {
+        "observation.environment_state": {"type": "ENV", "shape": [5]},
+        "observation.state": {"type": "STATE", "shape": [3]},
+    }
+    config, model = model_for(
+        input_features=env_only, optimizer_lr=1e-3, optimizer_lr_backbone=1e-4, dropout=0.0
+    )
     model.train()
     optimizer = act.make_optimizer(model, config)
-    assert [g["lr"] for g in optimizer.param_groups] == [1e-3, 1e-3]
+    assert [g["lr"] for g in optimizer.param_groups] == [1e-3, 1e-4]
     assert optimizer.param_groups[0]["weight_decay"] == config.optimizer_weight_decay
-    batch = _batch()
+    g = torch.Generator().manual_seed(4)
+    batch = {k: v for k, v in _batch().items() if k != "observation.images.top"}
+    batch["observation.environment_state"] = torch.randn(3, 5, generator=g)
     losses = []
     for _ in range(5):
         loss, _ = act.loss(model, config, batch, generator=torch.Generator().manual_seed(0))
