@@ -50,7 +50,7 @@ def os_errors(path: Path | str, doing: str = "writing") -> Iterator[None]:
     """Re-raise OSErrors inside the block as DatasetWriteErrors about `path`."""
     try:
         yield
-    except DatasetWriteError:
+    except (DatasetWriteError, FileExistsError):
         raise
     except OSError as e:
         raise explain_os_error(e, path, doing) from e

@@ -168,6 +168,10 @@ class DatasetWriter:
             try:
                 self._encoded[key] = (enc.path, enc.finish())
             except Exception as e:
+                cause = e.__cause__
+                if isinstance(cause, OSError) and cause.errno is not None:
+                    err = atomic.explain_os_error(cause, enc.path, f"episode {episode}: encoding camera {key!r} into")
+                    raise err from e
                 raise atomic.DatasetWriteError(f"episode {episode}: {e}") from e
             del self._encoders[key]
         for key in self.video_keys:
@@ -329,9 +333,9 @@ def create(
     encoding = encoding or VideoEncoding.av1()
     if any(f.dtype == "video" for f in feats.values()):
         encoding.check_available()
-    if root.exists() and any(root.iterdir()):
-        raise FileExistsError(f"create: {root} exists and is not empty; use data.resume({str(root)!r}) to append")
     with atomic.os_errors(root, "creating the dataset directory"):
+        if root.exists() and any(root.iterdir()):
+            raise FileExistsError(f"create: {root} exists and is not empty; use data.resume({str(root)!r}) to append")
         root.mkdir(parents=True, exist_ok=True)
     info = new_info(fps=fps, features=feats, robot_type=robot_type, use_videos=use_videos,
                     chunks_size=chunks_size, data_files_size_in_mb=data_files_size_in_mb,
