@@ -1,0 +1,86 @@
+"""The quickstart job end to end through `lerobot-run`, as `make quickstart` runs it (smaller)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import torch
+
+from lerobot_fn import data, policies
+
+REPO = Path(__file__).resolve().parents[2]
+SMALL = ["--set", "train.steps=2", "--set", "train.batch_size=4", "--set", "dataset.episodes=2",
+         "--set", "dataset.frames_per_episode=12", "--set", "dataset.image_size=[32, 32]"]
+
+
+def lerobot_run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run([sys.executable, "-m", "lerobot_fn.cli", *args], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=600)
+
+
+@pytest.mark.parametrize("policy", ["act", "diffusion"])
+def test_quickstart_records_trains_saves_and_reloads(tmp_path, policy):
+    out = lerobot_run(str(REPO / "specs" / "quickstart.toml"), *SMALL, "--set", f"train.policy={policy!r}",
+                      "--set", "run.output_dir='run'", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    run = tmp_path / "run"
+
+    # the run directory says how to repeat the run
+    spec = tomllib.loads((run / "spec.toml").read_text())
+    assert spec["job"] == "quickstart" and spec["train"]["steps"] == 2 and spec["train"]["policy"] == policy
+    record = json.loads((run / "run.json").read_text())
+    assert record["seed"] == 0 and "torch" in record["versions"] and record["versions"]["python"]
+    assert "train step 2/2" in (run / "log.txt").read_text()
+
+    # the dataset it wrote is a valid LeRobotDataset that reads back
+    ds = data.open(run / "dataset")
+    assert len(ds) == 24 and ds.meta.total_episodes == 2
+    assert ds[0]["observation", "images", "top"].shape == (3, 32, 32)
+
+    # the checkpoint loads and predicts what the job reported
+    result = json.loads((run / "result.json").read_text())
+    assert result["frames"] == 24 and result["policy"] == policy
+    loaded = policies.load(result["checkpoint"])
+    assert loaded.type == policy
+    assert all(map(torch.isfinite, (torch.tensor(result["first_loss"]), torch.tensor(result["last_loss"]))))
+
+
+def test_same_seed_same_losses(tmp_path):
+    results = []
+    for name in ("a", "b"):
+        out = lerobot_run(str(REPO / "specs" / "quickstart.toml"), *SMALL, "--set", f"run.output_dir='{name}'",
+                          "--set", "dataset.use_videos=false", cwd=tmp_path)
+        assert out.returncode == 0, out.stderr
+        results.append(json.loads((tmp_path / name / "result.json").read_text()))
+    assert results[0]["first_loss"] == results[1]["first_loss"]
+    assert results[0]["last_loss"] == results[1]["last_loss"]
+
+
+def test_runtime_failure_exits_1_with_a_paragraph_and_traceback_only_with_debug(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "dataset").write_text("a file where the job wants its dataset directory")
+    args = [str(REPO / "specs" / "quickstart.toml"), *SMALL, "--set", f"run.output_dir={str(run)!r}"]
+    out = lerobot_run(*args, cwd=tmp_path)
+    assert out.returncode == 1
+    assert "job 'quickstart' failed" in out.stderr and str(run) in out.stderr
+    assert "--debug" in out.stderr and "Traceback" not in out.stderr
+    debug = lerobot_run(*args, "--debug", cwd=tmp_path)
+    assert debug.returncode == 1 and "Traceback" in debug.stderr
+    assert (run / "dataset").read_text().startswith("a file"), "the failing job must not clobber what was there"
+
+
+def test_unwritable_run_directory_exits_1(tmp_path):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    out = lerobot_run(str(REPO / "specs" / "quickstart.toml"), "--set", f"run.output_dir={str(blocker / 'run')!r}",
+                      cwd=tmp_path)
+    assert out.returncode == 1
+    assert f"cannot create the run directory {blocker / 'run'}" in out.stderr and "Traceback" not in out.stderr
