@@ -18,6 +18,7 @@ _API = {
     "load": "lerobot_fn.policies.api",
     "loss": "lerobot_fn.policies.api",
     "make_processors": "lerobot_fn.policies.api",
+    "optimize": "lerobot_fn.policies.api",
     "postprocess": "lerobot_fn.policies.api",
     "predict_chunk": "lerobot_fn.policies.api",
     "preprocess": "lerobot_fn.policies.api",

@@ -9,6 +9,7 @@ value: `state = initial_state(policy)`, then `action, state = select_action(poli
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 from pathlib import Path
@@ -40,6 +41,8 @@ class Policy:
     preprocessor: Pipeline
     postprocessor: Pipeline
     family: ModuleType = attrs.field(repr=False)
+    autocast: torch.dtype | None = None
+    """Inference runs under `torch.autocast(<device type>, dtype=autocast)` when set (see `optimize`)."""
 
     @property
     def type(self) -> str:
@@ -197,14 +200,62 @@ def _eval(policy: Policy) -> None:
         policy.model.eval()
 
 
+def _forward_owner(module: torch.nn.Module) -> bool:
+    return type(module).forward is not torch.nn.Module.forward
+
+
+def _compile_targets(module: torch.nn.Module) -> list[torch.nn.Module]:
+    """The outermost modules with their own `forward` (a container without one is searched inside)."""
+    if _forward_owner(module):
+        return [module]
+    return [m for child in module.children() for m in _compile_targets(child)]
+
+
+def optimize(
+    policy: Policy,
+    *,
+    compile: bool = False,
+    compile_mode: str | None = None,
+    autocast: torch.dtype | str | None = None,
+    channels_last: bool = False,
+) -> Policy:
+    """The same policy set up for fast inference (weights unchanged, results within numerical noise).
+
+    compile: `torch.compile` the model's outermost forward-owning modules (in place, so the model
+    object stays the same); autocast: run inference under autocast with this dtype (e.g.
+    torch.bfloat16); channels_last: NHWC weights for the convolutions.
+    """
+    model = policy.model
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    if compile:
+        for target in _compile_targets(model):
+            target.compile(mode=compile_mode, dynamic=False)
+    if isinstance(autocast, str):
+        autocast = getattr(torch, autocast)
+    return attrs.evolve(policy, model=model, autocast=autocast)
+
+
+def _amp(policy: Policy):
+    if policy.autocast is None:
+        return contextlib.nullcontext()
+    return torch.autocast(policy.device.type, dtype=policy.autocast)
+
+
+def _f32(policy: Policy, x: torch.Tensor) -> torch.Tensor:
+    """Autocast outputs (bf16/fp16) back to float32 before the postprocessor."""
+    return x if policy.autocast is None else x.float()
+
+
 def predict_chunk(policy: Policy, obs: TensorDictBase | Mapping[str, Any], *, noise: Any = None) -> torch.Tensor:
     """Raw observations (Diffusion: with the n_obs_steps history) -> raw action chunk (B, T, action_dim),
     as LeRobot's `postprocessor(policy.predict_action_chunk(preprocessor(obs), noise=noise))`."""
     _eval(policy)
     with torch.inference_mode():
         batch = preprocess(policy, obs)
-        chunk = policy.family.predict_chunk(policy.model, policy.config, batch, noise=noise)
-        return postprocess(policy, chunk, _as_tensordict(obs))
+        with _amp(policy):
+            chunk = policy.family.predict_chunk(policy.model, policy.config, batch, noise=noise)
+        return postprocess(policy, _f32(policy, chunk), _as_tensordict(obs))
 
 
 def initial_state(policy: Policy) -> Any:
@@ -219,8 +270,9 @@ def select_action(
     _eval(policy)
     with torch.inference_mode():
         batch = preprocess(policy, obs)
-        action, state = policy.family.select_action(policy.model, policy.config, batch, state, noise=noise)
-        return postprocess(policy, action, _as_tensordict(obs)), state
+        with _amp(policy):
+            action, state = policy.family.select_action(policy.model, policy.config, batch, state, noise=noise)
+        return postprocess(policy, _f32(policy, action), _as_tensordict(obs)), state
 
 
 def loss(

@@ -1,0 +1,157 @@
+"""Policy inference speed, lerobot-fn vs LeRobot 0.6.1, on the fixtures' checkpoints.
+
+    .venv/bin/python benchmarks/bench_policies.py [--device cpu|cuda] [--variants eager,compile,...]
+
+For every checkpoint in ../shared/fixtures/policies it measures, through the public API (raw
+observations in, raw actions out, processors included):
+- select_action latency at batch 1: mean over `--steps` consecutive calls after a reset (queue
+  pops included, as a control loop sees it) and the max (a call that computes a new chunk);
+- predict_chunk throughput at batch `--chunk-batch` (samples/s, median of `--repeats`).
+LeRobot runs in its own venv as a subprocess (benchmarks/lerobot_policy_worker.py) on the same
+checkpoint in the same run, when that venv exists. Prints a markdown table.
+Variants: eager (float32), compile (torch.compile), bf16 (autocast), fast (compile + bf16 +
+channels_last). bf16 changes numerics; the table's last column gives the max abs diff of
+predict_chunk vs eager float32 on the same inputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from lerobot_fn import policies
+from lerobot_fn.process import from_flat_dict
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT.parent / "shared" / "fixtures" / "policies"
+WORKER = Path(__file__).with_name("lerobot_policy_worker.py")
+
+VARIANTS = {
+    "eager": {},
+    "compile": {"compile": True},
+    "bf16": {"autocast": torch.bfloat16},
+    "fast": {"compile": True, "autocast": torch.bfloat16, "channels_last": True},
+}
+
+
+def random_obs(config, batch: int, history: int | None, generator: torch.Generator):
+    flat = {}
+    for name, feature in config.input_features.items():
+        full = (batch, history, *feature.shape) if history else (batch, *feature.shape)
+        flat[name] = (torch.rand if feature.type.value == "VISUAL" else torch.randn)(full, generator=generator)
+    return from_flat_dict(flat, batch_size=[batch])
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def bench_ours(ckpt: Path, variant: str, args) -> dict:
+    device = torch.device(args.device)
+    policy = policies.optimize(policies.load(ckpt, device=device), **VARIANTS[variant])
+    config = policy.config
+    g = torch.Generator().manual_seed(0)
+    frames = [random_obs(config, 1, None, g).to(device) for _ in range(args.steps)]
+    history = config.n_obs_steps if policy.type == "diffusion" else None
+    chunk_obs = random_obs(config, args.chunk_batch, history, g).to(device)
+    t0 = time.perf_counter()
+    state = policies.initial_state(policy)
+    for f in frames[: max(3, args.warmup)]:
+        _, state = policies.select_action(policy, f, state)
+    policies.predict_chunk(policy, chunk_obs)
+    policies.predict_chunk(policy, chunk_obs)
+    warm_s = time.perf_counter() - t0
+    state = policies.initial_state(policy)
+    per_call = []
+    for f in frames:
+        _sync(device)
+        t = time.perf_counter()
+        _, state = policies.select_action(policy, f, state)
+        _sync(device)
+        per_call.append(time.perf_counter() - t)
+    chunk_times = []
+    for _ in range(args.repeats):
+        _sync(device)
+        t = time.perf_counter()
+        out = policies.predict_chunk(policy, chunk_obs)
+        _sync(device)
+        chunk_times.append(time.perf_counter() - t)
+    result = {
+        "select_action_mean_ms": 1e3 * statistics.mean(per_call),
+        "select_action_max_ms": 1e3 * max(per_call),
+        "predict_chunk_samples_per_s": args.chunk_batch / statistics.median(chunk_times),
+        "warmup_s": warm_s,
+    }
+    if variant != "eager" and policy.type == "act":  # Diffusion samples noise: compare deterministic ACT only
+        ref = policies.predict_chunk(policies.load(ckpt, device=device), chunk_obs)
+        result["max_abs_diff_vs_eager"] = (out - ref).abs().max().item()
+    return result
+
+
+def bench_lerobot(ckpt: Path, args) -> dict | None:
+    python = Path(args.lerobot_python)
+    if not python.exists():
+        return None
+    cmd = [str(python), str(WORKER), "bench", str(ckpt), "--steps", str(args.steps), "--chunk-batch",
+           str(args.chunk_batch), "--repeats", str(args.repeats), "--device", args.device]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    lines = [l for l in proc.stdout.splitlines() if l.startswith("RESULT ")]
+    if proc.returncode != 0 or not lines:
+        print(f"LeRobot worker failed on {ckpt}:\n{proc.stderr[-2000:]}", file=sys.stderr)
+        return None
+    return json.loads(lines[-1][len("RESULT "):])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--variants", default="eager,compile,bf16,fast")
+    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--chunk-batch", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--policies", default=None, help="comma-separated fixture names (default: all)")
+    parser.add_argument("--lerobot-python", default=str(ROOT / ".lerobot-venv" / "bin" / "python"))
+    parser.add_argument("--json", default=None, help="also write all results to this JSON file")
+    args = parser.parse_args()
+    names = args.policies.split(",") if args.policies else sorted(p.name for p in FIXTURES.iterdir())
+    print(f"# {platform.node()} | {platform.processor() or platform.machine()} | torch {torch.__version__} | "
+          f"threads {torch.get_num_threads()} | device {args.device}"
+          + (f" ({torch.cuda.get_device_name()})" if args.device.startswith("cuda") else ""))
+    rows, everything = [], {}
+    for name in names:
+        ckpt = FIXTURES / name / "pretrained_model"
+        theirs = bench_lerobot(ckpt, args)
+        everything[name] = {"lerobot": theirs}
+        if theirs:
+            rows.append((name, "LeRobot 0.6.1", theirs["select_action_mean_ms"], theirs["select_action_max_ms"],
+                         theirs["predict_chunk_samples_per_s"], None, None))
+        for variant in args.variants.split(","):
+            ours = bench_ours(ckpt, variant, args)
+            everything[name][variant] = ours
+            ratio = ours["select_action_mean_ms"] / theirs["select_action_mean_ms"] if theirs else None
+            rows.append((name, f"lerobot-fn {variant}", ours["select_action_mean_ms"], ours["select_action_max_ms"],
+                         ours["predict_chunk_samples_per_s"], ratio, ours.get("max_abs_diff_vs_eager")))
+            print(f"  {name} {variant}: {json.dumps(ours)}", file=sys.stderr)
+    print("| policy | run | select_action mean ms (b=1) | max ms | predict_chunk samples/s "
+          f"(b={args.chunk_batch}) | latency vs LeRobot | max abs diff vs fp32 |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for name, run, mean, mx, thr, ratio, diff in rows:
+        print(f"| {name} | {run} | {mean:.2f} | {mx:.2f} | {thr:.1f} | "
+              f"{'' if ratio is None else f'{ratio:.2f}x'} | {'' if diff is None else f'{diff:.2g}'} |")
+    if args.json:
+        Path(args.json).write_text(json.dumps(everything, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
