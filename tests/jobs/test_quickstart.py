@@ -84,3 +84,27 @@ def test_unwritable_run_directory_exits_1(tmp_path):
                       cwd=tmp_path)
     assert out.returncode == 1
     assert f"cannot create the run directory {blocker / 'run'}" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_ctrl_c_shuts_down_cleanly_with_exit_130(tmp_path):
+    import signal
+    import time
+
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lerobot_fn.cli", str(REPO / "specs" / "quickstart.toml"), *SMALL,
+         "--set", "train.steps=100000", "--set", "run.output_dir='run'"],
+        cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        for line in proc.stderr:  # wait until training has started
+            if "read back" in line:
+                break
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        rest = proc.stderr.read()
+        assert proc.wait(timeout=120) == 130
+    finally:
+        proc.kill()
+    assert "interrupted" in rest and "Traceback" not in rest
+    assert data.open(tmp_path / "run" / "dataset").meta.total_episodes == 2, "recorded episodes survive Ctrl-C"
