@@ -107,6 +107,8 @@ def test_ensemble_step_first_call_returns_first_action(tiny):
     assert torch.equal(action, chunk[:, 0])
     assert torch.equal(state.ensembled_actions, chunk[:, 1:])
     assert state.ensembled_count.flatten().tolist() == [1, 1, 1]
+    chunk.add_(100.0)  # the caller reusing its buffer does not change the state
+    assert state.ensembled_actions.max() < 100.0
 
 
 def test_initial_state_is_empty_and_immutable(tiny):
@@ -133,3 +135,36 @@ def test_images_only_and_multi_camera_models_run(tiny):
     feats = model.model._camera_features([batch["observation.images.a"], batch["observation.images.a"]])
     single = model.model.backbone(batch["observation.images.a"])
     assert torch.allclose(feats[1], single, atol=1e-5)
+
+
+class _ReusedOutputBuffer(torch.nn.Module):
+    """Like a CUDA-graph-compiled model: every call returns the same output tensor, overwritten."""
+
+    def __init__(self, inner, shape):
+        super().__init__()
+        self.inner = inner
+        self.out = torch.zeros(shape)
+
+    def forward(self, batch, latent_noise=None):
+        actions, aux = self.inner(batch, latent_noise)
+        self.out.copy_(actions)
+        return self.out, aux
+
+
+@pytest.mark.parametrize(
+    "overrides", [{"n_action_steps": 3}, {"n_action_steps": 1, "temporal_ensemble_coeff": 0.1}]
+)
+@torch.inference_mode()
+def test_actions_and_state_do_not_alias_the_models_output_buffer(tiny, overrides):
+    config, model = tiny(**overrides)
+    reusing = _ReusedOutputBuffer(model, (2, config.chunk_size, 2)).eval()
+    frames = _frames(7)
+    plain_state, reused_state = act.initial_state(config), act.initial_state(config)
+    expected, got = [], []  # kept, as a recorder would: earlier actions must stay valid
+    for frame in frames:
+        action, plain_state = act.select_action(model, config, frame, plain_state)
+        expected.append(action)
+        action, reused_state = act.select_action(reusing, config, frame, reused_state)
+        got.append(action)
+    for t, (g, e) in enumerate(zip(got, expected, strict=True)):
+        assert torch.equal(g, e), t

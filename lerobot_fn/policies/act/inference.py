@@ -58,7 +58,8 @@ def select_action(
         return ensemble_step(config, chunk, state)
     queue = state.action_queue
     if queue is None or queue.shape[1] == 0:
-        queue = predict_chunk(model, config, batch, noise=noise)[:, : config.n_action_steps]
+        # A copy, not a view: a compiled model (CUDA graphs) may reuse its output buffer next call.
+        queue = predict_chunk(model, config, batch, noise=noise)[:, : config.n_action_steps].clone()
     return queue[:, 0], attrs.evolve(state, action_queue=queue[:, 1:])
 
 
@@ -72,7 +73,7 @@ def ensemble_step(config: Config, chunk: Tensor, state: State) -> tuple[Tensor, 
     weights = torch.exp(-config.temporal_ensemble_coeff * torch.arange(n, device=chunk.device))
     cumulative = torch.cumsum(weights, dim=0)
     if state.ensembled_actions is None:
-        averaged = chunk
+        averaged = chunk.clone()  # kept across steps: must not alias the model's output buffer
         count = torch.ones((n, 1), dtype=torch.long, device=chunk.device)
     else:
         previous, prev_count = state.ensembled_actions, state.ensembled_count  # (B, n-1, A), (n-1, 1)
