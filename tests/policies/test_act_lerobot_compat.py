@@ -3,7 +3,8 @@
 LeRobot runs in its own virtual environment as a subprocess; the two sides exchange plain JSON and
 safetensors files. Checked: LeRobot parses the config.json we write and writes back the same
 dict; `torch.manual_seed(s); build_model(config)` gives LeRobot's `ACTPolicy(config)` weights
-bit for bit; the training loss and its gradients match LeRobot's `policy.forward(batch)`.
+bit for bit; the training loss and its gradients match LeRobot's `policy.forward(batch)`; and
+`select_action` steps (action queue, temporal ensembling) match LeRobot's on batched frames.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import attrs
 import pytest
 import torch
 from safetensors.torch import load_file, save_file
@@ -48,6 +50,22 @@ grads = {n: p.grad for n, p in policy.named_parameters() if p.grad is not None}
 save_file({"loss": loss.detach().reshape(1), **{"grad/" + k: v for k, v in grads.items()}},
           str(work / "lerobot_loss.safetensors"))
 (work / "lerobot_metrics.json").write_text(json.dumps(metrics))
+
+# Control steps: action queue, then temporal ensembling, on frames of batch size 3.
+frames = load_file(str(work / "frames.safetensors"))
+n_frames = len({k.split("/")[0] for k in frames})
+out = {}
+for name, overrides in (("queue", {"n_action_steps": 3}), ("ensemble", {"n_action_steps": 1, "temporal_ensemble_coeff": 0.3})):
+    for key, value in overrides.items():
+        setattr(cfg, key, value)
+    runner = ACTPolicy(cfg)
+    runner.load_state_dict(policy.state_dict())
+    runner.eval()
+    runner.reset()
+    for t in range(n_frames):
+        obs = {k.split("/", 1)[1]: v for k, v in frames.items() if k.startswith(f"{t}/")}
+        out[f"{name}/{t}"] = runner.select_action(obs).contiguous()
+save_file(out, str(work / "lerobot_steps.safetensors"))
 """
 
 
@@ -92,6 +110,12 @@ def lerobot_run(tmp_path_factory):
         "action_is_pad": is_pad,
     }
     save_file({**batch, "action_is_pad": is_pad.to(torch.uint8)}, str(work / "batch.safetensors"))
+    frames = {
+        f"{t}/{k}": torch.randn(3, *f.shape, generator=g)
+        for t in range(8)
+        for k, f in config.input_features.items()
+    }
+    save_file(frames, str(work / "frames.safetensors"))
     proc = subprocess.run(
         [str(LEROBOT_PYTHON), "-c", LEROBOT_SIDE, str(work)],
         check=False,
@@ -100,18 +124,18 @@ def lerobot_run(tmp_path_factory):
         timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return work, config, batch
+    return work, config, batch, frames
 
 
 def test_lerobot_parses_our_config_json_unchanged(lerobot_run):
-    work, config, _ = lerobot_run
+    work, config, *_ = lerobot_run
     theirs = json.loads((work / "lerobot_config.json").read_text())
     assert theirs == config.to_dict()
     assert act.Config.from_dict(theirs) == config
 
 
 def test_seeded_init_equals_lerobot(lerobot_run):
-    work, config, _ = lerobot_run
+    work, config, *_ = lerobot_run
     torch.manual_seed(0)
     ours = act.build_model(config).state_dict()
     theirs = load_file(work / "lerobot_init.safetensors")
@@ -121,7 +145,7 @@ def test_seeded_init_equals_lerobot(lerobot_run):
 
 
 def test_training_loss_and_gradients_equal_lerobot(lerobot_run):
-    work, config, batch = lerobot_run
+    work, config, batch, _ = lerobot_run
     model = act.build_model(config)
     model.load_state_dict(load_file(work / "lerobot_init.safetensors"), strict=True)
     model.train()
@@ -140,3 +164,22 @@ def test_training_loss_and_gradients_equal_lerobot(lerobot_run):
     assert set(grads) == set(their_grads)
     for k, v in their_grads.items():
         assert torch.allclose(grads[k], v, atol=1e-5, rtol=1e-4), k
+
+
+@pytest.mark.parametrize(
+    ("name", "overrides"),
+    [("queue", {"n_action_steps": 3}), ("ensemble", {"n_action_steps": 1, "temporal_ensemble_coeff": 0.3})],
+)
+def test_select_action_steps_equal_lerobot(lerobot_run, name, overrides):
+    work, config, _, frames = lerobot_run
+    config = attrs.evolve(config, **overrides)
+    model = act.build_model(config)
+    model.load_state_dict(load_file(work / "lerobot_init.safetensors"), strict=True)
+    model.eval()
+    theirs = load_file(work / "lerobot_steps.safetensors")
+    state = act.initial_state(config)
+    for t in range(8):
+        obs = {k.split("/", 1)[1]: v for k, v in frames.items() if k.startswith(f"{t}/")}
+        with torch.inference_mode():
+            action, state = act.select_action(model, config, obs, state)
+        assert (action - theirs[f"{name}/{t}"]).abs().max() <= 1e-5, t
