@@ -107,3 +107,34 @@ def test_bad_training_batches_are_named(config, model):
         dp.loss(model, config, dict(batch, action=batch["action"][:, :8], action_is_pad=batch["action_is_pad"][:, :8]))
     with pytest.raises(ValueError, match="1 observation steps in the batch, config n_obs_steps is 2"):
         dp.loss(model, config, dict(batch, **{"observation.state": batch["observation.state"][:, :1]}))
+
+
+def _counting(fn, count):
+    def wrapper(*args, **kwargs):
+        count[0] += 1
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def test_gradient_checkpointing_gives_the_same_loss_and_gradients(config, model):
+    batch = _batch(config)
+    ckpt_config = attrs.evolve(config, gradient_checkpointing=True)
+    ckpt_model = dp.build_model(ckpt_config)
+    ckpt_model.load_state_dict(model.state_dict())
+    results, calls = [], []
+    for cfg, m in ((config, model), (ckpt_config, ckpt_model)):
+        count, block = [0], m.diffusion.unet.mid_modules[0]
+        block.forward = _counting(block.forward, count)  # instance attribute: counts recomputation too
+        m.zero_grad()
+        m.train()  # checkpointing is active in training mode only (as LeRobot)
+        value, _ = dp.loss(m, cfg, batch, generator=torch.Generator().manual_seed(5))
+        value.backward()
+        m.eval()
+        del block.forward
+        calls.append(count[0])
+        results.append((value.detach(), m.diffusion.unet.final_conv[1].weight.grad.clone()))
+    model.zero_grad()
+    assert calls == [1, 2]  # checkpointed blocks are recomputed in the backward pass
+    assert torch.allclose(results[0][0], results[1][0])
+    assert torch.allclose(results[0][1], results[1][1], atol=1e-6)

@@ -2,7 +2,7 @@
 
 Run by hand (never from the tests) with LeRobot's venv and diffusers (>=0.38,<0.40) importable:
 
-    PYTHONPATH=/tmp/diffusers_pkg .lerobot-venv/bin/python tests/policies/data/make_diffusion_reference.py
+    .lerobot-venv/bin/python tests/policies/data/make_diffusion_reference.py
 
 It records
 - schedulers/<case>/...: diffusers' DDPMScheduler / DDIMScheduler alphas_cumprod, inference
