@@ -36,7 +36,7 @@ def split(root: str | Path, output_dir: str | Path,
         chosen = fractions_to_episodes(len(src.rows), splits)  # type: ignore[arg-type]
         chosen = {k: [src.episode_indices[i] for i in v] for k, v in chosen.items()}
     else:
-        chosen = {k: [int(e) for e in v] for k, v in splits.items()}  # type: ignore[union-attr]
+        chosen = {k: sorted(int(e) for e in v) for k, v in splits.items()}  # type: ignore[union-attr]
         for name, eps in chosen.items():
             unknown = sorted(set(eps) - set(src.episode_indices))
             if unknown:
