@@ -17,5 +17,6 @@ __all__ = ["add_feature", "dataset_info", "delete_episodes", "fractions_to_episo
 from lerobot_fn.data.tools.convert_v21 import convert_v21  # noqa: E402
 from lerobot_fn.data.tools.images_to_video import images_to_video  # noqa: E402
 from lerobot_fn.data.tools.recompute_stats import recompute_stats  # noqa: E402
+from lerobot_fn.data.push import push  # noqa: E402
 
-__all__ += ["convert_v21", "images_to_video", "recompute_stats"]
+__all__ += ["convert_v21", "images_to_video", "push", "recompute_stats"]
