@@ -43,6 +43,66 @@ JOBS: dict[str, Job] = _jobs(
         "lerobot_fn.jobs.quickstart:quickstart",
         "offline first run: write a small sample dataset, read it back, summarise it",
     ),
+    Job(
+        "dataset.info",
+        "lerobot_fn.specs.dataset:InfoSpec",
+        "lerobot_fn.jobs.dataset:info",
+        "summarise a dataset: episodes, frames, fps, tasks, features, files",
+    ),
+    Job(
+        "dataset.delete_episodes",
+        "lerobot_fn.specs.dataset:DeleteEpisodesSpec",
+        "lerobot_fn.jobs.dataset:delete_episodes",
+        "write a copy of a dataset without some episodes, re-indexed",
+    ),
+    Job(
+        "dataset.split",
+        "lerobot_fn.specs.dataset:SplitSpec",
+        "lerobot_fn.jobs.dataset:split",
+        "split a dataset into several by fractions or episode lists",
+    ),
+    Job(
+        "dataset.merge",
+        "lerobot_fn.specs.dataset:MergeSpec",
+        "lerobot_fn.jobs.dataset:merge",
+        "merge datasets with the same fps and features",
+    ),
+    Job(
+        "dataset.add_feature",
+        "lerobot_fn.specs.dataset:AddFeatureSpec",
+        "lerobot_fn.jobs.dataset:add_feature",
+        "add a numeric feature from a .npy file of per-frame values",
+    ),
+    Job(
+        "dataset.remove_feature",
+        "lerobot_fn.specs.dataset:RemoveFeatureSpec",
+        "lerobot_fn.jobs.dataset:remove_feature",
+        "remove features (columns, videos, stats)",
+    ),
+    Job(
+        "dataset.images_to_video",
+        "lerobot_fn.specs.dataset:ImagesToVideoSpec",
+        "lerobot_fn.jobs.dataset:images_to_video",
+        "store inline image features as videos",
+    ),
+    Job(
+        "dataset.recompute_stats",
+        "lerobot_fn.specs.dataset:RecomputeStatsSpec",
+        "lerobot_fn.jobs.dataset:recompute_stats",
+        "recompute per-episode and dataset stats from the frames",
+    ),
+    Job(
+        "dataset.convert_v21",
+        "lerobot_fn.specs.dataset:ConvertV21Spec",
+        "lerobot_fn.jobs.dataset:convert_v21",
+        "convert a LeRobotDataset v2.1 to v3.0",
+    ),
+    Job(
+        "dataset.push",
+        "lerobot_fn.specs.dataset:PushSpec",
+        "lerobot_fn.jobs.dataset:push",
+        "upload a dataset to the Hugging Face Hub (repo, card, files, version tag)",
+    ),
 )
 
 
