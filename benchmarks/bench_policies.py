@@ -10,7 +10,7 @@ observations in, raw actions out, processors included):
 LeRobot runs in its own venv as a subprocess (benchmarks/lerobot_policy_worker.py) on the same
 checkpoint in the same run, when that venv exists. Prints a markdown table.
 Variants: eager (float32), compile (torch.compile), bf16 (autocast), fast (compile + bf16 +
-channels_last). bf16 changes numerics; the table's last column gives the max abs diff of
+channels_last), graphs (torch.compile mode="reduce-overhead": CUDA graphs), graphs-bf16. bf16 changes numerics; the table's last column gives the max abs diff of
 predict_chunk vs eager float32 on the same inputs.
 """
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -39,6 +40,8 @@ VARIANTS = {
     "compile": {"compile": True},
     "bf16": {"autocast": torch.bfloat16},
     "fast": {"compile": True, "autocast": torch.bfloat16, "channels_last": True},
+    "graphs": {"compile": True, "compile_mode": "reduce-overhead"},
+    "graphs-bf16": {"compile": True, "compile_mode": "reduce-overhead", "autocast": torch.bfloat16},
 }
 
 
@@ -97,9 +100,23 @@ def bench_ours(ckpt: Path, variant: str, args) -> dict:
     return result
 
 
+def ensure_weights(ckpt: Path) -> None:
+    """A checkpoint copied without its model.safetensors gets seeded random weights (same shapes, same
+    cost), so the benchmark can run where the fixtures' weight files are not available."""
+    if (ckpt / "model.safetensors").exists():
+        return
+    from lerobot_fn.policies import checkpoint, registry
+
+    raw = json.loads((ckpt / "config.json").read_text())
+    family = registry.family(raw["type"])
+    torch.manual_seed(0)
+    model = family.build_model(family.Config.from_dict(raw), load_backbone_weights=False)
+    checkpoint.write_model(model, ckpt)
+
+
 def bench_lerobot(ckpt: Path, args) -> dict | None:
-    python = Path(args.lerobot_python)
-    if not python.exists():
+    python = shutil.which(args.lerobot_python)
+    if python is None:
         return None
     cmd = [str(python), str(WORKER), "bench", str(ckpt), "--steps", str(args.steps), "--chunk-batch",
            str(args.chunk_batch), "--repeats", str(args.repeats), "--device", args.device]
@@ -121,22 +138,30 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--policies", default=None, help="comma-separated fixture names (default: all)")
     parser.add_argument("--lerobot-python", default=str(ROOT / ".lerobot-venv" / "bin" / "python"))
+    parser.add_argument("--fixtures", default=str(FIXTURES), help="folder of <name>/pretrained_model checkpoints")
     parser.add_argument("--json", default=None, help="also write all results to this JSON file")
     args = parser.parse_args()
-    names = args.policies.split(",") if args.policies else sorted(p.name for p in FIXTURES.iterdir())
+    fixtures = Path(args.fixtures)
+    names = args.policies.split(",") if args.policies else sorted(p.name for p in fixtures.iterdir())
     print(f"# {platform.node()} | {platform.processor() or platform.machine()} | torch {torch.__version__} | "
           f"threads {torch.get_num_threads()} | device {args.device}"
           + (f" ({torch.cuda.get_device_name()})" if args.device.startswith("cuda") else ""))
     rows, everything = [], {}
     for name in names:
-        ckpt = FIXTURES / name / "pretrained_model"
+        ckpt = fixtures / name / "pretrained_model"
+        ensure_weights(ckpt)
         theirs = bench_lerobot(ckpt, args)
         everything[name] = {"lerobot": theirs}
         if theirs:
             rows.append((name, "LeRobot 0.6.1", theirs["select_action_mean_ms"], theirs["select_action_max_ms"],
                          theirs["predict_chunk_samples_per_s"], None, None))
         for variant in args.variants.split(","):
-            ours = bench_ours(ckpt, variant, args)
+            try:
+                ours = bench_ours(ckpt, variant, args)
+            except Exception as err:  # a variant that fails to compile is reported, the others still run
+                print(f"  {name} {variant}: FAILED {type(err).__name__}: {str(err)[:500]}", file=sys.stderr)
+                everything[name][variant] = {"error": f"{type(err).__name__}: {str(err)[:500]}"}
+                continue
             everything[name][variant] = ours
             ratio = ours["select_action_mean_ms"] / theirs["select_action_mean_ms"] if theirs else None
             rows.append((name, f"lerobot-fn {variant}", ours["select_action_mean_ms"], ours["select_action_max_ms"],
