@@ -63,9 +63,9 @@ def bench_ours(ckpt: Path, variant: str, args) -> dict:
     policy = policies.optimize(policies.load(ckpt, device=device), **VARIANTS[variant])
     config = policy.config
     g = torch.Generator().manual_seed(0)
-    frames = [random_obs(config, 1, None, g).to(device) for _ in range(args.steps)]
+    frames = [random_obs(config, 1, None, g) for _ in range(args.steps)]  # on the host, as from a robot
     history = config.n_obs_steps if policy.type == "diffusion" else None
-    chunk_obs = random_obs(config, args.chunk_batch, history, g).to(device)
+    chunk_obs = random_obs(config, args.chunk_batch, history, g)
     t0 = time.perf_counter()
     state = policies.initial_state(policy)
     for f in frames[: max(3, args.warmup)]:
