@@ -94,8 +94,9 @@ def center_crop(x: Tensor, size: tuple[int, int]) -> Tensor:
 def random_crop(x: Tensor, size: tuple[int, int], generator: torch.Generator | None) -> Tensor:
     """torchvision's RandomCrop: one offset (top, then left) for the whole batch."""
     h, w = x.shape[-2:]
-    top = int(torch.randint(0, h - size[0] + 1, size=(1,), generator=generator).item())
-    left = int(torch.randint(0, w - size[1] + 1, size=(1,), generator=generator).item())
+    on = generator.device if generator is not None else "cpu"
+    top = int(torch.randint(0, h - size[0] + 1, size=(1,), generator=generator, device=on).item())
+    left = int(torch.randint(0, w - size[1] + 1, size=(1,), generator=generator, device=on).item())
     return x[..., top : top + size[0], left : left + size[1]]
 
 

@@ -37,6 +37,13 @@ def scheduler_for(config: Config) -> NoiseScheduler:
     )
 
 
+def randn(shape: tuple[int, ...], generator: torch.Generator | None, device: torch.device, dtype: torch.dtype) -> Tensor:
+    """torch.randn on `device`, drawn on the generator's device when that differs (CPU generator, GPU model)."""
+    if generator is not None and generator.device.type != torch.device(device).type:
+        return torch.randn(shape, generator=generator, device=generator.device, dtype=dtype).to(device)
+    return torch.randn(shape, generator=generator, device=device, dtype=dtype)
+
+
 def _split_noise(noise: Tensor | Mapping[str, Any] | None) -> tuple[Tensor | None, Sequence[Tensor] | None]:
     if noise is None or isinstance(noise, Tensor):
         return noise, None
@@ -81,7 +88,7 @@ def conditional_sample(
         for j, z in enumerate(steps):
             _check_noise(f"steps[{j}]", z, shape)
     if initial is None:
-        sample = torch.randn(shape, dtype=dtype, device=device, generator=generator)
+        sample = randn(shape, generator, device, dtype)
     else:
         _check_noise("initial sample", initial, shape)
         sample = initial.to(device=device, dtype=dtype)
@@ -96,7 +103,7 @@ def conditional_sample(
             if steps is not None:
                 z = steps[draw].to(device=device, dtype=sample.dtype)
             else:
-                z = torch.randn(sample.shape, generator=generator, device=device, dtype=sample.dtype)
+                z = randn(sample.shape, generator, device, sample.dtype)
             draw += 1
         sample = step(sched, st, out, sample, z)
     return sample

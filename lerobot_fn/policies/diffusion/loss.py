@@ -15,7 +15,7 @@ import torch.nn.functional as F  # noqa: N812
 from torch import Tensor
 
 from .config import ACTION, Config
-from .inference import _env_state, scheduler_for
+from .inference import _env_state, randn, scheduler_for
 from .model import DiffusionPolicyModel, require_state, stack_images
 
 ACTION_IS_PAD = "action_is_pad"
@@ -62,10 +62,11 @@ def loss(
     )
 
     sched = scheduler_for(config)
-    eps = torch.randn(trajectory.shape, device=trajectory.device, generator=generator)
-    timesteps = torch.randint(
-        0, config.num_train_timesteps, (trajectory.shape[0],), device=trajectory.device, generator=generator
-    ).long()
+    device = trajectory.device
+    eps = randn(trajectory.shape, generator, device, trajectory.dtype)
+    draw_on = generator.device if generator is not None else device
+    timesteps = torch.randint(0, config.num_train_timesteps, (trajectory.shape[0],), device=draw_on, generator=generator)
+    timesteps = timesteps.long().to(device)
     noisy = sched.add_noise(trajectory, eps, timesteps)
     pred = model.diffusion.unet(noisy, timesteps, global_cond=cond)
     target = eps if config.prediction_type == "epsilon" else trajectory
