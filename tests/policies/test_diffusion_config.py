@@ -18,7 +18,9 @@ LEROBOT_DEFAULTS = json.loads((DATA / "diffusion_reference.json").read_text())["
 
 @pytest.fixture(scope="module")
 def fixture_json(policy_fixtures):
-    return json.loads((policy_fixtures / "diffusion_pusht_mini" / "pretrained_model" / "config.json").read_text())
+    return json.loads(
+        (policy_fixtures / "diffusion_pusht_mini" / "pretrained_model" / "config.json").read_text()
+    )
 
 
 def test_fixture_config_round_trips_exactly(fixture_json):
@@ -98,26 +100,59 @@ def _features(images: dict[str, tuple[int, ...]], env: bool = False) -> dict:
 
 def test_feature_checks_name_the_problem():
     action = {"action": PolicyFeature(FeatureType.ACTION, (2,))}
-    base = dict(pretrained_backbone_weights=None, output_features=action, horizon=16, down_dims=(8, 16))
+    base = {
+        "pretrained_backbone_weights": None,
+        "output_features": action,
+        "horizon": 16,
+        "down_dims": (8, 16),
+    }
     with pytest.raises(ValueError, match="at least one VISUAL feature or an ENV feature"):
         dp.build_model(dp.Config(input_features=_features({}), **base))
     with pytest.raises(ValueError, match="'observation.images.b' has shape \\[3, 32, 32\\]"):
-        dp.build_model(dp.Config(input_features=_features({"observation.images.a": (3, 48, 48), "observation.images.b": (3, 32, 32)}), **base))
+        dp.build_model(
+            dp.Config(
+                input_features=_features(
+                    {"observation.images.a": (3, 48, 48), "observation.images.b": (3, 32, 32)}
+                ),
+                **base,
+            )
+        )
     with pytest.raises(ValueError, match="crop_shape.*does not fit image 'observation.image'"):
-        dp.build_model(dp.Config(input_features=_features({"observation.image": (3, 40, 40)}), crop_shape=(84, 84), **base))
+        dp.build_model(
+            dp.Config(
+                input_features=_features({"observation.image": (3, 40, 40)}), crop_shape=(84, 84), **base
+            )
+        )
     with pytest.raises(ValueError, match="must contain 'action'"):
-        dp.build_model(dp.Config(input_features=_features({}, env=True), pretrained_backbone_weights=None, horizon=16, down_dims=(8, 16)))
+        dp.build_model(
+            dp.Config(
+                input_features=_features({}, env=True),
+                pretrained_backbone_weights=None,
+                horizon=16,
+                down_dims=(8, 16),
+            )
+        )
 
 
 def test_pretrained_backbone_never_downloads(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
     feats = _features({"observation.image": (3, 64, 64)})
     action = {"action": PolicyFeature(FeatureType.ACTION, (2,))}
-    common = dict(input_features=feats, output_features=action, horizon=16, down_dims=(8, 16), crop_shape=None)
+    common = {
+        "input_features": feats,
+        "output_features": action,
+        "horizon": 16,
+        "down_dims": (8, 16),
+        "crop_shape": None,
+    }
     with pytest.raises(FileNotFoundError, match="torchvision cache"):
         dp.build_model(dp.Config(pretrained_backbone_weights="ResNet18_Weights.IMAGENET1K_V1", **common))
     with pytest.raises(ValueError, match="use_group_norm=True cannot be combined"):
-        dp.build_model(dp.Config(pretrained_backbone_weights="ResNet18_Weights.IMAGENET1K_V1", use_group_norm=True, **common))
+        dp.build_model(
+            dp.Config(
+                pretrained_backbone_weights="ResNet18_Weights.IMAGENET1K_V1", use_group_norm=True, **common
+            )
+        )
 
 
 def test_pretrained_backbone_from_local_file(tmp_path):
@@ -130,7 +165,11 @@ def test_pretrained_backbone_from_local_file(tmp_path):
     feats = _features({"observation.image": (3, 64, 64)})
     action = {"action": PolicyFeature(FeatureType.ACTION, (2,))}
     config = dp.Config(
-        input_features=feats, output_features=action, horizon=16, down_dims=(8, 16), pretrained_backbone_weights=str(path)
+        input_features=feats,
+        output_features=action,
+        horizon=16,
+        down_dims=(8, 16),
+        pretrained_backbone_weights=str(path),
     )
     model = dp.build_model(config)
     trunk = model.diffusion.rgb_encoder[0].backbone

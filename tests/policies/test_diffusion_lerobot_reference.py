@@ -26,7 +26,9 @@ TOL = 1e-4
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("make_diffusion_reference", DATA / "make_diffusion_reference.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_diffusion_reference", DATA / "make_diffusion_reference.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)  # imports only torch at module level
     return module
@@ -46,7 +48,9 @@ def case(request):
 
 
 def _tensors(prefix: str) -> dict[str, torch.Tensor]:
-    return SCRIPT.as_float({k[len(prefix) :]: v for k, v in REF.items() if k.startswith(prefix) and "/" not in k[len(prefix) :]})
+    return SCRIPT.as_float(
+        {k[len(prefix) :]: v for k, v in REF.items() if k.startswith(prefix) and "/" not in k[len(prefix) :]}
+    )
 
 
 def test_config_json_round_trips_exactly(case):
@@ -80,9 +84,17 @@ def test_select_action_sequence_matches_lerobot(case):
         frame = {k: v for k, v in _tensors(f"{p}{t}/").items() if k != "action"}
         noise = None
         if t in entry["generations"]:
-            steps = [REF[k] for k in sorted((k for k in REF if k.startswith(f"{p}step_noise/{t}/")), key=lambda k: int(k.rsplit("/", 1)[1]))]
+            steps = [
+                REF[k]
+                for k in sorted(
+                    (k for k in REF if k.startswith(f"{p}step_noise/{t}/")),
+                    key=lambda k: int(k.rsplit("/", 1)[1]),
+                )
+            ]
             noise = {"initial": REF[f"{p}noise/{t}"], "steps": steps}
-        assert (len(state.actions) == 0) == (t in entry["generations"]), f"step {t}: chunk regeneration differs"
+        assert (len(state.actions) == 0) == (t in entry["generations"]), (
+            f"step {t}: chunk regeneration differs"
+        )
         with torch.no_grad():
             action, state = dp.select_action(model, config, frame, state, noise=noise)
         assert (action - REF[f"{p}{t}/action"]).abs().max() <= TOL, f"step {t}"

@@ -20,7 +20,9 @@ def config(policy_fixtures):
     """The fixture's config (group norm, shared encoder, crop) on 40x40 images to stay cheap."""
     path = policy_fixtures / "diffusion_pusht_mini" / "pretrained_model" / "config.json"
     base = dp.Config.from_dict(json.loads(path.read_text()))
-    features = dict(base.input_features, **{"observation.image": PolicyFeature(FeatureType.VISUAL, (3, 40, 40))})
+    features = dict(
+        base.input_features, **{"observation.image": PolicyFeature(FeatureType.VISUAL, (3, 40, 40))}
+    )
     return attrs.evolve(base, input_features=features, crop_shape=(32, 32))
 
 
@@ -104,7 +106,11 @@ def test_bad_training_batches_are_named(config, model):
     with pytest.raises(KeyError, match="missing 'action_is_pad'"):
         dp.loss(model, config, {k: v for k, v in batch.items() if k != "action_is_pad"})
     with pytest.raises(ValueError, match=r"'action' has shape \(2, 8, 2\), expected \(B, horizon=16, 2\)"):
-        dp.loss(model, config, dict(batch, action=batch["action"][:, :8], action_is_pad=batch["action_is_pad"][:, :8]))
+        dp.loss(
+            model,
+            config,
+            dict(batch, action=batch["action"][:, :8], action_is_pad=batch["action_is_pad"][:, :8]),
+        )
     with pytest.raises(ValueError, match="1 observation steps in the batch, config n_obs_steps is 2"):
         dp.loss(model, config, dict(batch, **{"observation.state": batch["observation.state"][:, :1]}))
 

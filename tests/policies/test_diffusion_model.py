@@ -89,7 +89,10 @@ def test_predict_chunk_matches_lerobot(config, model, io, io_meta, normalizer):
     obs_keys = io_meta["obs_keys"]
     batch = _normalize(config, normalizer, {k: io[f"predict_chunk/{k}"] for k in obs_keys})
     n_steps = sum(1 for k in io if k.startswith("predict_chunk/step_noise/"))
-    noise = {"initial": io["predict_chunk/noise"], "steps": [io[f"predict_chunk/step_noise/{j}"] for j in range(n_steps)]}
+    noise = {
+        "initial": io["predict_chunk/noise"],
+        "steps": [io[f"predict_chunk/step_noise/{j}"] for j in range(n_steps)],
+    }
     with torch.no_grad():
         chunk = dp.predict_chunk(model, config, batch, noise=noise)
     expected = io["predict_chunk/action_normalized"]
@@ -104,7 +107,11 @@ def _select_action_noise(io, io_meta, t: int):
     if t not in meta["select_action_init_noise_steps"]:
         return None
     gen = meta["select_action_init_noise_steps"].index(t)
-    steps = [io[f"select_action/step_noise/{j}"] for j, m in enumerate(meta["select_action"]) if m["generation"] == gen]
+    steps = [
+        io[f"select_action/step_noise/{j}"]
+        for j, m in enumerate(meta["select_action"])
+        if m["generation"] == gen
+    ]
     return {"initial": io[f"select_action/noise/{gen}"], "steps": steps}
 
 
@@ -113,16 +120,21 @@ def test_select_action_sequence_matches_lerobot(config, model, io, io_meta, norm
     for t in range(12):
         frame = _normalize(config, normalizer, {k: io[f"select_action/{t}/{k}"] for k in io_meta["obs_keys"]})
         with torch.no_grad():
-            action, state = dp.select_action(model, config, frame, state, noise=_select_action_noise(io, io_meta, t))
+            action, state = dp.select_action(
+                model, config, frame, state, noise=_select_action_noise(io, io_meta, t)
+            )
         assert action.shape == (1, 2)
         assert (action - io[f"select_action/{t}/action_normalized"]).abs().max() <= TOL, f"step {t}"
-        assert (_unnormalize_action(normalizer, action) - io[f"select_action/{t}/action"]).abs().max() <= TOL, f"step {t}"
+        assert (
+            _unnormalize_action(normalizer, action) - io[f"select_action/{t}/action"]
+        ).abs().max() <= TOL, f"step {t}"
 
 
 def test_select_action_state_is_a_value(config, model, io, io_meta, normalizer):
     """Replaying from a saved state gives the same action; the saved state is not changed."""
     frames = [
-        _normalize(config, normalizer, {k: io[f"select_action/{t}/{k}"] for k in io_meta["obs_keys"]}) for t in range(2)
+        _normalize(config, normalizer, {k: io[f"select_action/{t}/{k}"] for k in io_meta["obs_keys"]})
+        for t in range(2)
     ]
     s0 = dp.initial_state(config)
     with torch.no_grad():
@@ -156,14 +168,21 @@ def test_bad_noise_and_batches_are_named(config, model, io, io_meta, normalizer)
         with pytest.raises(ValueError, match=r"initial sample has shape \(2, 8, 2\)"):
             dp.predict_chunk(model, config, batch, noise=torch.zeros(2, 8, 2))
         with pytest.raises(ValueError, match="'steps' has 2 tensors.*draws 9"):
-            dp.predict_chunk(model, config, batch, noise={"initial": io["predict_chunk/noise"], "steps": [io["predict_chunk/noise"]] * 2})
+            dp.predict_chunk(
+                model,
+                config,
+                batch,
+                noise={"initial": io["predict_chunk/noise"], "steps": [io["predict_chunk/noise"]] * 2},
+            )
         with pytest.raises(ValueError, match="unknown key"):
             dp.predict_chunk(model, config, batch, noise={"init": io["predict_chunk/noise"]})
         with pytest.raises(KeyError, match="observation.image"):
             dp.predict_chunk(model, config, {"observation.state": batch["observation.state"]})
         with pytest.raises(ValueError, match="holds 1 observation steps, config n_obs_steps is 2"):
             dp.predict_chunk(model, config, {k: v[:, :1] for k, v in batch.items()})
-        with pytest.raises(ValueError, match=r"'observation.state' has shape \(1, 2, 2\), expected \(B, state_dim\)"):
+        with pytest.raises(
+            ValueError, match=r"'observation.state' has shape \(1, 2, 2\), expected \(B, state_dim\)"
+        ):
             dp.select_action(model, config, {k: v[:1] for k, v in batch.items()}, dp.initial_state(config))
         frame = {k: v[:1, 0] for k, v in batch.items()}
         _, state = dp.select_action(model, config, frame, dp.initial_state(config))

@@ -41,7 +41,7 @@ def _make(case: dict) -> dp.NoiseScheduler:
 def test_cosine_schedule_closed_form():
     """squaredcos_cap_v2: alphas_cumprod[i] = f((i+1)/T) / f(0) with f(t) = cos((t+s)/(1+s) pi/2)^2 (no beta hit the cap)."""
     t_total = 100
-    f = lambda t: math.cos((t + 0.008) / 1.008 * math.pi / 2) ** 2  # noqa: E731
+    f = lambda t: math.cos((t + 0.008) / 1.008 * math.pi / 2) ** 2
     expected = torch.tensor([f((i + 1) / t_total) / f(0.0) for i in range(t_total - 1)], dtype=torch.float64)
     got = dp.make_scheduler("DDPM", num_train_timesteps=t_total).alphas_cumprod[: t_total - 1].double()
     assert torch.allclose(got, expected, rtol=1e-5, atol=1e-6)
@@ -52,7 +52,9 @@ def test_cosine_schedule_closed_form():
 def test_linear_schedule_closed_form():
     betas = dp.make_betas("linear", 11, 0.001, 0.011)
     assert torch.allclose(betas, torch.arange(11, dtype=torch.float32) * 0.001 + 0.001)
-    sched = dp.make_scheduler("DDPM", num_train_timesteps=11, beta_schedule="linear", beta_start=0.001, beta_end=0.011)
+    sched = dp.make_scheduler(
+        "DDPM", num_train_timesteps=11, beta_schedule="linear", beta_start=0.001, beta_end=0.011
+    )
     assert torch.allclose(sched.alphas_cumprod, torch.cumprod(1 - betas.double(), 0).float())
 
 
@@ -79,7 +81,9 @@ def test_scheduler_matches_diffusers(name):
         x = step(sched, st, _toy_model_output(x, st.timestep), x, z)
     assert (x - REF[f"schedulers/{name}/final"]).abs().max() <= 1e-6
     noisy = sched.add_noise(
-        REF[f"schedulers/{name}/add_noise/clean"], REF[f"schedulers/{name}/add_noise/eps"], REF[f"schedulers/{name}/add_noise/timesteps"]
+        REF[f"schedulers/{name}/add_noise/clean"],
+        REF[f"schedulers/{name}/add_noise/eps"],
+        REF[f"schedulers/{name}/add_noise/timesteps"],
     )
     assert (noisy - REF[f"schedulers/{name}/add_noise/noisy"]).abs().max() <= 1e-6
 
@@ -110,7 +114,9 @@ def test_ddpm_last_step_adds_no_noise_and_others_need_it():
 
 def test_clip_sample_bounds_the_x0_prediction():
     """With clip_sample the 'sample' prediction is clipped, so the final DDIM sample (= x0 at t=0) is in range."""
-    sched = dp.make_scheduler("DDIM", num_train_timesteps=100, prediction_type="sample", clip_sample_range=0.5)
+    sched = dp.make_scheduler(
+        "DDIM", num_train_timesteps=100, prediction_type="sample", clip_sample_range=0.5
+    )
     x = torch.randn(2, 8, 3) * 3
     for st in sched.plan(5):
         x = step(sched, st, x * 4, x, None)

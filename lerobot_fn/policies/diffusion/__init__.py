@@ -13,6 +13,7 @@ from .scheduler import NoiseScheduler, make_betas, make_scheduler
 __all__ = [
     "CONFIG_TYPE",
     "Config",
+    "NoiseScheduler",
     "State",
     "build_model",
     "conditional_sample",
@@ -20,7 +21,6 @@ __all__ = [
     "loss",
     "make_betas",
     "make_scheduler",
-    "NoiseScheduler",
     "predict_chunk",
     "scheduler_for",
     "select_action",

@@ -7,7 +7,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import attrs
 
@@ -122,7 +123,9 @@ class Config:
 
     def __attrs_post_init__(self) -> None:
         if not self.vision_backbone.startswith("resnet"):
-            raise ValueError(f"diffusion config: `vision_backbone` must be a ResNet variant, got {self.vision_backbone!r}")
+            raise ValueError(
+                f"diffusion config: `vision_backbone` must be a ResNet variant, got {self.vision_backbone!r}"
+            )
         if self.prediction_type not in PREDICTION_TYPES:
             raise ValueError(
                 f"diffusion config: `prediction_type` must be one of {list(PREDICTION_TYPES)}, got {self.prediction_type!r}"
@@ -133,7 +136,9 @@ class Config:
                 f"got {self.noise_scheduler_type!r}"
             )
         if self.resize_shape is not None and (len(self.resize_shape) != 2 or min(self.resize_shape) <= 0):
-            raise ValueError(f"diffusion config: `resize_shape` must be two positive integers, got {self.resize_shape}")
+            raise ValueError(
+                f"diffusion config: `resize_shape` must be two positive integers, got {self.resize_shape}"
+            )
         if not 0 < self.crop_ratio <= 1.0:
             raise ValueError(f"diffusion config: `crop_ratio` must be in (0, 1], got {self.crop_ratio}")
         if self.resize_shape is not None:
@@ -145,7 +150,9 @@ class Config:
             )
             object.__setattr__(self, "crop_shape", derived)
         if self.crop_shape is not None and (len(self.crop_shape) != 2 or min(self.crop_shape) <= 0):
-            raise ValueError(f"diffusion config: `crop_shape` must have positive dimensions, got {self.crop_shape}")
+            raise ValueError(
+                f"diffusion config: `crop_shape` must have positive dimensions, got {self.crop_shape}"
+            )
         factor = 2 ** len(self.down_dims)
         if self.horizon % factor != 0:
             raise ValueError(
@@ -154,7 +161,10 @@ class Config:
             )
         if self.n_obs_steps < 1 or self.n_action_steps < 1:
             raise ValueError("diffusion config: `n_obs_steps` and `n_action_steps` must be >= 1")
-        if self.num_inference_steps is not None and not 1 <= self.num_inference_steps <= self.num_train_timesteps:
+        if (
+            self.num_inference_steps is not None
+            and not 1 <= self.num_inference_steps <= self.num_train_timesteps
+        ):
             raise ValueError(
                 f"diffusion config: `num_inference_steps` ({self.num_inference_steps}) must be in "
                 f"[1, num_train_timesteps={self.num_train_timesteps}]"
@@ -241,11 +251,13 @@ class Config:
         d = dict(d)
         kind = d.pop("type", CONFIG_TYPE)
         if kind != CONFIG_TYPE:
-            raise ValueError(f"diffusion config: \"type\" is {kind!r}, expected {CONFIG_TYPE!r}")
+            raise ValueError(f'diffusion config: "type" is {kind!r}, expected {CONFIG_TYPE!r}')
         names = {f.name for f in attrs.fields(cls)}
         unknown = sorted(set(d) - names)
         if unknown:
-            raise ValueError(f"diffusion config: unknown key(s) {unknown}; known keys are LeRobot 0.6.1's DiffusionConfig fields")
+            raise ValueError(
+                f"diffusion config: unknown key(s) {unknown}; known keys are LeRobot 0.6.1's DiffusionConfig fields"
+            )
         for key in ("input_features", "output_features"):
             if key in d:
                 d[key] = features_from_dict(d[key])
@@ -264,28 +276,54 @@ class Config:
                 value = features_to_dict(value)
             elif f.name == "normalization_mapping":
                 value = norm_map_to_dict(value)
-            elif isinstance(value, tuple):
-                value = list(value)
-            elif isinstance(value, list):
+            elif isinstance(value, (tuple, list)):
                 value = list(value)
             out[f.name] = value
         return out
 
 
 _INT_FIELDS = {
-    "n_obs_steps", "horizon", "n_action_steps", "drop_n_last_frames", "spatial_softmax_num_keypoints",
-    "kernel_size", "n_groups", "diffusion_step_embed_dim", "num_train_timesteps", "scheduler_warmup_steps",
+    "n_obs_steps",
+    "horizon",
+    "n_action_steps",
+    "drop_n_last_frames",
+    "spatial_softmax_num_keypoints",
+    "kernel_size",
+    "n_groups",
+    "diffusion_step_embed_dim",
+    "num_train_timesteps",
+    "scheduler_warmup_steps",
 }
 _FLOAT_FIELDS = {
-    "crop_ratio", "beta_start", "beta_end", "clip_sample_range", "optimizer_lr", "optimizer_eps",
+    "crop_ratio",
+    "beta_start",
+    "beta_end",
+    "clip_sample_range",
+    "optimizer_lr",
+    "optimizer_eps",
     "optimizer_weight_decay",
 }
 _BOOL_FIELDS = {
-    "use_amp", "use_peft", "push_to_hub", "crop_is_random", "use_group_norm",
-    "use_separate_rgb_encoder_per_camera", "use_film_scale_modulation", "gradient_checkpointing",
-    "clip_sample", "compile_model", "do_mask_loss_for_padding",
+    "use_amp",
+    "use_peft",
+    "push_to_hub",
+    "crop_is_random",
+    "use_group_norm",
+    "use_separate_rgb_encoder_per_camera",
+    "use_film_scale_modulation",
+    "gradient_checkpointing",
+    "clip_sample",
+    "compile_model",
+    "do_mask_loss_for_padding",
 }
-_STR_FIELDS = {"vision_backbone", "noise_scheduler_type", "beta_schedule", "prediction_type", "compile_mode", "scheduler_name"}
+_STR_FIELDS = {
+    "vision_backbone",
+    "noise_scheduler_type",
+    "beta_schedule",
+    "prediction_type",
+    "compile_mode",
+    "scheduler_name",
+}
 
 
 def _check_value(key: str, value: Any) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F  # noqa: N812
+import torch.nn.functional as F
 from torch import Tensor, nn
 from torchvision.transforms.functional import resize as tv_resize
 
@@ -86,8 +86,8 @@ class SpatialSoftmax(nn.Module):
 def center_crop(x: Tensor, size: tuple[int, int]) -> Tensor:
     """torchvision's CenterCrop offsets: round((H - h) / 2), round((W - w) / 2)."""
     h, w = x.shape[-2:]
-    top = int(round((h - size[0]) / 2.0))
-    left = int(round((w - size[1]) / 2.0))
+    top = round((h - size[0]) / 2.0)
+    left = round((w - size[1]) / 2.0)
     return x[..., top : top + size[0], left : left + size[1]]
 
 
@@ -117,7 +117,9 @@ class RgbEncoder(nn.Module):
         self.out = nn.Linear(config.spatial_softmax_num_keypoints * 2, self.feature_dim)
         self.relu = nn.ReLU()
 
-    def forward(self, x: Tensor, *, train_crop: bool = False, generator: torch.Generator | None = None) -> Tensor:
+    def forward(
+        self, x: Tensor, *, train_crop: bool = False, generator: torch.Generator | None = None
+    ) -> Tensor:
         if self.resize_shape is not None:
             x = tv_resize(x, list(self.resize_shape), antialias=True)
         if self.crop_shape is not None:

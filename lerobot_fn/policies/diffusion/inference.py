@@ -12,7 +12,8 @@ or torch's default RNG.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import attrs
 import torch
@@ -37,7 +38,9 @@ def scheduler_for(config: Config) -> NoiseScheduler:
     )
 
 
-def randn(shape: tuple[int, ...], generator: torch.Generator | None, device: torch.device, dtype: torch.dtype) -> Tensor:
+def randn(
+    shape: tuple[int, ...], generator: torch.Generator | None, device: torch.device, dtype: torch.dtype
+) -> Tensor:
     """torch.randn on `device`, drawn on the generator's device when that differs (CPU generator, GPU model)."""
     if generator is not None and generator.device.type != torch.device(device).type:
         return torch.randn(shape, generator=generator, device=generator.device, dtype=dtype).to(device)
@@ -50,14 +53,20 @@ def _split_noise(noise: Tensor | Mapping[str, Any] | None) -> tuple[Tensor | Non
     if isinstance(noise, Mapping):
         unknown = set(noise) - {"initial", "steps"}
         if unknown:
-            raise ValueError(f"diffusion noise: unknown key(s) {sorted(unknown)}; expected 'initial' and/or 'steps'")
+            raise ValueError(
+                f"diffusion noise: unknown key(s) {sorted(unknown)}; expected 'initial' and/or 'steps'"
+            )
         return noise.get("initial"), noise.get("steps")
-    raise TypeError(f"diffusion noise: expected a Tensor or {{'initial': ..., 'steps': [...]}}, got {type(noise).__name__}")
+    raise TypeError(
+        f"diffusion noise: expected a Tensor or {{'initial': ..., 'steps': [...]}}, got {type(noise).__name__}"
+    )
 
 
 def _check_noise(name: str, x: Tensor, shape: tuple[int, ...]) -> None:
     if tuple(x.shape) != shape:
-        raise ValueError(f"diffusion noise: {name} has shape {tuple(x.shape)}, expected {shape} (B, horizon, action_dim)")
+        raise ValueError(
+            f"diffusion noise: {name} has shape {tuple(x.shape)}, expected {shape} (B, horizon, action_dim)"
+        )
 
 
 def conditional_sample(
@@ -219,4 +228,3 @@ def select_action(
         )
         actions = tuple(chunk.transpose(0, 1))  # n_action_steps x (B, A)
     return actions[0], State(observations=observations, actions=actions[1:])
-

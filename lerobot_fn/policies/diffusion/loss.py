@@ -8,10 +8,10 @@ in-episode actions (`~action_is_pad`) count. Draw order matches LeRobot: random-
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import torch
-import torch.nn.functional as F  # noqa: N812
+import torch.nn.functional as F
 from torch import Tensor
 
 from .config import ACTION, Config
@@ -65,7 +65,9 @@ def loss(
     device = trajectory.device
     eps = randn(trajectory.shape, generator, device, trajectory.dtype)
     draw_on = generator.device if generator is not None else device
-    timesteps = torch.randint(0, config.num_train_timesteps, (trajectory.shape[0],), device=draw_on, generator=generator)
+    timesteps = torch.randint(
+        0, config.num_train_timesteps, (trajectory.shape[0],), device=draw_on, generator=generator
+    )
     timesteps = timesteps.long().to(device)
     noisy = sched.add_noise(trajectory, eps, timesteps)
     pred = model.diffusion.unet(noisy, timesteps, global_cond=cond)

@@ -29,7 +29,9 @@ class DiffusionModel(nn.Module):
         if self.image_keys:
             n_cams = len(self.image_keys)
             if self.separate_encoders:
-                self.rgb_encoder = nn.ModuleList([RgbEncoder(config, load_backbone_weights=load_backbone_weights) for _ in range(n_cams)])
+                self.rgb_encoder = nn.ModuleList(
+                    [RgbEncoder(config, load_backbone_weights=load_backbone_weights) for _ in range(n_cams)]
+                )
                 cond_dim += self.rgb_encoder[0].feature_dim * n_cams
             else:
                 self.rgb_encoder = RgbEncoder(config, load_backbone_weights=load_backbone_weights)
@@ -53,13 +55,20 @@ class DiffusionModel(nn.Module):
         if images is not None:
             n = images.shape[2]
             if self.separate_encoders:
-                per_cam = images.transpose(0, 2).transpose(1, 2).reshape(n, b * s, *images.shape[3:])  # (N, B*S, C, H, W)
+                per_cam = (
+                    images.transpose(0, 2).transpose(1, 2).reshape(n, b * s, *images.shape[3:])
+                )  # (N, B*S, C, H, W)
                 enc = torch.cat(
-                    [e(x, train_crop=train_crop, generator=generator) for e, x in zip(self.rgb_encoder, per_cam)]
+                    [
+                        e(x, train_crop=train_crop, generator=generator)
+                        for e, x in zip(self.rgb_encoder, per_cam)
+                    ]
                 )  # (N*B*S, F)
                 enc = enc.reshape(n, b, s, -1).permute(1, 2, 0, 3)  # (B, S, N, F)
             else:
-                enc = self.rgb_encoder(images.reshape(b * s * n, *images.shape[3:]), train_crop=train_crop, generator=generator)
+                enc = self.rgb_encoder(
+                    images.reshape(b * s * n, *images.shape[3:]), train_crop=train_crop, generator=generator
+                )
                 enc = enc.reshape(b, s, n, -1)  # (B, S, N, F)
             feats.append(enc.reshape(b, s, -1))  # cameras concatenated per step
         if env_state is not None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+
 import attrs
 import torch
 from torch import Tensor
@@ -40,7 +41,9 @@ def make_betas(beta_schedule: str, num_train_timesteps: int, beta_start: float, 
         return torch.tensor(betas, dtype=torch.float32)
     if beta_schedule == "sigmoid":
         return torch.sigmoid(torch.linspace(-6, 6, t)) * (beta_end - beta_start) + beta_start
-    raise ValueError(f"diffusion scheduler: beta_schedule {beta_schedule!r} is not one of {list(BETA_SCHEDULES)}")
+    raise ValueError(
+        f"diffusion scheduler: beta_schedule {beta_schedule!r} is not one of {list(BETA_SCHEDULES)}"
+    )
 
 
 @attrs.frozen(eq=False)
@@ -66,9 +69,13 @@ class NoiseScheduler:
 
     def add_noise(self, original: Tensor, noise: Tensor, timesteps: Tensor) -> Tensor:
         """Forward diffusion q(x_t | x_0): sqrt(a_t) x0 + sqrt(1 - a_t) noise, per batch item."""
-        ac = self.alphas_cumprod.to(device=original.device, dtype=original.dtype)[timesteps.to(original.device)]
+        ac = self.alphas_cumprod.to(device=original.device, dtype=original.dtype)[
+            timesteps.to(original.device)
+        ]
         shape = (-1,) + (1,) * (original.ndim - 1)
-        return (ac**0.5).flatten().reshape(shape) * original + ((1 - ac) ** 0.5).flatten().reshape(shape) * noise
+        return (ac**0.5).flatten().reshape(shape) * original + ((1 - ac) ** 0.5).flatten().reshape(
+            shape
+        ) * noise
 
     def step_count_with_noise(self, num_inference_steps: int) -> int:
         """How many fresh Gaussian draws one denoising run consumes (DDPM: every t > 0; DDIM: none)."""
@@ -124,7 +131,9 @@ def _plan(sched: NoiseScheduler, num_inference_steps: int) -> tuple[DenoiseStep,
     return tuple(steps)
 
 
-def step(sched: NoiseScheduler, st: DenoiseStep, model_output: Tensor, sample: Tensor, noise: Tensor | None) -> Tensor:
+def step(
+    sched: NoiseScheduler, st: DenoiseStep, model_output: Tensor, sample: Tensor, noise: Tensor | None
+) -> Tensor:
     """One reverse step x_t -> x_{t-1} (DDPM uses `noise` when `st.noise_std` is set)."""
     if sched.prediction_type == "epsilon":
         x0 = (sample - st.sqrt_beta_prod * model_output) / st.sqrt_alpha_prod
@@ -163,4 +172,6 @@ def make_scheduler(
         raise ValueError("diffusion scheduler: DDIM does not support beta_schedule 'sigmoid' (as diffusers)")
     betas = make_betas(beta_schedule, num_train_timesteps, beta_start, beta_end)
     alphas_cumprod = torch.cumprod(1.0 - betas, dim=0)
-    return NoiseScheduler(kind, num_train_timesteps, alphas_cumprod, prediction_type, clip_sample, clip_sample_range)
+    return NoiseScheduler(
+        kind, num_train_timesteps, alphas_cumprod, prediction_type, clip_sample, clip_sample_range
+    )

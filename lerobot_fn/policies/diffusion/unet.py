@@ -7,6 +7,7 @@ conditioning]. Module names match LeRobot's `DiffusionConditionalUnet1d` for str
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import torch
@@ -64,7 +65,9 @@ class ConditionalResidualBlock1d(nn.Module):
         cond_channels = out_channels * 2 if use_film_scale_modulation else out_channels
         self.cond_encoder = nn.Sequential(nn.Mish(), nn.Linear(cond_dim, cond_channels))
         self.conv2 = Conv1dBlock(out_channels, out_channels, kernel_size, n_groups=n_groups)
-        self.residual_conv = nn.Conv1d(in_channels, out_channels, 1) if in_channels != out_channels else nn.Identity()
+        self.residual_conv = (
+            nn.Conv1d(in_channels, out_channels, 1) if in_channels != out_channels else nn.Identity()
+        )
 
     def forward(self, x: Tensor, cond: Tensor) -> Tensor:
         # x: (B, C_in, T), cond: (B, cond_dim) -> (B, C_out, T)
@@ -88,14 +91,14 @@ class ConditionalUnet1d(nn.Module):
         self.diffusion_step_encoder = nn.Sequential(
             SinusoidalPosEmb(embed), nn.Linear(embed, embed * 4), nn.Mish(), nn.Linear(embed * 4, embed)
         )
-        block_kwargs = dict(
-            cond_dim=embed + global_cond_dim,
-            kernel_size=config.kernel_size,
-            n_groups=config.n_groups,
-            use_film_scale_modulation=config.use_film_scale_modulation,
-        )
+        block_kwargs = {
+            "cond_dim": embed + global_cond_dim,
+            "kernel_size": config.kernel_size,
+            "n_groups": config.n_groups,
+            "use_film_scale_modulation": config.use_film_scale_modulation,
+        }
         dims = config.down_dims
-        in_out = [(action_dim, dims[0])] + list(zip(dims[:-1], dims[1:]))
+        in_out = [(action_dim, dims[0])] + list(itertools.pairwise(dims))
 
         self.down_modules = nn.ModuleList()
         for i, (d_in, d_out) in enumerate(in_out):

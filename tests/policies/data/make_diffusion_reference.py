@@ -62,12 +62,60 @@ def as_float(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 
 SCHEDULER_CASES = {
-    "ddpm_cos_eps": dict(kind="DDPM", T=100, N=10, beta_schedule="squaredcos_cap_v2", prediction_type="epsilon", clip_sample=True, clip_sample_range=1.0),
-    "ddpm_linear_eps_noclip_n7": dict(kind="DDPM", T=50, N=7, beta_schedule="linear", prediction_type="epsilon", clip_sample=False, clip_sample_range=1.0),
-    "ddpm_scaled_sample": dict(kind="DDPM", T=100, N=100, beta_schedule="scaled_linear", prediction_type="sample", clip_sample=True, clip_sample_range=0.5),
-    "ddpm_sigmoid_eps": dict(kind="DDPM", T=30, N=5, beta_schedule="sigmoid", prediction_type="epsilon", clip_sample=True, clip_sample_range=1.0),
-    "ddim_cos_eps": dict(kind="DDIM", T=100, N=10, beta_schedule="squaredcos_cap_v2", prediction_type="epsilon", clip_sample=True, clip_sample_range=1.0),
-    "ddim_linear_sample_n3": dict(kind="DDIM", T=100, N=3, beta_schedule="linear", prediction_type="sample", clip_sample=False, clip_sample_range=1.0),
+    "ddpm_cos_eps": {
+        "kind": "DDPM",
+        "T": 100,
+        "N": 10,
+        "beta_schedule": "squaredcos_cap_v2",
+        "prediction_type": "epsilon",
+        "clip_sample": True,
+        "clip_sample_range": 1.0,
+    },
+    "ddpm_linear_eps_noclip_n7": {
+        "kind": "DDPM",
+        "T": 50,
+        "N": 7,
+        "beta_schedule": "linear",
+        "prediction_type": "epsilon",
+        "clip_sample": False,
+        "clip_sample_range": 1.0,
+    },
+    "ddpm_scaled_sample": {
+        "kind": "DDPM",
+        "T": 100,
+        "N": 100,
+        "beta_schedule": "scaled_linear",
+        "prediction_type": "sample",
+        "clip_sample": True,
+        "clip_sample_range": 0.5,
+    },
+    "ddpm_sigmoid_eps": {
+        "kind": "DDPM",
+        "T": 30,
+        "N": 5,
+        "beta_schedule": "sigmoid",
+        "prediction_type": "epsilon",
+        "clip_sample": True,
+        "clip_sample_range": 1.0,
+    },
+    "ddim_cos_eps": {
+        "kind": "DDIM",
+        "T": 100,
+        "N": 10,
+        "beta_schedule": "squaredcos_cap_v2",
+        "prediction_type": "epsilon",
+        "clip_sample": True,
+        "clip_sample_range": 1.0,
+    },
+    "ddim_linear_sample_n3": {
+        "kind": "DDIM",
+        "T": 100,
+        "N": 3,
+        "beta_schedule": "linear",
+        "prediction_type": "sample",
+        "clip_sample": False,
+        "clip_sample_range": 1.0,
+    },
 }
 SCHEDULER_SHAPE = (2, 8, 3)
 
@@ -80,13 +128,28 @@ POLICY_CASES = {
             "observation.environment_state": {"type": "ENV", "shape": [5]},
         },
         "output_features": {"action": {"type": "ACTION", "shape": [3]}},
-        "n_obs_steps": 3, "horizon": 8, "n_action_steps": 4, "down_dims": [16, 32], "kernel_size": 3,
-        "n_groups": 4, "diffusion_step_embed_dim": 16, "use_film_scale_modulation": False,
-        "use_separate_rgb_encoder_per_camera": True, "use_group_norm": False, "pretrained_backbone_weights": None,
-        "resize_shape": [44, 52], "crop_ratio": 0.9, "spatial_softmax_num_keypoints": 8,
-        "noise_scheduler_type": "DDIM", "num_inference_steps": 5, "prediction_type": "sample",
-        "beta_schedule": "linear", "num_train_timesteps": 50, "do_mask_loss_for_padding": True,
-        "device": "cpu", "push_to_hub": False,
+        "n_obs_steps": 3,
+        "horizon": 8,
+        "n_action_steps": 4,
+        "down_dims": [16, 32],
+        "kernel_size": 3,
+        "n_groups": 4,
+        "diffusion_step_embed_dim": 16,
+        "use_film_scale_modulation": False,
+        "use_separate_rgb_encoder_per_camera": True,
+        "use_group_norm": False,
+        "pretrained_backbone_weights": None,
+        "resize_shape": [44, 52],
+        "crop_ratio": 0.9,
+        "spatial_softmax_num_keypoints": 8,
+        "noise_scheduler_type": "DDIM",
+        "num_inference_steps": 5,
+        "prediction_type": "sample",
+        "beta_schedule": "linear",
+        "num_train_timesteps": 50,
+        "do_mask_loss_for_padding": True,
+        "device": "cpu",
+        "push_to_hub": False,
     },
     "env_only_ddpm_one_obs": {
         "input_features": {
@@ -94,35 +157,43 @@ POLICY_CASES = {
             "observation.environment_state": {"type": "ENV", "shape": [4]},
         },
         "output_features": {"action": {"type": "ACTION", "shape": [2]}},
-        "n_obs_steps": 1, "horizon": 8, "n_action_steps": 3, "down_dims": [8, 16, 16], "kernel_size": 5,
-        "n_groups": 4, "diffusion_step_embed_dim": 8, "noise_scheduler_type": "DDPM", "num_inference_steps": 4,
-        "num_train_timesteps": 20, "pretrained_backbone_weights": None, "device": "cpu", "push_to_hub": False,
+        "n_obs_steps": 1,
+        "horizon": 8,
+        "n_action_steps": 3,
+        "down_dims": [8, 16, 16],
+        "kernel_size": 5,
+        "n_groups": 4,
+        "diffusion_step_embed_dim": 8,
+        "noise_scheduler_type": "DDPM",
+        "num_inference_steps": 4,
+        "num_train_timesteps": 20,
+        "pretrained_backbone_weights": None,
+        "device": "cpu",
+        "push_to_hub": False,
     },
 }
 N_SELECT_STEPS = 7
 
 
 def _scheduler_refs(tensors: dict, meta: dict) -> None:
-    import diffusers.schedulers.scheduling_ddpm as ddpm_mod
     from diffusers import DDIMScheduler, DDPMScheduler
 
     for name, c in SCHEDULER_CASES.items():
         cls = DDPMScheduler if c["kind"] == "DDPM" else DDIMScheduler
-        s = cls(num_train_timesteps=c["T"], beta_schedule=c["beta_schedule"], prediction_type=c["prediction_type"],
-                clip_sample=c["clip_sample"], clip_sample_range=c["clip_sample_range"])
+        s = cls(
+            num_train_timesteps=c["T"],
+            beta_schedule=c["beta_schedule"],
+            prediction_type=c["prediction_type"],
+            clip_sample=c["clip_sample"],
+            clip_sample_range=c["clip_sample_range"],
+        )
         s.set_timesteps(c["N"])
         g = torch.Generator().manual_seed(zlib.crc32(name.encode()))
         x = torch.randn(SCHEDULER_SHAPE, generator=g)
         tensors[f"schedulers/{name}/alphas_cumprod"] = s.alphas_cumprod.clone()
         tensors[f"schedulers/{name}/initial"] = x.clone()
         draws: list[torch.Tensor] = []
-
-        def recorder(shape, generator=None, device=None, dtype=None, **_):
-            z = torch.randn(shape, generator=g, dtype=dtype)
-            draws.append(z.clone())
-            return z
-
-        ddpm_mod.randn_tensor = recorder
+        _record_ddpm_draws(g, draws)
         for t in s.timesteps:
             x = s.step(toy_model_output(x, int(t)), t, x).prev_sample
         for j, z in enumerate(draws):
@@ -135,10 +206,16 @@ def _scheduler_refs(tensors: dict, meta: dict) -> None:
         tensors[f"schedulers/{name}/add_noise/eps"] = eps
         tensors[f"schedulers/{name}/add_noise/timesteps"] = ts
         tensors[f"schedulers/{name}/add_noise/noisy"] = s.add_noise(clean, eps, ts)
-        meta["schedulers"][name] = {**c, "timesteps": [int(t) for t in s.timesteps], "n_step_noise": len(draws)}
+        meta["schedulers"][name] = {
+            **c,
+            "timesteps": [int(t) for t in s.timesteps],
+            "n_step_noise": len(draws),
+        }
 
 
-def _batch(cfg, g: torch.Generator, b: int, s: int | None, horizon: int | None = None) -> dict[str, torch.Tensor]:
+def _batch(
+    cfg, g: torch.Generator, b: int, s: int | None, horizon: int | None = None
+) -> dict[str, torch.Tensor]:
     lead = (b,) if s is None else (b, s)
     out = {k: torch.randn(*lead, *ft.shape, generator=g) for k, ft in cfg.input_features.items()}
     for k, ft in cfg.image_features.items():  # 8-bit pixels so they are stored as uint8
