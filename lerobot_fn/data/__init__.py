@@ -17,6 +17,29 @@ from lerobot_fn.data.meta import CODEBASE_VERSION, DatasetMeta
 
 # --- reading (reader helper) -----------------------------------------------------------------
 from lerobot_fn.data.reader import Dataset, open, to_tensordict  # noqa: A004
+from lerobot_fn.data.concat import ConcatDataset, concat
+from lerobot_fn.data.loader import collate, loader
+from lerobot_fn.data.sampler import EpisodeAwareSampler
+from lerobot_fn.data.streaming import StreamingDataset, stream
+from lerobot_fn.data.hub import download, lerobot_home
+
+_TRANSFORMS = (
+    "ImageTransforms",
+    "ImageTransformsConfig",
+    "TransformSpec",
+    "apply_params",
+    "random_transform",
+    "sample_params",
+)
+
+
+def __getattr__(name):  # image transforms import torchvision lazily
+    if name in _TRANSFORMS:
+        from lerobot_fn.data import transforms
+
+        return getattr(transforms, name)
+    raise AttributeError(f"module 'lerobot_fn.data' has no attribute {name!r}")
+
 
 # --- writing (writer helper): add create, resume and tools below this line ---------------------
 from lerobot_fn.data.atomic import DatasetWriteError

@@ -46,7 +46,9 @@ def check_delta_timestamps(
 
 def delta_indices(delta_timestamps: Mapping[str, Iterable[float]], fps: float) -> dict[str, torch.Tensor]:
     """Offsets in seconds -> int64 frame offsets per feature."""
-    return {k: torch.tensor([round(d * fps) for d in v], dtype=torch.int64) for k, v in delta_timestamps.items()}
+    return {
+        k: torch.tensor([round(d * fps) for d in v], dtype=torch.int64) for k, v in delta_timestamps.items()
+    }
 
 
 def query_frames(

@@ -41,8 +41,10 @@ def _column_to_numpy(column: pa.ChunkedArray, shape: tuple[int, ...], name: str,
     """A parquet column of fixed-size lists / scalars -> numpy (N, *shape) (shape (1,) -> (N,))."""
     arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     n = len(arr)
-    while pa.types.is_fixed_size_list(arr.type) or pa.types.is_list(arr.type) or pa.types.is_large_list(
-        arr.type
+    while (
+        pa.types.is_fixed_size_list(arr.type)
+        or pa.types.is_list(arr.type)
+        or pa.types.is_large_list(arr.type)
     ):
         arr = arr.flatten()
     if arr.null_count:
@@ -72,7 +74,7 @@ def decode_image(cell: dict, root: Path, name: str) -> torch.Tensor:
     try:
         img = Image.open(io.BytesIO(data))
         img.load()
-    except Exception as e:  # noqa: BLE001 - PIL raises many types
+    except Exception as e:
         raise DatasetFileError(f"image {name!r}: cannot decode ({e})") from e
     if img.mode not in ("RGB", "L", "RGBA"):
         img = img.convert("RGB")
@@ -123,7 +125,9 @@ class Dataset(torch.utils.data.Dataset):
             self.episodes = sorted(set(int(e) for e in episodes))
         self._subset = episodes is not None
 
-        self.delta_timestamps = None if delta_timestamps is None else {k: list(v) for k, v in delta_timestamps.items()}
+        self.delta_timestamps = (
+            None if delta_timestamps is None else {k: list(v) for k, v in delta_timestamps.items()}
+        )
         self._delta = None
         if self.delta_timestamps is not None:
             check_delta_timestamps(self.delta_timestamps, meta.fps, tolerance_s, meta.features)
@@ -142,7 +146,9 @@ class Dataset(torch.utils.data.Dataset):
         for rel in files:
             t = read_parquet(self.root / rel)
             if self._subset:
-                t = t.filter(pc.is_in(t.column("episode_index"), value_set=pa.array(self.episodes, pa.int64())))
+                t = t.filter(
+                    pc.is_in(t.column("episode_index"), value_set=pa.array(self.episodes, pa.int64()))
+                )
             tables.append((rel, t))
         self._tensors: dict[str, torch.Tensor] = {}
         self._images: dict[str, list] = {}
@@ -153,7 +159,9 @@ class Dataset(torch.utils.data.Dataset):
             parts = []
             for rel, t in tables:
                 if name not in t.column_names:
-                    raise DatasetFileError(f"{self.root / rel}: no column {name!r} (declared in meta/info.json)")
+                    raise DatasetFileError(
+                        f"{self.root / rel}: no column {name!r} (declared in meta/info.json)"
+                    )
                 parts.append((rel, t.column(name)))
             if feat.is_image:
                 self._images[name] = [c for _, col in parts for c in col.to_pylist()]
@@ -234,7 +242,11 @@ class Dataset(torch.utils.data.Dataset):
         video_requests = {}
         for key in meta.video_keys:
             rows = queries.get(key)
-            ts = self._tensors["timestamp"][rows] if rows is not None else self._tensors["timestamp"][idx : idx + 1]
+            ts = (
+                self._tensors["timestamp"][rows]
+                if rows is not None
+                else self._tensors["timestamp"][idx : idx + 1]
+            )
             video_requests[key] = ts.tolist()
         if video_requests:
             item.update(self._decode_videos(ep, video_requests))
@@ -275,14 +287,16 @@ class Dataset(torch.utils.data.Dataset):
     def _decode_one(self, ep: int, key: str, timestamps: list[float]) -> torch.Tensor:
         path = self.root / self.meta.video_file(ep, key)
         offset = self.meta.video_from_timestamp(ep, key)
-        frames = self.decoder.decode(path, [offset + t for t in timestamps], self.tolerance_s, episode_index=ep)
+        frames = self.decoder.decode(
+            path, [offset + t for t in timestamps], self.tolerance_s, episode_index=ep
+        )
         if not self.return_uint8:
             frames = frames.to(torch.float32).div_(255)
         return frames.squeeze(0)  # a single frame is (C, H, W), as in LeRobot
 
     def _decode_videos(self, ep: int, requests: dict[str, list[float]]) -> dict[str, torch.Tensor]:
         if len(requests) == 1:
-            (key, ts), = requests.items()
+            ((key, ts),) = requests.items()
             return {key: self._decode_one(ep, key, ts)}
         if self._pool is None or self._pool_pid != os.getpid():
             self._pool = ThreadPoolExecutor(max_workers=len(requests))
@@ -353,7 +367,7 @@ def _non_tensor_stack(values: list, batch_size: Sequence[int]):
     return NonTensorStack(*[NonTensorData(v) for v in values], batch_size=list(batch_size))
 
 
-def open(  # noqa: A001 - mirrors the builtin on purpose: data.open(source)
+def open(
     source: str | os.PathLike,
     *,
     delta_timestamps: dict[str, Sequence[float]] | None = None,

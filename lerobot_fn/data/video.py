@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections import OrderedDict
 from pathlib import Path
 
@@ -22,6 +23,23 @@ import torch
 from lerobot_fn.data.errors import DatasetFileError, FrameTimestampError
 
 DEFAULT_MAX_OPEN = 64
+
+# Decoders inherited through fork() (DataLoader workers) hold the parent's containers, whose
+# codec threads do not exist in the child: closing or freeing them there can block forever.
+# After a fork the child forgets them and keeps them referenced, so they are never freed.
+_DECODERS: weakref.WeakSet = weakref.WeakSet()
+_INHERITED: list = []
+
+
+def _forget_inherited_files() -> None:
+    for decoder in list(_DECODERS):
+        _INHERITED.extend(decoder._files.values())
+        decoder._files.clear()
+        decoder._lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_inherited_files)
 
 
 def available_backends() -> list[str]:
@@ -37,7 +55,12 @@ def available_backends() -> list[str]:
 
 
 def nearest_frames(
-    query_ts: list[float], loaded_ts: list[float], tolerance_s: float, *, path: Path, episode_index: int | None
+    query_ts: list[float],
+    loaded_ts: list[float],
+    tolerance_s: float,
+    *,
+    path: Path,
+    episode_index: int | None,
 ) -> np.ndarray:
     """Index of the nearest loaded frame for each query; FrameTimestampError if one is too far.
 
@@ -71,8 +94,9 @@ class _PyAVFile:
             self.container = av.open(str(path))
             self.stream = self.container.streams.video[0]
         except (av.error.FFmpegError, IndexError, OSError) as e:
-            raise DatasetFileError(f"cannot open video {path} (missing, truncated or not a video?): {e}") from e
-        self.stream.thread_type = "AUTO"
+            raise DatasetFileError(
+                f"cannot open video {path} (missing, truncated or not a video?): {e}"
+            ) from e
         self.time_base = self.stream.time_base
 
     def decode(self, timestamps: list[float], episode_index: int | None) -> tuple[list, list[float]]:
@@ -117,14 +141,14 @@ class _TorchCodecFile:
         self.path = path
         try:
             self.decoder = VideoDecoder(str(path), seek_mode="approximate")
-        except Exception as e:  # noqa: BLE001 - torchcodec raises plain RuntimeError/ValueError
+        except Exception as e:
             raise DatasetFileError(f"cannot open video {path} with torchcodec: {e}") from e
         self.fps = self.decoder.metadata.average_fps
 
     def decode(self, timestamps: list[float], episode_index: int | None) -> tuple[torch.Tensor, list[float]]:
         try:
             batch = self.decoder.get_frames_at(indices=[round(t * self.fps) for t in timestamps])
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             raise DatasetFileError(f"cannot decode video {self.path} (episode {episode_index}): {e}") from e
         return batch.data, batch.pts_seconds.tolist()
 
@@ -150,6 +174,7 @@ class VideoDecoder:
         self.max_open = max_open
         self._files: OrderedDict[tuple[int, str], object] = OrderedDict()
         self._lock = threading.Lock()
+        _DECODERS.add(self)
 
     def _file(self, path: Path):
         key = (os.getpid(), str(path))

@@ -34,7 +34,9 @@ def _expected(tensors, prefix, plain):
 
 
 def _leaf_names(td):
-    return {".".join(k) if isinstance(k, tuple) else k for k in td.keys(include_nested=True, leaves_only=True)}
+    return {
+        ".".join(k) if isinstance(k, tuple) else k for k in td.keys(include_nested=True, leaves_only=True)
+    }
 
 
 def _assert_item_matches(td, expected, camera_keys, where):
