@@ -15,6 +15,7 @@ from lerobot_fn.process.actions import (
 from lerobot_fn.process.basic import AddBatchDim, DeviceMove, RenameObservations
 from lerobot_fn.process.image import CenterCrop, ImageCropResize, random_crop
 from lerobot_fn.process.keys import dotted, from_flat_dict, nested_key, to_flat_dict
+from lerobot_fn.process.observation import GymObservation, ImagesToFloat
 from lerobot_fn.process.normalize import (
     Normalize,
     Unnormalize,
@@ -31,7 +32,9 @@ __all__ = [
     "AddBatchDim",
     "CenterCrop",
     "DeviceMove",
+    "GymObservation",
     "ImageCropResize",
+    "ImagesToFloat",
     "NewLineTask",
     "Normalize",
     "Pipeline",

@@ -16,6 +16,7 @@ from lerobot_fn.process.actions import AbsoluteActions, RelativeActions
 from lerobot_fn.process.basic import AddBatchDim, DeviceMove, RenameObservations
 from lerobot_fn.process.image import ImageCropResize
 from lerobot_fn.process.normalize import Normalize, Unnormalize
+from lerobot_fn.process.observation import GymObservation
 from lerobot_fn.process.step import Pipeline
 from lerobot_fn.process.text import NewLineTask, TokenizeTask
 
@@ -28,6 +29,7 @@ STEP_REGISTRY: dict[str, type] = {
         AddBatchDim,
         DeviceMove,
         ImageCropResize,
+        GymObservation,
         RelativeActions,
         AbsoluteActions,
         NewLineTask,
