@@ -9,6 +9,7 @@ keeps small downsampled copies of the frames for the episode's image stats.
 
 from __future__ import annotations
 
+import json
 import queue
 import threading
 from pathlib import Path
@@ -126,11 +127,13 @@ def _open_stream(path: Path, encoding: VideoEncoding, fps: int, height: int, wid
 
 
 class BackgroundEncoder:
-    """Encodes one camera's frames of one episode into `path` on a background thread.
+    """Encodes one camera's frames of one episode into `path` in a separate process.
 
-    `put(frame)` copies the uint8 (H, W, 3) frame and returns; `finish()` waits for the queue
-    to drain, closes the mp4 and returns the sampled frames for stats; `cancel()` stops and
-    deletes the file. An encoder failure is re-raised by the next `put`/`finish`.
+    `put(frame)` copies the uint8 (H, W, 3) frame into a queue and returns; a feeder thread
+    pipes the queued frames to the encoder process (`encode_worker.py`), which owns PyAV and
+    the codec, so encoding never holds the recording process's GIL. `finish()` waits for the
+    queue to drain and the mp4 to be closed and returns the frames sampled for stats;
+    `cancel()` stops and deletes the file. A failure is re-raised by `put`/`finish`.
     """
 
     def __init__(
@@ -144,105 +147,107 @@ class BackgroundEncoder:
         encoding: VideoEncoding,
         threads: int | None = None,
     ) -> None:
+        import subprocess
+        import sys
+
         self.key, self.path, self.fps = key, Path(path), fps
-        self.height, self.width, self.encoding, self.threads = height, width, encoding, threads
+        self.height, self.width, self.encoding = height, width, encoding
         self.n_frames = 0
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._error: BaseException | None = None
-        self._kept: list[np.ndarray] = []  # downsampled CHW frames for stats
-        self._stride = 1
-        self._kept_bytes = 0
-        self._thread = threading.Thread(target=self._run, name=f"encode[{key}]", daemon=True)
-        self._thread.start()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._stats_path = self.path.with_name(self.path.stem + ".stats.npz")
+        self._log_path = self.path.with_name(self.path.stem + ".log")
+        config = {
+            "path": str(self.path), "fps": fps, "height": height, "width": width,
+            "vcodec": encoding.vcodec, "pix_fmt": encoding.pix_fmt, "options": encoding.codec_options(threads),
+            "stats_path": str(self._stats_path), "stats_budget": STATS_FRAME_BUDGET,
+        }
+        self._log = open(self._log_path, "wb")  # noqa: SIM115 - closed in _close
+        self._proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("encode_worker.py")), json.dumps(config)],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log, bufsize=0,
+        )
+        self._feeder = threading.Thread(target=self._feed, name=f"encode-feed[{key}]", daemon=True)
+        self._feeder.start()
 
     # -- control-loop side ----------------------------------------------------------------
     def put(self, frame: np.ndarray) -> None:
         if self._error is not None:
             self._raise()
-        self._queue.put(np.array(frame, dtype=np.uint8, copy=True))
+        self._queue.put(np.array(frame, dtype=np.uint8, order="C", copy=True))
         self.n_frames += 1
 
     @property
     def backlog(self) -> int:
-        """Frames waiting to be encoded."""
+        """Frames waiting to be handed to the encoder process."""
         return self._queue.qsize()
 
     def finish(self) -> np.ndarray | None:
         """Wait for every frame to be encoded and the file closed; return the stats sample
         as a (K, C, H, W) uint8 array (None for an empty episode)."""
-        self._queue.put(None)
-        self._thread.join()
+        self._close()
         if self._error is not None:
             self._raise()
-        return self._stats_sample()
+        if not self._stats_path.exists():
+            return None
+        with np.load(self._stats_path) as z:
+            kept, stride = z["frames"], int(z["stride"])
+        self._stats_path.unlink()
+        idx = [min(i // stride, len(kept) - 1) for i in stats_mod.sample_indices(self.n_frames)]
+        return kept[idx]
 
     def cancel(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
-        self.path.unlink(missing_ok=True)
+        self._close()
+        for p in (self.path, self._stats_path):
+            p.unlink(missing_ok=True)
 
-    # -- encoder thread ---------------------------------------------------------------------
+    # -- feeder thread and process ------------------------------------------------------------
+    def _feed(self) -> None:
+        stdin = self._proc.stdin
+        try:
+            while True:
+                frame = self._queue.get()
+                if frame is None:
+                    break
+                if self._error is None:
+                    view = memoryview(frame).cast("B")
+                    while view:
+                        written = stdin.write(view)
+                        view = view[written:]
+        except Exception as e:  # noqa: BLE001 - e.g. the process died; its log says why (read in _close)
+            self._error = e
+            while self._queue.get() is not None:
+                pass
+        finally:
+            try:
+                stdin.close()
+            except OSError:
+                pass
+
+    def _close(self) -> None:
+        if self._proc.returncode is not None and not self._feeder.is_alive():
+            return
+        self._queue.put(None)
+        self._feeder.join()
+        rc = self._proc.wait()
+        self._log.close()
+        report = self._log_path.read_text(errors="replace") if self._log_path.exists() else ""
+        self._log_path.unlink(missing_ok=True)
+        if rc != 0:
+            line = next((ln for ln in reversed(report.splitlines()) if ln.startswith("ENCODER_ERROR ")), None)
+            if line:
+                info = json.loads(line[len("ENCODER_ERROR "):])
+                cause = OSError(info["errno"], info["message"]) if info.get("errno") else RuntimeError(info["message"])
+            else:
+                cause = RuntimeError(f"encoder process exited with status {rc}: {report[-500:]}")
+            self._error = cause
+
     def _raise(self):
         raise EncoderError(
             f"video encoding failed for camera {self.key!r} into {self.path} "
             f"(codec {self.encoding.vcodec}): {self._error}"
         ) from self._error
-
-    def _keep_for_stats(self, frame_hwc: np.ndarray, index: int) -> None:
-        if index % self._stride:
-            return
-        small = np.ascontiguousarray(stats_mod.downsample(frame_hwc.transpose(2, 0, 1)))
-        self._kept.append(small)
-        self._kept_bytes += small.nbytes
-        if self._kept_bytes > STATS_FRAME_BUDGET:
-            self._kept = self._kept[::2]
-            self._kept_bytes = sum(k.nbytes for k in self._kept)
-            self._stride *= 2
-
-    def _stats_sample(self) -> np.ndarray | None:
-        if not self._kept:
-            return None
-        idx = [min(i // self._stride, len(self._kept) - 1) for i in stats_mod.sample_indices(self.n_frames)]
-        return np.stack([self._kept[i] for i in idx])
-
-    def _run(self) -> None:
-        import av
-
-        container = None
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            container, stream = _open_stream(
-                self.path, self.encoding, self.fps, self.height, self.width, self.threads
-            )
-            index = 0
-            while True:
-                frame = self._queue.get()
-                if frame is None:
-                    break
-                self._keep_for_stats(frame, index)
-                vf = av.VideoFrame.from_ndarray(frame, format="rgb24")
-                vf.pts = index
-                for packet in stream.encode(vf):
-                    container.mux(packet)
-                index += 1
-            for packet in stream.encode():
-                container.mux(packet)
-            container.close()
-            container = None
-        except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
-            self._error = e
-            while True:  # drain so put() never piles up behind a dead thread
-                try:
-                    if self._queue.get_nowait() is None:
-                        break
-                except queue.Empty:
-                    break
-        finally:
-            if container is not None:
-                try:
-                    container.close()
-                except Exception:  # noqa: BLE001
-                    pass
 
 
 def encode_frames(

@@ -72,7 +72,7 @@ class Layout:
         return self.root / DEFAULT_EPISODES_PATH.format(chunk_index=chunk, file_index=file)
 
     def staging_video(self, key: str, episode: int) -> Path:
-        return self.root / atomic.STAGING_DIR / f"{key}_episode-{episode:06d}.mp4"
+        return self.root / atomic.STAGING_DIR / f"{key}_episode-{episode:06d}_{os.getpid()}.mp4"
 
     # -- data -------------------------------------------------------------------------------
     def append_frames(self, table: pa.Table, first_index: int) -> dict:

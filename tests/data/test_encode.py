@@ -1,0 +1,88 @@
+"""Video encoding: LeRobot's settings land in the file, lossless is exact, the background encoder
+process returns the stats sample, failures are reported with the camera and codec."""
+
+import av
+import numpy as np
+import pytest
+
+from lerobot_fn.data import stats as S
+from lerobot_fn.data.encode import (
+    BackgroundEncoder,
+    EncoderError,
+    VideoEncoding,
+    concat_videos,
+    encode_frames,
+    trim_video,
+    video_duration_s,
+)
+
+
+def frames(n, h=32, w=48, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for _ in range(n)]
+
+
+def decode(path):
+    with av.open(str(path)) as c:
+        return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+
+
+def test_background_encoder_lossless_and_stats_sample(tmp_path):
+    src = frames(12)
+    enc = BackgroundEncoder("cam", tmp_path / "cam.mp4", fps=10, height=32, width=48,
+                            encoding=VideoEncoding.lossless())
+    for f in src:
+        enc.put(f)
+        f[:] = 0  # the caller may reuse its buffer: the encoder kept a copy
+    sample = enc.finish()
+    got = decode(tmp_path / "cam.mp4")
+    assert len(got) == 12
+    expected = frames(12)
+    for a, b in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(sample, np.stack([expected[i].transpose(2, 0, 1) for i in S.sample_indices(12)]))
+    assert video_duration_s(tmp_path / "cam.mp4") == pytest.approx(1.2)
+    assert not list(tmp_path.glob("*.npz")) and not list(tmp_path.glob("*.log"))
+
+
+def test_av1_default_settings_in_the_file(tmp_path):
+    enc = VideoEncoding.av1()
+    assert (enc.vcodec, enc.pix_fmt, enc.g, enc.crf, enc.preset) == ("libsvtav1", "yuv420p", 2, 30, 12)
+    assert enc.codec_options() == {"g": "2", "crf": "30", "preset": "12", "svtav1-params": "fast-decode=0"}
+    encode_frames(frames(6), tmp_path / "a.mp4", fps=10, encoding=enc)
+    with av.open(str(tmp_path / "a.mp4")) as c:
+        s = c.streams.video[0]
+        assert s.codec_context.codec.name in ("libdav1d", "libaom-av1", "av1") and s.pix_fmt == "yuv420p"
+        keys = [p.is_keyframe for p in c.demux(s) if p.dts is not None]
+    assert keys == [True, False] * 3  # GOP 2
+    assert enc.info(32, 48, 10)["video.codec"] == "av1"
+
+
+def test_h264_choice(tmp_path):
+    encode_frames(frames(4), tmp_path / "h.mp4", fps=10, encoding=VideoEncoding.h264())
+    with av.open(str(tmp_path / "h.mp4")) as c:
+        assert c.streams.video[0].codec_context.name == "h264"
+    assert len(decode(tmp_path / "h.mp4")) == 4
+
+
+def test_concat_and_trim_keep_frames_and_times(tmp_path):
+    a, b = frames(5, seed=1), frames(7, seed=2)
+    enc = VideoEncoding.lossless()
+    encode_frames(a, tmp_path / "a.mp4", fps=10, encoding=enc)
+    encode_frames(b, tmp_path / "b.mp4", fps=10, encoding=enc)
+    concat_videos([tmp_path / "a.mp4", tmp_path / "b.mp4"], tmp_path / "ab.mp4")
+    assert video_duration_s(tmp_path / "ab.mp4") == pytest.approx(1.2)
+    for x, y in zip(decode(tmp_path / "ab.mp4"), a + b, strict=True):
+        np.testing.assert_array_equal(x, y)
+    trim_video(tmp_path / "ab.mp4", tmp_path / "t.mp4", 0.5)
+    assert len(decode(tmp_path / "t.mp4")) == 5
+
+
+def test_encoder_failure_names_camera_and_codec(tmp_path):
+    bad = VideoEncoding(vcodec="libx264", preset="no-such-preset")
+    enc = BackgroundEncoder("observation.images.top", tmp_path / "x.mp4", fps=10, height=32, width=48, encoding=bad)
+    enc.put(frames(1)[0])
+    with pytest.raises(EncoderError, match=r"camera 'observation.images.top'.*codec libx264"):
+        enc.finish()
+    with pytest.raises(EncoderError, match="not available"):
+        VideoEncoding(vcodec="no_such_codec").check_available()
