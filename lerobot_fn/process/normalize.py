@@ -199,7 +199,15 @@ class _NormalizeBase(ProcessorStep):
     def transform(self, key: str, feature_type: FeatureType, x: torch.Tensor) -> torch.Tensor:
         """The (un)normalised value of feature `key` (identity when it has no statistics)."""
         mode = self.norm_map.get(feature_type, NormalizationMode.IDENTITY)
-        return normalize_tensor(x, mode, self.stats.get(key), eps=self.eps, inverse=self.inverse, key=key)
+        stats = self.stats.get(key)
+        try:
+            return normalize_tensor(x, mode, stats, eps=self.eps, inverse=self.inverse, key=key)
+        except RuntimeError as err:
+            shapes = {n: tuple(t.shape) for n, t in (stats or {}).items()}
+            raise ValueError(
+                f"{self.registry_name}: {key!r} has shape {tuple(x.shape)}, which does not fit its "
+                f"statistics {shapes} (feature shape {self.features.get(key, None) and self.features[key].shape})"
+            ) from err
 
     def __call__(self, td: TensorDictBase) -> TensorDictBase:
         out = td.copy()

@@ -203,3 +203,29 @@ def test_diffusion_checkpoint_saves_back_unchanged(policy_fixtures, tmp_path):
     ours, theirs = load_file(out / "model.safetensors"), load_file(src / "model.safetensors")
     assert ours.keys() == theirs.keys() and all(torch.equal(ours[k], theirs[k]) for k in theirs)
     assert policies.load(out).type == "diffusion"
+
+
+def test_bad_observations_are_named(act, act_io):
+    obs = _frame(act_io, 0)
+    del obs["observation", "images", "left_wrist"]
+    with pytest.raises(KeyError, match="observation.images.left_wrist"):
+        policies.select_action(act, obs, policies.initial_state(act))
+    wrong = _frame(act_io, 0)
+    wrong.set(("observation", "state"), torch.zeros(1, 13))
+    with pytest.raises(ValueError, match=r"'observation.state' has shape \(1, 13\)"):
+        policies.predict_chunk(act, wrong)
+    with pytest.raises(TypeError, match="observations must be a TensorDict"):
+        policies.predict_chunk(act, "observation")
+
+
+def test_diffusion_loss_through_the_api(policy_fixtures):
+    policy = policies.load(policy_fixtures / "diffusion_pusht_mini" / "pretrained_model")
+    io = load_file(policy_fixtures / "diffusion_pusht_mini" / "io.safetensors")
+    flat = {k.split("/", 1)[1]: v for k, v in io.items() if k.startswith("predict_chunk/observation")}
+    batch = from_flat_dict(flat, batch_size=[2])
+    batch.set("action", torch.rand(2, policy.config.horizon, 2, generator=torch.Generator().manual_seed(0)) * 500)
+    batch.set("action_is_pad", torch.zeros(2, policy.config.horizon, dtype=torch.bool))
+    l1, _ = policies.loss(policy, batch, generator=torch.Generator().manual_seed(3))
+    l2, _ = policies.loss(policy, batch, generator=torch.Generator().manual_seed(3))
+    l3, _ = policies.loss(policy, batch, generator=torch.Generator().manual_seed(4))
+    assert torch.isfinite(l1) and l1.item() == l2.item() and l1.item() != l3.item()

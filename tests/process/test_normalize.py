@@ -123,3 +123,9 @@ def test_fixture_unnormalizer_reproduces_lerobot_postprocessor(policy_fixtures):
             normalized = io[f"{prefix}/action_normalized"]
             out = post(TensorDict({"action": normalized}, batch_size=normalized.shape[:1]))["action"]
             torch.testing.assert_close(out, io[f"{prefix}/action"], rtol=0, atol=1e-6)
+
+
+def test_shape_that_does_not_fit_the_stats_is_named():
+    step = _norm(NormalizationMode.MEAN_STD)
+    with pytest.raises(ValueError, match=r"'observation.state' has shape \(2, 4\), which does not fit"):
+        step(_state_td(torch.zeros(2, 4)))
