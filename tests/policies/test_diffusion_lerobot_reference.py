@@ -9,6 +9,7 @@ image-free DDPM config with n_obs_steps 1. Weights are filled per key by the scr
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import json
 from pathlib import Path
@@ -108,12 +109,10 @@ def test_loss_matches_lerobot_under_the_same_rng(case, mode):
     name, _, config, model = case
     batch = _tensors(f"policies/{name}/loss/")
     batch = {k: v for k, v in batch.items() if k not in ("train", "eval")}
-    model.train(mode == "train")
-    try:
-        torch.manual_seed(123)
-        value, metrics = dp.loss(model, config, batch)
-    finally:
-        model.eval()
+    if mode == "train":
+        model = copy.deepcopy(model).train()  # training mode updates BatchNorm statistics
+    torch.manual_seed(123)
+    value, metrics = dp.loss(model, config, batch)
     assert abs(value.item() - REF[f"policies/{name}/loss/{mode}"].item()) <= TOL
     assert metrics["loss"] == pytest.approx(value.item())
 
@@ -127,3 +126,14 @@ def test_seeded_init_matches_lerobot(case):
         v = fresh[key].double()
         assert v.sum().item() == pytest.approx(total, rel=1e-6, abs=1e-6), key
         assert v.abs().sum().item() == pytest.approx(abs_total, rel=1e-6, abs=1e-6), key
+
+
+def test_default_rng_draw_order_matches_lerobot(case):
+    """No noise given: after the same torch.manual_seed, the same draws in the same order as LeRobot."""
+    name, _, config, model = case
+    p = f"policies/{name}/predict_chunk/"
+    batch = {k: v for k, v in _tensors(p).items() if k not in ("noise", "action", "action_seed7")}
+    torch.manual_seed(7)
+    with torch.no_grad():
+        chunk = dp.predict_chunk(model, config, batch)
+    assert (chunk - REF[f"{p}action_seed7"]).abs().max() <= TOL

@@ -13,7 +13,7 @@ It records
   cameras with separate BatchNorm encoders, resize + crop_ratio, env state, DDIM, "sample"
   prediction, bias-only FiLM; and an image-free DDPM config with n_obs_steps 1): its config.json,
   state_dict keys, per-tensor sums of a torch.manual_seed(0) init, predict_action_chunk, select_action sequence and training loss under a seeded
-  global RNG. Weights are filled per key by `deterministic_weights` (shared with the tests) so
+  global RNG, and predict_action_chunk without noise after torch.manual_seed(7). Weights are filled per key by `deterministic_weights` (shared with the tests) so
   nothing large is committed.
 
 `deterministic_weights` and `toy_model_output` import only torch so the tests can reuse them.
@@ -21,6 +21,7 @@ It records
 
 from __future__ import annotations
 
+import copy
 import json
 import zlib
 from pathlib import Path
@@ -176,7 +177,10 @@ N_SELECT_STEPS = 7
 
 
 def _scheduler_refs(tensors: dict, meta: dict) -> None:
+    import diffusers.schedulers.scheduling_ddpm as ddpm_mod
     from diffusers import DDIMScheduler, DDPMScheduler
+
+    original_randn_tensor = ddpm_mod.randn_tensor
 
     for name, c in SCHEDULER_CASES.items():
         cls = DDPMScheduler if c["kind"] == "DDPM" else DDIMScheduler
@@ -211,6 +215,7 @@ def _scheduler_refs(tensors: dict, meta: dict) -> None:
             "timesteps": [int(t) for t in s.timesteps],
             "n_step_noise": len(draws),
         }
+    ddpm_mod.randn_tensor = original_randn_tensor
 
 
 def _batch(
@@ -235,6 +240,9 @@ def _policy_refs(tensors: dict, meta: dict) -> None:
     from lerobot.policies.diffusion.modeling_diffusion import DiffusionPolicy
 
     meta["default_config"] = draccus.encode(DiffusionConfig(), PreTrainedConfig)
+    import diffusers.schedulers.scheduling_ddpm as ddpm_mod
+
+    original_randn_tensor = ddpm_mod.randn_tensor
     for name, overrides in POLICY_CASES.items():
         cfg = draccus.decode(DiffusionConfig, overrides)
         torch.manual_seed(0)
@@ -262,6 +270,13 @@ def _policy_refs(tensors: dict, meta: dict) -> None:
         for j, z in enumerate(draws):
             tensors[f"{p}/predict_chunk/step_noise/{j}"] = z
         tensors[f"{p}/predict_chunk/action"] = chunk
+        # no noise given: everything from the default RNG (restore diffusers' own draw function)
+        ddpm_mod.randn_tensor = original_randn_tensor
+        policy.reset()
+        torch.manual_seed(7)
+        with torch.no_grad():
+            tensors[f"{p}/predict_chunk/action_seed7"] = policy.predict_action_chunk(as_float(batch))
+        _record_ddpm_draws(g, draws)
 
         policy.reset()
         generations = []
@@ -287,10 +302,10 @@ def _policy_refs(tensors: dict, meta: dict) -> None:
         for k, v in train_batch.items():
             tensors[f"{p}/loss/{k}"] = v
         for mode in ("train", "eval"):
-            policy.train(mode == "train")
+            # a copy in training mode: its forward updates BatchNorm statistics
+            model = copy.deepcopy(policy).train() if mode == "train" else policy
             torch.manual_seed(123)
-            tensors[f"{p}/loss/{mode}"] = policy.forward(as_float(train_batch))[0].detach().reshape(1)
-        policy.eval()
+            tensors[f"{p}/loss/{mode}"] = model.forward(as_float(train_batch))[0].detach().reshape(1)
         meta["policies"][name] = entry
 
 
