@@ -14,11 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
-import torch
-from safetensors.torch import load_file, save_file
 import sys
 import tempfile
 from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
 
 from lerobot_fn import policies
 

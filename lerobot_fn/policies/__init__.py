@@ -28,7 +28,22 @@ _API = {
     "save_pipeline": "lerobot_fn.policies.checkpoint",
 }
 
-__all__ = sorted(_API)
+__all__ = [
+    "Policy",
+    "from_config",
+    "initial_state",
+    "load",
+    "load_pipeline",
+    "loss",
+    "make_processors",
+    "optimize",
+    "postprocess",
+    "predict_chunk",
+    "preprocess",
+    "save",
+    "save_pipeline",
+    "select_action",
+]
 
 
 def __getattr__(name: str):

@@ -8,8 +8,8 @@ as "ResNet18_Weights.IMAGENET1K_V1" whose file must already sit in the torchvisi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import torch
 import torchvision

@@ -15,7 +15,6 @@ from lerobot_fn.process.actions import (
 from lerobot_fn.process.basic import AddBatchDim, DeviceMove, RenameObservations
 from lerobot_fn.process.image import CenterCrop, ImageCropResize, random_crop
 from lerobot_fn.process.keys import dotted, from_flat_dict, nested_key, to_flat_dict
-from lerobot_fn.process.observation import GymObservation, ImagesToFloat
 from lerobot_fn.process.normalize import (
     Normalize,
     Unnormalize,
@@ -23,11 +22,13 @@ from lerobot_fn.process.normalize import (
     stats_from_state_dict,
     stats_to_tensors,
 )
+from lerobot_fn.process.observation import GymObservation, ImagesToFloat
 from lerobot_fn.process.serialize import STEP_REGISTRY, pipeline_from_config, pipeline_to_config
 from lerobot_fn.process.step import Pipeline, ProcessorStep, compose
 from lerobot_fn.process.text import NewLineTask, TokenizeTask
 
 __all__ = [
+    "STEP_REGISTRY",
     "AbsoluteActions",
     "AddBatchDim",
     "CenterCrop",
@@ -41,7 +42,6 @@ __all__ = [
     "ProcessorStep",
     "RelativeActions",
     "RenameObservations",
-    "STEP_REGISTRY",
     "TokenizeTask",
     "Unnormalize",
     "action_mask",

@@ -8,7 +8,8 @@ TensorDict it receives, so the caller passes the state alongside the action (the
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import attrs
 import torch
@@ -91,7 +92,7 @@ class AbsoluteActions(RelativeActions):
     registry_name: ClassVar[str] = "absolute_actions_processor"
 
     def __call__(self, td: TensorDictBase) -> TensorDictBase:
-        if self.enabled and "action" in td.keys() and ("observation", "state") not in td.keys(True):
+        if self.enabled and "action" in td and ("observation", "state") not in td.keys(True):
             raise ValueError(
                 "absolute_actions_processor needs 'observation.state' next to 'action' in its input "
                 "(the state the actions are relative to)"
@@ -101,6 +102,6 @@ class AbsoluteActions(RelativeActions):
     def get_config(self) -> dict[str, Any]:
         return {"enabled": self.enabled}
 
-    def pair_with(self, relative: RelativeActions) -> "AbsoluteActions":
+    def pair_with(self, relative: RelativeActions) -> AbsoluteActions:
         """This step with the mask settings of the preprocessor's `RelativeActions`."""
         return attrs.evolve(self, exclude_joints=relative.exclude_joints, action_names=relative.action_names)

@@ -4,7 +4,8 @@ all images to `resize_size`, clamped to [0, 1]."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import attrs
 import torch

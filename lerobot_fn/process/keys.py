@@ -7,7 +7,7 @@ converts with `to_flat_dict` / `from_flat_dict`.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import torch
 from tensordict import TensorDict, TensorDictBase

@@ -12,7 +12,8 @@ order matches LeRobot's so results are bitwise equal.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import attrs
 import numpy as np
@@ -166,7 +167,7 @@ class _NormalizeBase(ProcessorStep):
             normalize_observation_keys=config.get("normalize_observation_keys"),
         )
 
-    def to(self, device: torch.device | str) -> "_NormalizeBase":
+    def to(self, device: torch.device | str) -> _NormalizeBase:
         """The same step with its statistics on `device` (so no copy happens per call)."""
         moved = {k: {n: t.to(device) for n, t in sub.items()} for k, sub in self.stats.items()}
         return attrs.evolve(self, stats=moved)

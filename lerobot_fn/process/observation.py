@@ -66,7 +66,7 @@ class GymObservation(ProcessorStep):
         for key, value in rest.items():
             out.set(key, value)
         for name in ("task",):
-            if name in td.keys() and not isinstance(td.get(name), torch.Tensor):
+            if name in td and not isinstance(td.get(name), torch.Tensor):
                 out.set(name, td[name])
         sizes = {v.shape[0] for v in flat.values()}
         if len(sizes) == 1 and all(v.shape[:1] == (sizes.copy().pop(),) for v in out.values(True, True)):

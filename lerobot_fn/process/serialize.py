@@ -8,7 +8,8 @@ step's `state_dict()`. `policies.checkpoint` does the file reading and writing.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 

@@ -8,7 +8,8 @@ the step's safetensors file), so pipelines load from and save to LeRobot's proce
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
 
 import attrs
 import torch
@@ -62,11 +63,11 @@ class Pipeline:
     def __iter__(self):
         return iter(self.steps)
 
-    def then(self, *steps: Any) -> "Pipeline":
+    def then(self, *steps: Any) -> Pipeline:
         """A new pipeline with `steps` appended."""
         return attrs.evolve(self, steps=self.steps + tuple(steps))
 
-    def replace(self, index: int, step: Any) -> "Pipeline":
+    def replace(self, index: int, step: Any) -> Pipeline:
         """A new pipeline with the step at `index` swapped for `step`."""
         steps = list(self.steps)
         steps[index] = step

@@ -6,7 +6,8 @@ Outputs follow LeRobot's names: `observation.language.tokens` (input ids) and
 
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 import attrs
 import torch
@@ -16,7 +17,7 @@ from lerobot_fn.process.step import ProcessorStep
 
 
 def _tasks(td: TensorDictBase, key: str) -> list[str]:
-    if key not in td.keys():
+    if key not in td:
         raise ValueError(f"task tokenisation: the batch has no {key!r} entry (keys: {sorted(map(str, td.keys()))})")
     value = td[key]
     if isinstance(value, str):
@@ -35,7 +36,7 @@ class NewLineTask(ProcessorStep):
     registry_name: ClassVar[str] = "smolvla_new_line_processor"
 
     def __call__(self, td: TensorDictBase) -> TensorDictBase:
-        if "task" not in td.keys():
+        if "task" not in td:
             return td
         value = td["task"]
         out = td.copy()

@@ -3,9 +3,9 @@
 import json
 import shutil
 
-from huggingface_hub import constants as hf_constants
 import pytest
 import torch
+from huggingface_hub import constants as hf_constants
 from safetensors.torch import load_file
 from tensordict import TensorDict
 

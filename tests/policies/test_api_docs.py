@@ -8,7 +8,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "policies.md"
 
 
 def test_policies_doc_examples_run(policy_fixtures, tmp_path):
-    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.S)
+    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.DOTALL)
     runnable = [b for b in blocks if "../shared/fixtures" in b]
     assert len(runnable) >= 3, "docs/policies.md lost its runnable examples"
     namespace: dict = {}
