@@ -14,6 +14,7 @@ import importlib.util
 import json
 from pathlib import Path
 
+import attrs
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -137,3 +138,16 @@ def test_default_rng_draw_order_matches_lerobot(case):
     with torch.no_grad():
         chunk = dp.predict_chunk(model, config, batch)
     assert (chunk - REF[f"{p}action_seed7"]).abs().max() <= TOL
+
+
+def test_compile_model_checkpoints_keep_lerobots_keys():
+    """LeRobot wraps the UNet in torch.compile when compile_model=True, which renames its state_dict
+    keys (`diffusion.unet._orig_mod.`); such checkpoints must still load strictly."""
+    config = attrs.evolve(
+        dp.Config.from_dict(META["policies"]["env_only_ddpm_one_obs"]["config"]), compile_model=True
+    )
+    model = dp.build_model(config)  # compiles lazily: nothing runs here
+    assert list(model.state_dict()) == META["compile_model_state_dict_keys"]
+    plain = dp.build_model(attrs.evolve(config, compile_model=False)).state_dict()
+    renamed = {k.replace("diffusion.unet.", "diffusion.unet._orig_mod."): v for k, v in plain.items()}
+    model.load_state_dict(renamed, strict=True)

@@ -39,6 +39,9 @@ class DiffusionModel(nn.Module):
         if config.env_state_feature is not None:
             cond_dim += config.env_state_feature.shape[0]
         self.unet = ConditionalUnet1d(config, global_cond_dim=cond_dim * config.n_obs_steps)
+        if config.compile_model:
+            # As LeRobot (which also gives the state_dict its `unet._orig_mod.` keys); compiles lazily.
+            self.unet = torch.compile(self.unet, mode=config.compile_mode)
 
     def global_conditioning(
         self,

@@ -9,6 +9,7 @@ It records
   timesteps, add_noise, and a full denoising loop driven by a fixed toy model_output function, with
   every DDPM variance draw recorded;
 - default_config: LeRobot's DiffusionConfig() as config.json (its defaults);
+- compile_model_state_dict_keys: the keys LeRobot gives a compile_model=True policy (`_orig_mod`);
 - policies/<case>/...: LeRobot's DiffusionPolicy for configs unlike the shared fixture (two
   cameras with separate BatchNorm encoders, resize + crop_ratio, env state, DDIM, "sample"
   prediction, bias-only FiLM; and an image-free DDPM config with n_obs_steps 1): its config.json,
@@ -240,6 +241,10 @@ def _policy_refs(tensors: dict, meta: dict) -> None:
     from lerobot.policies.diffusion.modeling_diffusion import DiffusionPolicy
 
     meta["default_config"] = draccus.encode(DiffusionConfig(), PreTrainedConfig)
+    compiled = DiffusionPolicy(
+        draccus.decode(DiffusionConfig, {**POLICY_CASES["env_only_ddpm_one_obs"], "compile_model": True})
+    )
+    meta["compile_model_state_dict_keys"] = list(compiled.state_dict())  # env_only case, compile_model=True
     import diffusers.schedulers.scheduling_ddpm as ddpm_mod
 
     original_randn_tensor = ddpm_mod.randn_tensor
