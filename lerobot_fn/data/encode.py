@@ -24,6 +24,9 @@ from lerobot_fn.data import stats as stats_mod
 #: other kept frame is dropped (stats then use the nearest kept frame to each sampled index).
 STATS_FRAME_BUDGET = 64 * 1024 * 1024
 
+#: How much lower than the recording process the encoder processes run (os.nice increment).
+ENCODER_NICE = 10
+
 CODEC_NAMES = {"libsvtav1": "av1", "libaom-av1": "av1", "libx264": "h264", "libx264rgb": "h264", "h264": "h264"}
 
 
@@ -161,7 +164,7 @@ class BackgroundEncoder:
         config = {
             "path": str(self.path), "fps": fps, "height": height, "width": width,
             "vcodec": encoding.vcodec, "pix_fmt": encoding.pix_fmt, "options": encoding.codec_options(threads),
-            "stats_path": str(self._stats_path), "stats_budget": STATS_FRAME_BUDGET,
+            "stats_path": str(self._stats_path), "stats_budget": STATS_FRAME_BUDGET, "nice": ENCODER_NICE,
         }
         self._log = open(self._log_path, "wb")  # noqa: SIM115 - closed in _close
         self._proc = subprocess.Popen(

@@ -3,7 +3,9 @@
 Started by `encode.BackgroundEncoder` as `python encode_worker.py CONFIG_JSON`, so it imports
 only numpy and PyAV (not the lerobot_fn package, not torch) and starts in a fraction of a
 second. Encoding in its own process keeps PyAV and the codec off the recording process's GIL:
-the control loop's `add_frame` never waits behind the encoder. Besides the mp4 it writes the
+the control loop's `add_frame` never waits behind the encoder, and the process runs at a lower
+priority (`nice`) so that on a small machine the control loop gets the CPU first and the
+encoder catches up between frames and in `save_episode`. Besides the mp4 it writes the
 downsampled frames kept for image stats (`stats_path`, .npz). On failure it exits 1 with a
 last stderr line `ENCODER_ERROR {"errno": ..., "message": ...}`; on end of input (also when
 the recording process dies) it closes the mp4 and exits.
@@ -73,7 +75,13 @@ def run(cfg: dict) -> None:
 
 
 def main() -> int:
+    import os
+
     cfg = json.loads(sys.argv[1])
+    try:
+        os.nice(int(cfg.get("nice", 0)))  # below the recording process: the control loop comes first
+    except OSError:
+        pass
     try:
         run(cfg)
     except BaseException as e:  # noqa: BLE001 - reported to the parent through stderr

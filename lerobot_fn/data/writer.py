@@ -77,6 +77,7 @@ class DatasetWriter:
         self._image_pool = ThreadPoolExecutor(max_workers=image_workers, thread_name_prefix="png")
         self._closed = False
         self._new_buffer()
+        self._start_encoders()
 
     # -- properties -------------------------------------------------------------------------
     @property
@@ -129,13 +130,7 @@ class DatasetWriter:
         for key, value in values.items():
             feat = self.features[key]
             if feat.dtype == "video":
-                enc = self._encoders.get(key)
-                if enc is None:
-                    h, w = value.shape[:2]
-                    enc = self._encoders[key] = BackgroundEncoder(
-                        key, self.layout.staging_video(key, episode), fps=self.fps, height=h, width=w,
-                        encoding=self.encoding, threads=self.encoder_threads,
-                    )
+                enc = self._encoders.get(key) or self._start_encoder(key)
                 enc.put(value)
             elif feat.dtype == "image":
                 self._images[key].append(self._image_pool.submit(ImageCodec.encode, value, self._n))
@@ -144,20 +139,37 @@ class DatasetWriter:
         self._task.append(task)
         self._n += 1
 
-    def discard_episode(self) -> None:
+    def _start_encoder(self, key: str) -> BackgroundEncoder:
+        shape = self.features[key].shape
+        h, w = (shape[0], shape[1]) if shape[-1] == 3 else (shape[1], shape[2])
+        enc = self._encoders[key] = BackgroundEncoder(
+            key, self.layout.staging_video(key, self.total_episodes), fps=self.fps, height=h, width=w,
+            encoding=self.encoding, threads=self.encoder_threads,
+        )
+        return enc
+
+    def _start_encoders(self) -> None:
+        """Start the next episode's encoder processes now, so add_frame never waits for one."""
+        for key in self.video_keys:
+            if key not in self._encoders:
+                self._start_encoder(key)
+
+    def discard_episode(self, *, restart: bool = True) -> None:
         """Drop the episode in progress (frames, encoders, staged videos)."""
         for enc in self._encoders.values():
             enc.cancel()
         for path, _ in self._encoded.values():
             path.unlink(missing_ok=True)
         self._new_buffer()
+        if restart:
+            self._start_encoders()
 
     def save_episode(self) -> int:
         """Write the episode in progress to disk; returns its episode_index.
 
-        Waits for the video encoders, then commits files in crash-safe order. On failure
-        (e.g. disk full) nothing saved before is touched and the episode stays in the buffer,
-        so `save_episode` can be called again or the episode discarded.
+        Waits for the video encoders, then commits files in crash-safe order. On a write
+        failure (e.g. disk full) nothing saved before is touched, the episode is dropped and the
+        writer closes; `data.resume(root)` repairs the files and continues.
         """
         self._check_open()
         episode = self.total_episodes
@@ -192,27 +204,37 @@ class DatasetWriter:
         ep_stats = stats_mod.episode_stats(stat_columns, samples)
         ordered = {k: ep_stats[k] for k in self.features if k in ep_stats}
 
-        frames = tables.frames_table(columns, self.features)
-        video_rows: dict[str, Any] = {}
-        for key in self.video_keys:  # videos first: trailing video content is invisible to readers
-            staged, _ = self._encoded[key]
-            video_rows.update(self.layout.append_video(key, staged, video_duration_s(staged)))
-        self._point("after_videos")
-        row: dict[str, Any] = {"episode_index": episode, "tasks": list(dict.fromkeys(self._task)), "length": n}
-        row.update(self.layout.append_frames(frames, self.total_frames))
-        row.update(video_rows)
-        self._point("after_data")
-        if new_tasks:
-            atomic.write_table(self.root / TASKS_PATH, tables.tasks_table(tasks))
-        row.update(stats_mod.flatten_stats(ordered))
-        self.layout.append_episode(row)
-        self._point("after_episodes")
-        self.tasks = tasks
-        self.stats = stats_mod.aggregate_stats([self.stats, ordered]) if self.stats else ordered
-        atomic.write_json(self.root / STATS_PATH, stats_mod.stats_to_json(self.stats))
-        self._commit_info(n, first_videos=episode == 0 or self._missing_video_info())
+        try:
+            frames = tables.frames_table(columns, self.features)
+            video_rows: dict[str, Any] = {}
+            for key in self.video_keys:  # videos first: trailing video content is invisible to readers
+                staged, _ = self._encoded[key]
+                video_rows.update(self.layout.append_video(key, staged, video_duration_s(staged)))
+            self._point("after_videos")
+            row: dict[str, Any] = {"episode_index": episode, "tasks": list(dict.fromkeys(self._task)), "length": n}
+            row.update(self.layout.append_frames(frames, self.total_frames))
+            row.update(video_rows)
+            self._point("after_data")
+            if new_tasks:
+                atomic.write_table(self.root / TASKS_PATH, tables.tasks_table(tasks))
+            row.update(stats_mod.flatten_stats(ordered))
+            self.layout.append_episode(row)
+            self._point("after_episodes")
+            self.tasks = tasks
+            self.stats = stats_mod.aggregate_stats([self.stats, ordered]) if self.stats else ordered
+            atomic.write_json(self.root / STATS_PATH, stats_mod.stats_to_json(self.stats))
+            self._commit_info(n, first_videos=episode == 0 or self._missing_video_info())
+        except atomic.DatasetWriteError as e:
+            # Files may hold part of this episode now: stop here, `resume` cuts it off on disk.
+            err = atomic.DatasetWriteError(
+                f"save_episode: episode {episode} was not saved: {e}. The {episode} episodes saved before are "
+                f"intact; this writer is closed: fix the cause, then continue with data.resume({str(self.root)!r})")
+            err.errno = e.errno
+            self.finalize()
+            raise err from e
         self._encoded.clear()
         self._new_buffer()
+        self._start_encoders()
         return episode
 
     @staticmethod
@@ -259,7 +281,7 @@ class DatasetWriter:
             return
         if self._n:
             log.warning("finalize: discarding unsaved episode %d (%d frames)", self.total_episodes, self._n)
-        self.discard_episode()
+        self.discard_episode(restart=False)
         self._image_pool.shutdown(wait=True)
         shutil.rmtree(self.root / atomic.STAGING_DIR, ignore_errors=True)
         self._closed = True

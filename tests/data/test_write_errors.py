@@ -141,7 +141,7 @@ def test_disk_full_keeps_saved_episodes(tmp_path):
 
     kind, message = in_child(record)
     assert kind == "DatasetWriteError", message
-    assert "disk is full" in message and "episode 2" in message
+    assert "disk is full" in message and "episode 2 was not saved" in message and "data.resume" in message
     ds = data.open(root)
     assert ds.num_episodes == 2 and len(ds) == 10
     assert float(ds[9]["observation", "state"][0]) == 1.0
