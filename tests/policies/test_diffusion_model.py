@@ -178,6 +178,12 @@ def test_bad_noise_and_batches_are_named(config, model, io, io_meta, normalizer)
             dp.predict_chunk(model, config, batch, noise={"init": io["predict_chunk/noise"]})
         with pytest.raises(KeyError, match="observation.image"):
             dp.predict_chunk(model, config, {"observation.state": batch["observation.state"]})
+        with pytest.raises(
+            ValueError, match=r"images have \(batch, steps\) \(2, 1\) but 'observation.state' has \(2, 2\)"
+        ):
+            dp.predict_chunk(
+                model, config, dict(batch, **{"observation.image": batch["observation.image"][:, 0]})
+            )
         with pytest.raises(ValueError, match="holds 1 observation steps, config n_obs_steps is 2"):
             dp.predict_chunk(model, config, {k: v[:, :1] for k, v in batch.items()})
         with pytest.raises(

@@ -133,6 +133,12 @@ def _generate(
             f"diffusion batch: {OBS_STATE!r} holds {state.shape[1]} observation steps, config n_obs_steps is "
             f"{config.n_obs_steps}"
         )
+    for what, x in (("images", images), ("environment state", env_state)):
+        if x is not None and tuple(x.shape[:2]) != tuple(state.shape[:2]):
+            raise ValueError(
+                f"diffusion batch: {what} have (batch, steps) {tuple(x.shape[:2])} but {OBS_STATE!r} has "
+                f"{tuple(state.shape[:2])}"
+            )
     cond = model.diffusion.global_conditioning(state, images, env_state)
     actions = conditional_sample(model, config, cond, noise=noise, generator=generator)
     start = config.n_obs_steps - 1
