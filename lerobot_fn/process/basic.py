@@ -123,6 +123,10 @@ class DeviceMove(ProcessorStep):
                 t = t.to(dtype)
             return t
 
+        leaves = td.values(include_nested=True, leaves_only=True)
+        if all(t.device == target and (dtype is None or not t.is_floating_point() or t.dtype == dtype)
+               for t in leaves):
+            return td  # nothing to move: skip building a new TensorDict on the hot path
         return td.apply(move)
 
     def get_config(self) -> dict[str, Any]:

@@ -48,7 +48,7 @@ def _stat(stats: Mapping[str, torch.Tensor], name: str, key: str, mode: Normaliz
         need = " and ".join(_REQUIRED[mode])
         raise ValueError(
             f"{mode.value} normalization of {key!r} needs the {need} statistics, but {name!r} is missing "
-            f"(present: {sorted(stats)}); recompute the dataset stats with these entries"
+            f"(present: {sorted(n for n in stats if n != '_fast')}); recompute the dataset stats with these entries"
         )
     return value.to(device=like.device, dtype=like.dtype)
 
@@ -56,6 +56,42 @@ def _stat(stats: Mapping[str, torch.Tensor], name: str, key: str, mode: Normaliz
 def _range(low: torch.Tensor, high: torch.Tensor, eps: float, like: torch.Tensor) -> torch.Tensor:
     denom = high - low
     return torch.where(denom == 0, torch.tensor(eps, device=like.device, dtype=like.dtype), denom)
+
+
+def _precomputed(x: torch.Tensor, mode: NormalizationMode, stats: Mapping[str, torch.Tensor], inverse: bool):
+    """The transform from cached (offset, denominator) when they already match x's dtype and device.
+
+    The cache holds exactly the tensors the formulas below compute first (std + eps, the eps-guarded
+    range), so results stay bitwise equal to LeRobot's."""
+    cache = stats.get("_fast")
+    if cache is None:
+        return None
+    offset, denom = cache
+    if offset.dtype != x.dtype or offset.device != x.device:
+        return None
+    if mode == NormalizationMode.MEAN_STD:
+        return x * stats["std"] + offset if inverse else (x - offset) / denom
+    if mode == NormalizationMode.MIN_MAX:
+        return (x + 1) / 2 * denom + offset if inverse else 2 * (x - offset) / denom - 1
+    return (x + 1.0) * denom / 2.0 + offset if inverse else 2.0 * (x - offset) / denom - 1.0
+
+
+def fast_stats(stats: Mapping[str, torch.Tensor], mode: NormalizationMode, eps: float) -> dict[str, torch.Tensor]:
+    """`stats` plus a cached (offset, denominator) pair for `mode` (when the needed entries exist)."""
+    out = dict(stats)
+    out.pop("_fast", None)
+    mode = NormalizationMode(mode)
+    if mode == NormalizationMode.IDENTITY or any(n not in stats for n in _REQUIRED[mode]):
+        return out
+    lo, hi = _REQUIRED[mode]
+    if mode == NormalizationMode.MEAN_STD:
+        offset, denom = stats["mean"], stats["std"] + eps
+    else:
+        offset, denom = stats[lo], _range(stats[lo], stats[hi], eps, stats[lo])
+    if offset.dtype != torch.float32 or offset.shape != denom.shape:
+        return out
+    out["_fast"] = (offset, denom)
+    return out
 
 
 def normalize_tensor(
@@ -73,6 +109,9 @@ def normalize_tensor(
         return x
     if not x.is_floating_point():
         x = x.to(torch.float32)
+    fast = _precomputed(x, mode, stats, inverse)
+    if fast is not None:
+        return fast
     if mode == NormalizationMode.MEAN_STD:
         mean = _stat(stats, "mean", key, mode, x)
         std = _stat(stats, "std", key, mode, x)
@@ -101,6 +140,8 @@ def stats_to_tensors(stats: Mapping[str, Mapping[str, Any]] | None) -> Stats:
     for key, sub in (stats or {}).items():
         out[key] = {}
         for name, value in sub.items():
+            if name == "_fast":  # derived cache, rebuilt by the step
+                continue
             if isinstance(value, torch.Tensor):
                 tensor = value.detach().to(torch.float32)
             else:
@@ -147,7 +188,11 @@ class _NormalizeBase(ProcessorStep):
     inverse: ClassVar[bool] = False
 
     def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "stats", _reshape_visual(stats_to_tensors(self.stats), self.features))
+        stats = _reshape_visual(stats_to_tensors(self.stats), self.features)
+        modes = {key: self.norm_map.get(f.type, NormalizationMode.IDENTITY) for key, f in self.features.items()}
+        modes.setdefault("action", self.norm_map.get(FeatureType.ACTION, NormalizationMode.IDENTITY))
+        cached = {k: fast_stats(v, modes[k], self.eps) if k in modes else v for k, v in stats.items()}
+        object.__setattr__(self, "stats", cached)
 
     @classmethod
     def from_stats(cls, features, norm_map, stats, *, eps: float = 1e-8, normalize_observation_keys=None):
@@ -169,7 +214,7 @@ class _NormalizeBase(ProcessorStep):
 
     def to(self, device: torch.device | str) -> _NormalizeBase:
         """The same step with its statistics on `device` (so no copy happens per call)."""
-        moved = {k: {n: t.to(device) for n, t in sub.items()} for k, sub in self.stats.items()}
+        moved = {k: {n: t.to(device) for n, t in sub.items() if n != "_fast"} for k, sub in self.stats.items()}
         return attrs.evolve(self, stats=moved)
 
     def get_config(self) -> dict[str, Any]:
@@ -183,7 +228,9 @@ class _NormalizeBase(ProcessorStep):
         return config
 
     def state_dict(self) -> dict[str, torch.Tensor]:
-        return {f"{key}.{name}": t.cpu() for key, sub in self.stats.items() for name, t in sub.items()}
+        return {
+            f"{key}.{name}": t.cpu() for key, sub in self.stats.items() for name, t in sub.items() if name != "_fast"
+        }
 
     def _targets(self) -> list[tuple[str, FeatureType]]:
         """(dotted name, feature type) pairs this step transforms, in LeRobot's order."""
@@ -204,7 +251,7 @@ class _NormalizeBase(ProcessorStep):
         try:
             return normalize_tensor(x, mode, stats, eps=self.eps, inverse=self.inverse, key=key)
         except RuntimeError as err:
-            shapes = {n: tuple(t.shape) for n, t in (stats or {}).items()}
+            shapes = {n: tuple(t.shape) for n, t in (stats or {}).items() if n != "_fast"}
             raise ValueError(
                 f"{self.registry_name}: {key!r} has shape {tuple(x.shape)}, which does not fit its "
                 f"statistics {shapes} (feature shape {self.features.get(key, None) and self.features[key].shape})"
