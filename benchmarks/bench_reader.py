@@ -3,7 +3,7 @@
 Generates (once, outside git) a realistic dataset with LeRobot's own writer, then iterates a
 shuffled DataLoader over it with ACT-style (`action` chunk of 100) and Diffusion-style (2
 observation frames, 16 actions) `delta_timestamps`, with 0 and 2 workers, for both readers,
-each in a fresh subprocess. Prints items/s, decoded video frames/s, peak RSS (main + workers)
+each in a fresh subprocess. Prints items/s, decoded video frames/s, peak RSS (main; sum over workers)
 and the ratio ours/LeRobot. LeRobot runs in its own venv (Python >= 3.12):
 
     .venv/bin/python benchmarks/bench_reader.py [--lerobot-python .lerobot-venv/bin/python]
@@ -86,8 +86,11 @@ MEASURE = textwrap.dedent(
         next(it)
         n += cfg["batch_size"]
     dt = time.perf_counter() - t0
-    rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, 0)
-    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    child = 0  # sum of the live workers' peak RSS (VmHWM; pages shared with the parent count in each)
+    for w in getattr(it, "_workers", []):
+        with open(f"/proc/{w.pid}/status") as f:
+            child += next(int(line.split()[1]) for line in f if line.startswith("VmHWM"))
     del it, dl
     print(json.dumps({"items_per_s": n / dt, "seconds": dt, "items": n,
                       "peak_rss_mb": rss / 1024, "peak_worker_rss_mb": child / 1024}))
@@ -144,6 +147,7 @@ def main() -> None:
     p.add_argument("--batches", type=int, default=25)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--workers", type=int, nargs="+", default=[0, 2])
+    p.add_argument("--repeat", type=int, default=3, help="runs per reader, interleaved; the median is kept")
     p.add_argument("--configs", nargs="+", default=["act", "diffusion"])
     p.add_argument("--readers", nargs="+", default=["lerobot-fn", "lerobot-fn-uint8", "lerobot"])
     args = p.parse_args()
@@ -162,35 +166,45 @@ def main() -> None:
     if have_lerobot:
         print(f"# lerobot: {versions(args.lerobot_python, 'lerobot')}")
     print(f"# dataset: {root.name} (AV1 via LeRobot's writer, 2 cameras)")
-    print("| config | workers | reader | items/s | video frames/s | peak RSS main/workers MB | vs LeRobot |")
+    print(
+        "| config | workers | reader | items/s | video frames/s | peak RSS MB main/workers(sum) | vs LeRobot |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- |")
     deltas = delta_configs(args.fps)
     for name in args.configs:
         for workers in args.workers:
-            results = {}
-            for reader in args.readers:
-                if reader == "lerobot" and not have_lerobot:
-                    continue
-                python = args.lerobot_python if reader == "lerobot" else sys.executable
-                cfg = dict(
-                    reader=reader,
-                    root=str(root),
-                    delta=deltas[name],
-                    workers=workers,
-                    batch_size=args.batch_size,
-                    batches=args.batches,
-                    warmup=args.warmup,
-                )
-                results[reader] = measure(python, cfg)
+            runs: dict[str, list[dict]] = {}
+            for _ in range(args.repeat):  # interleaved, so load drift hits every reader alike
+                for reader in args.readers:
+                    if reader == "lerobot" and not have_lerobot:
+                        continue
+                    python = args.lerobot_python if reader == "lerobot" else sys.executable
+                    cfg = {
+                        "reader": reader,
+                        "root": str(root),
+                        "delta": deltas[name],
+                        "workers": workers,
+                        "batch_size": args.batch_size,
+                        "batches": args.batches,
+                        "warmup": args.warmup,
+                    }
+                    runs.setdefault(reader, []).append(measure(python, cfg))
+            results = {r: _median_run(v) for r, v in runs.items()}
             base = results.get("lerobot", {}).get("items_per_s")
             for reader, r in results.items():
                 ratio = f"{r['items_per_s'] / base:.2f}x" if base else "-"
+                workers_rss = f"{r['peak_worker_rss_mb']:.0f}" if workers else "-"
                 print(
                     f"| {name} | {workers} | {reader} | {r['items_per_s']:.1f} | "
                     f"{r['items_per_s'] * frames_per_item(name):.1f} | "
-                    f"{r['peak_rss_mb']:.0f}/{r['peak_worker_rss_mb']:.0f} | {ratio} |",
+                    f"{r['peak_rss_mb']:.0f}/{workers_rss} | {ratio} |",
                     flush=True,
                 )
+
+
+def _median_run(runs: list[dict]) -> dict:
+    """The run with the median items/s (its RSS numbers come with it)."""
+    return sorted(runs, key=lambda r: r["items_per_s"])[len(runs) // 2]
 
 
 if __name__ == "__main__":

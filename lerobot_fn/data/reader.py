@@ -107,6 +107,9 @@ class Dataset(torch.utils.data.Dataset):
         self.root = meta.root
         self.tolerance_s = tolerance_s
         self.return_uint8 = return_uint8
+        # set in DataLoader workers by `data.loader`: images cross to the main process as uint8
+        # and become float32 there (4x less inter-process traffic, same values)
+        self._uint8_transport = False
         if image_transforms is not None and not callable(image_transforms):
             raise TypeError(f"image_transforms must be callable, got {type(image_transforms).__name__}")
         self.image_transforms = image_transforms
@@ -261,7 +264,7 @@ class Dataset(torch.utils.data.Dataset):
                     item[name] = torch.stack([self._image(name, r) for r in rows.tolist()])
                 else:
                     item[name] = self._image(name, idx)
-                if not self.return_uint8:
+                if not (self.return_uint8 or self._uint8_transport):
                     item[name] = item[name].to(torch.float32).div_(255)
             else:
                 vals = self._strings[name]
@@ -290,7 +293,7 @@ class Dataset(torch.utils.data.Dataset):
         frames = self.decoder.decode(
             path, [offset + t for t in timestamps], self.tolerance_s, episode_index=ep
         )
-        if not self.return_uint8:
+        if not (self.return_uint8 or self._uint8_transport):
             frames = frames.to(torch.float32).div_(255)
         return frames.squeeze(0)  # a single frame is (C, H, W), as in LeRobot
 

@@ -86,7 +86,7 @@ def nearest_frames(
 class _PyAVFile:
     """One open container; seeks and decodes a batch of timestamps in one pass."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, threads: int):
         import av
 
         self.path = path
@@ -97,6 +97,7 @@ class _PyAVFile:
             raise DatasetFileError(
                 f"cannot open video {path} (missing, truncated or not a video?): {e}"
             ) from e
+        self.stream.codec_context.thread_count = threads
         self.time_base = self.stream.time_base
 
     def decode(self, timestamps: list[float], episode_index: int | None) -> tuple[list, list[float]]:
@@ -162,7 +163,9 @@ class VideoDecoder:
     After a fork (DataLoader workers) the cache is rebuilt, so each worker owns its containers.
     """
 
-    def __init__(self, backend: str | None = None, max_open: int = DEFAULT_MAX_OPEN):
+    def __init__(
+        self, backend: str | None = None, max_open: int = DEFAULT_MAX_OPEN, threads: int | None = None
+    ):
         backend = backend or "pyav"
         if backend == "video_reader":  # LeRobot's legacy alias
             backend = "pyav"
@@ -172,6 +175,7 @@ class VideoDecoder:
             raise ValueError("video_backend='torchcodec' requested but torchcodec does not import here")
         self.backend = backend
         self.max_open = max_open
+        self.threads = threads
         self._files: OrderedDict[tuple[int, str], object] = OrderedDict()
         self._lock = threading.Lock()
         _DECODERS.add(self)
@@ -185,13 +189,21 @@ class VideoDecoder:
                 return f
         if not Path(path).is_file():
             raise DatasetFileError(f"missing video file: {path}")
-        f = _PyAVFile(path) if self.backend == "pyav" else _TorchCodecFile(path)
+        f = _PyAVFile(path, self._threads()) if self.backend == "pyav" else _TorchCodecFile(path)
         with self._lock:
             self._files[key] = f
             while len(self._files) > self.max_open:
                 _, old = self._files.popitem(last=False)
                 old.close()
         return f
+
+    def _threads(self) -> int:
+        """Codec threads per open file: `threads` if set, else 1 inside a DataLoader worker (the
+        workers are the parallelism; more threads oversubscribe the cores), else 0 (FFmpeg's
+        automatic choice)."""
+        if self.threads is not None:
+            return self.threads
+        return 1 if torch.utils.data.get_worker_info() is not None else 0
 
     def decode(
         self,
@@ -220,7 +232,7 @@ class VideoDecoder:
             f.close()
 
     def __getstate__(self):
-        return {"backend": self.backend, "max_open": self.max_open}
+        return {"backend": self.backend, "max_open": self.max_open, "threads": self.threads}
 
     def __setstate__(self, state):
-        self.__init__(state["backend"], state["max_open"])
+        self.__init__(state["backend"], state["max_open"], state.get("threads"))

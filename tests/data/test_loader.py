@@ -91,3 +91,17 @@ def test_concat_drops_features_not_everywhere_and_rejects_shape_clash(dataset_fi
     c = data.open(dataset_fixtures / "pusht_mini")
     with pytest.raises(ValueError, match=r"'action' is float32\[14\].*float32\[2\]"):
         data.concat([a, c])
+
+
+def test_float_images_from_workers_equal_the_items(dataset_fixtures):
+    # workers send uint8 and the main process converts: values must be exactly the item's floats
+    ds = data.open(
+        dataset_fixtures / "aloha_sim_mini", delta_timestamps={"observation.images.top": [-0.02, 0.0]}
+    )
+    batches = list(data.loader(ds, batch_size=16, num_workers=2))
+    assert sum(b.batch_size[0] for b in batches) == 130
+    b = batches[-1]
+    for j, i in enumerate(b["index"].tolist()):
+        item = ds[i]
+        for cam in [("observation", "images", "top"), ("observation", "images", "left_wrist")]:
+            assert b[cam].dtype == torch.float32 and torch.equal(b[cam][j], item[cam])
