@@ -45,8 +45,12 @@ def frame_pool(h: int, w: int, n: int = 30) -> list[np.ndarray]:
 def features(h: int, w: int) -> dict:
     cam = {"dtype": "video", "shape": (h, w, 3), "names": ["height", "width", "channels"]}
     vec = {"dtype": "float32", "shape": (6,), "names": [f"j{i}" for i in range(6)]}
-    return {"observation.images.front": cam, "observation.images.wrist": dict(cam),
-            "observation.state": vec, "action": dict(vec)}
+    return {
+        "observation.images.front": cam,
+        "observation.images.wrist": dict(cam),
+        "observation.state": vec,
+        "action": dict(vec),
+    }
 
 
 def control_loop(add_frame, save_episode, *, episodes: int, seconds: float, fps: int, h: int, w: int) -> dict:
@@ -58,10 +62,13 @@ def control_loop(add_frame, save_episode, *, episodes: int, seconds: float, fps:
         n = int(seconds * fps)
         next_tick = time.perf_counter()
         for i in range(n):
-            frame = {"observation.images.front": pool[i % len(pool)],
-                     "observation.images.wrist": pool[(i + 7) % len(pool)],
-                     "observation.state": np.full(6, i, np.float32), "action": np.full(6, -i, np.float32),
-                     "task": "pick the cube"}
+            frame = {
+                "observation.images.front": pool[i % len(pool)],
+                "observation.images.wrist": pool[(i + 7) % len(pool)],
+                "observation.state": np.full(6, i, np.float32),
+                "action": np.full(6, -i, np.float32),
+                "task": "pick the cube",
+            }
             t0 = time.perf_counter()
             add_frame(frame)
             lat.append(time.perf_counter() - t0)
@@ -95,19 +102,40 @@ def run_ours(root: Path, args) -> dict:
     from lerobot_fn import data
 
     with data.create(root, fps=args.fps, features=features(args.height, args.width), robot_type="bench") as w:
-        return control_loop(w.add_frame, w.save_episode, episodes=args.episodes, seconds=args.seconds,
-                            fps=args.fps, h=args.height, w=args.width)
+        return control_loop(
+            w.add_frame,
+            w.save_episode,
+            episodes=args.episodes,
+            seconds=args.seconds,
+            fps=args.fps,
+            h=args.height,
+            w=args.width,
+        )
 
 
 def run_lerobot(root: Path, args) -> dict:
     from lerobot.datasets.lerobot_dataset import LeRobotDataset
 
-    ds = LeRobotDataset.create("bench/writer", fps=args.fps, features=features(args.height, args.width),
-                               root=root, robot_type="bench", use_videos=True, image_writer_processes=0,
-                               image_writer_threads=4 * 2)
+    ds = LeRobotDataset.create(
+        "bench/writer",
+        fps=args.fps,
+        features=features(args.height, args.width),
+        root=root,
+        robot_type="bench",
+        use_videos=True,
+        image_writer_processes=0,
+        image_writer_threads=4 * 2,
+    )
     try:
-        return control_loop(ds.add_frame, ds.save_episode, episodes=args.episodes, seconds=args.seconds,
-                            fps=args.fps, h=args.height, w=args.width)
+        return control_loop(
+            ds.add_frame,
+            ds.save_episode,
+            episodes=args.episodes,
+            seconds=args.seconds,
+            fps=args.fps,
+            h=args.height,
+            w=args.width,
+        )
     finally:
         ds.finalize()
 
@@ -130,9 +158,22 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         results["lerobot-fn"] = run_ours(Path(tmp) / "ours", args)
         if not args.skip_lerobot and Path(args.lerobot_python).exists():
-            cmd = [args.lerobot_python, __file__, "--lerobot-worker", str(Path(tmp) / "lerobot"),
-                   "--episodes", str(args.episodes), "--seconds", str(args.seconds), "--fps", str(args.fps),
-                   "--height", str(args.height), "--width", str(args.width)]
+            cmd = [
+                args.lerobot_python,
+                __file__,
+                "--lerobot-worker",
+                str(Path(tmp) / "lerobot"),
+                "--episodes",
+                str(args.episodes),
+                "--seconds",
+                str(args.seconds),
+                "--fps",
+                str(args.fps),
+                "--height",
+                str(args.height),
+                "--width",
+                str(args.width),
+            ]
             proc = subprocess.run(cmd, capture_output=True, text=True)
             lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
             if lines:
@@ -140,13 +181,17 @@ def main() -> int:
             else:
                 print(f"LeRobot run failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"machine: {platform.machine()} {os.cpu_count()} cores, load avg {os.getloadavg()[0]:.1f}; "
-          f"{args.episodes} episodes x {args.seconds:g} s at {args.fps} fps, 2 cameras {args.width}x{args.height}")
+    print(
+        f"machine: {platform.machine()} {os.cpu_count()} cores, load avg {os.getloadavg()[0]:.1f}; "
+        f"{args.episodes} episodes x {args.seconds:g} s at {args.fps} fps, 2 cameras {args.width}x{args.height}"
+    )
     print("| writer | add_frame p50 / p99 / max (ms) | dropped / frames | loop fps | save_episode (s) |")
     print("| --- | --- | --- | --- | --- |")
     for name, r in results.items():
-        print(f"| {name} | {r['add_frame_p50_ms']:.3f} / {r['add_frame_p99_ms']:.3f} / {r['add_frame_max_ms']:.1f} "
-              f"| {r['dropped']} / {r['frames']} | {r['loop_fps']:.1f} | {', '.join(map(str, r['save_episode_s']))} |")
+        print(
+            f"| {name} | {r['add_frame_p50_ms']:.3f} / {r['add_frame_p99_ms']:.3f} / {r['add_frame_max_ms']:.1f} "
+            f"| {r['dropped']} / {r['frames']} | {r['loop_fps']:.1f} | {', '.join(map(str, r['save_episode_s']))} |"
+        )
     print(json.dumps(results))
     return 0
 

@@ -43,14 +43,21 @@ def lerobot_dump(root: str, out: str, deltas: str) -> None:
                 tasks[i] = v
     save_file(tensors, out)
     meta = ds.meta
-    summary = {"len": len(ds), "total_episodes": meta.total_episodes, "total_frames": meta.total_frames,
-               "stats_keys": sorted(meta.stats), "tasks": tasks}
+    summary = {
+        "len": len(ds),
+        "total_episodes": meta.total_episodes,
+        "total_frames": meta.total_frames,
+        "stats_keys": sorted(meta.stats),
+        "tasks": tasks,
+    }
     Path(out).with_suffix(".json").write_text(json.dumps(summary))
 
 
 def flat(td) -> dict:
-    return {".".join(k) if isinstance(k, tuple) else k: v
-            for k, v in td.items(include_nested=True, leaves_only=True)}
+    return {
+        ".".join(k) if isinstance(k, tuple) else k: v
+        for k, v in td.items(include_nested=True, leaves_only=True)
+    }
 
 
 def compare(root: Path, lerobot_python: str, tmp: Path, deltas: dict | None) -> tuple[bool, str]:
@@ -60,8 +67,11 @@ def compare(root: Path, lerobot_python: str, tmp: Path, deltas: dict | None) -> 
     from lerobot_fn import data
 
     out = tmp / f"{root.name}_{'delta' if deltas else 'plain'}.safetensors"
-    proc = subprocess.run([lerobot_python, __file__, "--lerobot-dump", str(root), str(out), json.dumps(deltas or {})],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [lerobot_python, __file__, "--lerobot-dump", str(root), str(out), json.dumps(deltas or {})],
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         return False, f"LeRobot failed to load it:\n{proc.stderr[-2500:]}"
     theirs = load_file(str(out))
@@ -75,11 +85,13 @@ def compare(root: Path, lerobot_python: str, tmp: Path, deltas: dict | None) -> 
         item = ours[i]
         mine = flat(item)
         mine["task"] = item["task"]  # TensorDict indexing unwraps NonTensorData
-        keys = {k[len(f"{i}/"):] for k in theirs if k.startswith(f"{i}/")}
+        keys = {k[len(f"{i}/") :] for k in theirs if k.startswith(f"{i}/")}
         tensor_keys = {k for k, v in mine.items() if torch.is_tensor(v)}
         if keys != tensor_keys:
-            problems.append(f"item {i}: keys differ: only LeRobot {sorted(keys - tensor_keys)}, "
-                            f"only ours {sorted(tensor_keys - keys)}")
+            problems.append(
+                f"item {i}: keys differ: only LeRobot {sorted(keys - tensor_keys)}, "
+                f"only ours {sorted(tensor_keys - keys)}"
+            )
             break
         for k in keys:
             a, b = theirs[f"{i}/{k}"], mine[k]
@@ -97,7 +109,8 @@ def compare(root: Path, lerobot_python: str, tmp: Path, deltas: dict | None) -> 
         problems.append(f"images differ by up to {worst_img:.4f}")
     ok = not problems
     return ok, ("same items" if ok else "; ".join(problems[:6])) + (
-        f" ({summary['len']} items, {summary['total_episodes']} episodes, max image diff {worst_img:.2g})")
+        f" ({summary['len']} items, {summary['total_episodes']} episodes, max image diff {worst_img:.2g})"
+    )
 
 
 def write_datasets(tmp: Path) -> list[Path]:
@@ -107,8 +120,16 @@ def write_datasets(tmp: Path) -> list[Path]:
     from lerobot_fn.data import tools
 
     features = {
-        "observation.images.top": {"dtype": "video", "shape": (48, 64, 3), "names": ["height", "width", "channels"]},
-        "observation.images.wrist": {"dtype": "image", "shape": (24, 32, 3), "names": ["height", "width", "channels"]},
+        "observation.images.top": {
+            "dtype": "video",
+            "shape": (48, 64, 3),
+            "names": ["height", "width", "channels"],
+        },
+        "observation.images.wrist": {
+            "dtype": "image",
+            "shape": (24, 32, 3),
+            "names": ["height", "width", "channels"],
+        },
         "observation.state": {"dtype": "float32", "shape": (6,), "names": [f"j{i}" for i in range(6)]},
         "observation.force": {"dtype": "float64", "shape": (3,), "names": None},
         "observation.step": {"dtype": "int64", "shape": (1,), "names": None},
@@ -123,16 +144,18 @@ def write_datasets(tmp: Path) -> list[Path]:
             for i in range(n):
                 y, x = np.mgrid[0:48, 0:64]
                 top = np.stack([x * 4, y * 5, np.full_like(x, (i * 9) % 255)], -1).astype(np.uint8)
-                w.add_frame({
-                    "observation.images.top": top,
-                    "observation.images.wrist": rng.integers(0, 256, (24, 32, 3), dtype=np.uint8),
-                    "observation.state": rng.normal(size=6).astype(np.float32),
-                    "observation.force": rng.normal(size=3),
-                    "observation.step": np.int64(i),
-                    "action": rng.normal(size=6).astype(np.float32),
-                    "next.done": i == n - 1,
-                    "task": ["pick the cube", "place the cube"][e % 2],
-                })
+                w.add_frame(
+                    {
+                        "observation.images.top": top,
+                        "observation.images.wrist": rng.integers(0, 256, (24, 32, 3), dtype=np.uint8),
+                        "observation.state": rng.normal(size=6).astype(np.float32),
+                        "observation.force": rng.normal(size=3),
+                        "observation.step": np.int64(i),
+                        "action": rng.normal(size=6).astype(np.float32),
+                        "next.done": i == n - 1,
+                        "task": ["pick the cube", "place the cube"][e % 2],
+                    }
+                )
             w.save_episode()
 
     written = tmp / "written"
@@ -165,8 +188,10 @@ def main() -> int:
                     deltas = {"action": [0.0, 1 / fps, 2 / fps]}
                 good, line = compare(root, args.lerobot_python, tmp, deltas)
                 ok &= good
-                print(f"{'OK ' if good else 'BAD'} {root.name} ({'delta_timestamps' if deltas else 'plain'}): {line}",
-                      flush=True)
+                print(
+                    f"{'OK ' if good else 'BAD'} {root.name} ({'delta_timestamps' if deltas else 'plain'}): {line}",
+                    flush=True,
+                )
     return 0 if ok else 1
 
 

@@ -27,7 +27,13 @@ STATS_FRAME_BUDGET = 64 * 1024 * 1024
 #: How much lower than the recording process the encoder processes run (os.nice increment).
 ENCODER_NICE = 10
 
-CODEC_NAMES = {"libsvtav1": "av1", "libaom-av1": "av1", "libx264": "h264", "libx264rgb": "h264", "h264": "h264"}
+CODEC_NAMES = {
+    "libsvtav1": "av1",
+    "libaom-av1": "av1",
+    "libx264": "h264",
+    "libx264rgb": "h264",
+    "h264": "h264",
+}
 
 
 class EncoderError(RuntimeError):
@@ -59,7 +65,9 @@ class VideoEncoding:
     @classmethod
     def lossless(cls) -> VideoEncoding:
         """H.264 RGB at QP 0 (libx264rgb): decoded frames equal the input bit for bit."""
-        return cls(vcodec="libx264rgb", pix_fmt="rgb24", crf=None, preset="ultrafast", extra_options={"qp": "0"})
+        return cls(
+            vcodec="libx264rgb", pix_fmt="rgb24", crf=None, preset="ultrafast", extra_options={"qp": "0"}
+        )
 
     def check_available(self) -> None:
         """Raise EncoderError when this PyAV build lacks the codec (e.g. no libsvtav1)."""
@@ -163,14 +171,24 @@ class BackgroundEncoder:
         self._stats_path = self.path.with_name(self.path.stem + ".stats.npz")
         self._log_path = self.path.with_name(self.path.stem + ".log")
         config = {
-            "path": str(self.path), "fps": fps, "height": height, "width": width,
-            "vcodec": encoding.vcodec, "pix_fmt": encoding.pix_fmt, "options": encoding.codec_options(threads),
-            "stats_path": str(self._stats_path), "stats_budget": STATS_FRAME_BUDGET, "nice": ENCODER_NICE,
+            "path": str(self.path),
+            "fps": fps,
+            "height": height,
+            "width": width,
+            "vcodec": encoding.vcodec,
+            "pix_fmt": encoding.pix_fmt,
+            "options": encoding.codec_options(threads),
+            "stats_path": str(self._stats_path),
+            "stats_budget": STATS_FRAME_BUDGET,
+            "nice": ENCODER_NICE,
         }
         self._log = open(self._log_path, "wb")  # noqa: SIM115 - closed in _close
         self._proc = subprocess.Popen(
             [sys.executable, str(Path(__file__).with_name("encode_worker.py")), json.dumps(config)],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log, bufsize=0,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=self._log,
+            bufsize=0,
         )
         self._feeder = threading.Thread(target=self._feed, name=f"encode-feed[{key}]", daemon=True)
         self._feeder.start()
@@ -247,8 +265,12 @@ class BackgroundEncoder:
         if rc != 0:
             line = next((ln for ln in reversed(report.splitlines()) if ln.startswith("ENCODER_ERROR ")), None)
             if line:
-                info = json.loads(line[len("ENCODER_ERROR "):])
-                cause = OSError(info["errno"], info["message"]) if info.get("errno") else RuntimeError(info["message"])
+                info = json.loads(line[len("ENCODER_ERROR ") :])
+                cause = (
+                    OSError(info["errno"], info["message"])
+                    if info.get("errno")
+                    else RuntimeError(info["message"])
+                )
             else:
                 cause = RuntimeError(f"encoder process exited with status {rc}: {report[-500:]}")
             self._error = cause

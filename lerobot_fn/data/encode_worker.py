@@ -86,8 +86,11 @@ def main() -> int:
         run(cfg)
     except BaseException as e:  # noqa: BLE001 - reported to the parent through stderr
         errno = getattr(e, "errno", None)
-        print("ENCODER_ERROR " + json.dumps({"errno": errno, "message": f"{type(e).__name__}: {e}"}),
-              file=sys.stderr, flush=True)
+        print(
+            "ENCODER_ERROR " + json.dumps({"errno": errno, "message": f"{type(e).__name__}: {e}"}),
+            file=sys.stderr,
+            flush=True,
+        )
         return 1
     return 0
 

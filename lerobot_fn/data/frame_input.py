@@ -50,7 +50,9 @@ def flatten_frame(frame: Any) -> tuple[dict[str, Any], Any]:
     elif isinstance(frame, Mapping):
         values = dict(frame)
     else:
-        raise TypeError(f"add_frame: expected a TensorDict or a mapping of feature names, got {type(frame).__name__}")
+        raise TypeError(
+            f"add_frame: expected a TensorDict or a mapping of feature names, got {type(frame).__name__}"
+        )
     task = values.pop("task", None)
     return values, task
 
@@ -58,12 +60,16 @@ def flatten_frame(frame: Any) -> tuple[dict[str, Any], Any]:
 def _camera(name: str, feat: Feature, value: Any, where: str) -> np.ndarray:
     arr = np.asarray(_to_numpy(value))
     if arr.ndim != 3 or 3 not in (arr.shape[0], arr.shape[-1]):
-        raise ValueError(f"{where}: camera {name!r} expects an (H, W, 3) or (3, H, W) image, got shape {arr.shape}")
+        raise ValueError(
+            f"{where}: camera {name!r} expects an (H, W, 3) or (3, H, W) image, got shape {arr.shape}"
+        )
     if arr.shape[-1] != 3:  # CHW -> HWC
         arr = arr.transpose(1, 2, 0)
     expected = feat.shape if feat.shape[-1] == 3 else (feat.shape[1], feat.shape[2], feat.shape[0])
     if arr.shape != tuple(expected):
-        raise ValueError(f"{where}: camera {name!r} expects images of {tuple(expected)} (H, W, C), got {arr.shape}")
+        raise ValueError(
+            f"{where}: camera {name!r} expects images of {tuple(expected)} (H, W, C), got {arr.shape}"
+        )
     if arr.dtype != np.uint8:
         if not np.issubdtype(arr.dtype, np.floating):
             raise ValueError(f"{where}: camera {name!r} expects uint8 or float in [0, 1], got {arr.dtype}")
@@ -85,16 +91,21 @@ def _numeric(name: str, feat: Feature, value: Any, where: str) -> Any:
         raise ValueError(f"{where}: feature {name!r} expects shape {shape}, got {arr.shape}")
     target = np.dtype(feat.dtype)
     if arr.dtype != target and not np.can_cast(arr.dtype, target, casting="same_kind"):
-        raise ValueError(f"{where}: feature {name!r} expects dtype {feat.dtype}, got {arr.dtype} (cannot cast safely)")
+        raise ValueError(
+            f"{where}: feature {name!r} expects dtype {feat.dtype}, got {arr.dtype} (cannot cast safely)"
+        )
     return np.array(arr, dtype=target).reshape(shape)
 
 
-def validate_frame(values: dict[str, Any], task: Any, features: Mapping[str, Feature], *,
-                   episode: int, frame_index: int) -> dict[str, Any]:
+def validate_frame(
+    values: dict[str, Any], task: Any, features: Mapping[str, Feature], *, episode: int, frame_index: int
+) -> dict[str, Any]:
     """Check a frame against the features and return its values converted (cameras HWC uint8)."""
     where = f"add_frame (episode {episode}, frame {frame_index})"
     if not isinstance(task, str) or not task:
-        raise ValueError(f"{where}: the frame needs a 'task' string describing the episode's task, got {task!r}")
+        raise ValueError(
+            f"{where}: the frame needs a 'task' string describing the episode's task, got {task!r}"
+        )
     expected = [k for k in features if k not in DEFAULT_FEATURES]
     missing = [k for k in expected if k not in values]
     extra = [k for k in values if k not in features]
@@ -140,9 +151,17 @@ class ImageCodec:
             return np.asarray(im.convert("RGB"))
 
 
-def episode_columns(values: Mapping[str, list], task_per_frame: list[str], tasks: list[str],
-                    features: Mapping[str, Feature], *, n: int, fps: int, episode_index: int,
-                    first_index: int) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def episode_columns(
+    values: Mapping[str, list],
+    task_per_frame: list[str],
+    tasks: list[str],
+    features: Mapping[str, Feature],
+    *,
+    n: int,
+    fps: int,
+    episode_index: int,
+    first_index: int,
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Buffered values -> (columns for the data table, numeric columns for stats).
 
     The automatic columns are filled in here; `timestamp` is frame_index / fps (its stats are

@@ -127,8 +127,9 @@ class Layout:
     def _first_video_file(self, key: str) -> tuple[int, int]:
         rows = self.cursor.episode_rows
         if rows and f"videos/{key}/chunk_index" in rows[-1]:
-            return next_file(rows[-1][f"videos/{key}/chunk_index"], rows[-1][f"videos/{key}/file_index"],
-                             self.chunks_size)
+            return next_file(
+                rows[-1][f"videos/{key}/chunk_index"], rows[-1][f"videos/{key}/file_index"], self.chunks_size
+            )
         return 0, 0
 
     @staticmethod

@@ -92,9 +92,16 @@ def recover(root: str | Path) -> list[str]:
         n_tasks = pq.read_metadata(root / TASKS_PATH).num_rows if (root / TASKS_PATH).exists() else 0
         per_episode = [stats_mod.unflatten_stats(r) for r in rows]
         if per_episode:
-            atomic.write_json(root / STATS_PATH, stats_mod.stats_to_json(stats_mod.aggregate_stats(per_episode)))
-        info = {**info, "total_episodes": len(rows), "total_frames": total_frames, "total_tasks": n_tasks,
-                "splits": {"train": f"0:{len(rows)}"} if rows else {}}
+            atomic.write_json(
+                root / STATS_PATH, stats_mod.stats_to_json(stats_mod.aggregate_stats(per_episode))
+            )
+        info = {
+            **info,
+            "total_episodes": len(rows),
+            "total_frames": total_frames,
+            "total_tasks": n_tasks,
+            "splits": {"train": f"0:{len(rows)}"} if rows else {},
+        }
         atomic.write_json(root / INFO_PATH, info)
         done.append(f"rolled meta/info.json forward to {len(rows)} episodes, {total_frames} frames")
     for line in done:
@@ -113,14 +120,18 @@ def encoding_from_info(info: dict) -> VideoEncoding:
             return VideoEncoding(
                 vcodec=vcodec,
                 pix_fmt="rgb24" if vi.get("video.pix_fmt") == "gbrp" else vi.get("video.pix_fmt", "yuv420p"),
-                g=vi.get("video.g", 2), crf=vi.get("video.crf"), preset=vi.get("video.preset"),
-                fast_decode=vi.get("video.fast_decode", 0) or 0, extra_options=vi.get("video.extra_options") or {},
+                g=vi.get("video.g", 2),
+                crf=vi.get("video.crf"),
+                preset=vi.get("video.preset"),
+                fast_decode=vi.get("video.fast_decode", 0) or 0,
+                extra_options=vi.get("video.extra_options") or {},
             )
     return VideoEncoding.av1()
 
 
-def resume(root: str | Path, *, encoding: VideoEncoding | None = None,
-           encoder_threads: int | None = None) -> DatasetWriter:
+def resume(
+    root: str | Path, *, encoding: VideoEncoding | None = None, encoder_threads: int | None = None
+) -> DatasetWriter:
     """Open an existing dataset for appending episodes (recovering it first if a writer crashed).
 
     New episodes continue the current data, video and episodes files. `encoding` defaults to
@@ -138,12 +149,18 @@ def resume(root: str | Path, *, encoding: VideoEncoding | None = None,
         data_path = root / info["data_path"].format(chunk_index=cursor.data[0], file_index=cursor.data[1])
         cursor.data_table = pq.read_table(data_path)
         cursor.episodes = (last["meta/episodes/chunk_index"], last["meta/episodes/file_index"])
-        cursor.episode_rows = [r for r in rows
-                               if (r["meta/episodes/chunk_index"], r["meta/episodes/file_index"]) == cursor.episodes]
+        cursor.episode_rows = [
+            r
+            for r in rows
+            if (r["meta/episodes/chunk_index"], r["meta/episodes/file_index"]) == cursor.episodes
+        ]
         for key, f in info["features"].items():
             if f["dtype"] == "video":
-                videos[key] = VideoCursor(last[f"videos/{key}/chunk_index"], last[f"videos/{key}/file_index"],
-                                          float(last[f"videos/{key}/to_timestamp"]))
+                videos[key] = VideoCursor(
+                    last[f"videos/{key}/chunk_index"],
+                    last[f"videos/{key}/file_index"],
+                    float(last[f"videos/{key}/to_timestamp"]),
+                )
     tasks_path = root / TASKS_PATH
     tasks: list[str] = []
     if tasks_path.exists():
@@ -154,8 +171,15 @@ def resume(root: str | Path, *, encoding: VideoEncoding | None = None,
     if any(f["dtype"] == "video" for f in info["features"].values()):
         encoding.check_available()
     layout = Layout(root, info, cursor, videos)
-    return DatasetWriter(root, info, tasks=tasks, stats=stats, layout=layout, encoding=encoding,
-                         encoder_threads=encoder_threads)
+    return DatasetWriter(
+        root,
+        info,
+        tasks=tasks,
+        stats=stats,
+        layout=layout,
+        encoding=encoding,
+        encoder_threads=encoder_threads,
+    )
 
 
 __all__ = ["episode_rows", "encoding_from_info", "recover", "resume", "tables"]

@@ -119,13 +119,13 @@ def image_feature_stats(images_nchw: np.ndarray, scale: float = 255.0) -> Stats:
     rows = images_nchw.transpose(0, 2, 3, 1).reshape(-1, c)
     stats = vector_stats(rows) if rows.shape[0] >= 2 else _few_rows_stats(rows, k)
     stats["count"] = np.array([k])
-    return {
-        key: v if key == "count" else np.asarray(v).reshape(c, 1, 1) / scale for key, v in stats.items()
-    }
+    return {key: v if key == "count" else np.asarray(v).reshape(c, 1, 1) / scale for key, v in stats.items()}
 
 
 def episode_stats(
-    columns: Mapping[str, np.ndarray], images: Mapping[str, np.ndarray], scales: Mapping[str, float] | None = None
+    columns: Mapping[str, np.ndarray],
+    images: Mapping[str, np.ndarray],
+    scales: Mapping[str, float] | None = None,
 ) -> dict[str, Stats]:
     """Stats of one episode: numeric `columns` {name: (N, ...) array} and sampled `images`
     {name: (K, C, H, W) uint8}; `scales` overrides the 255 divisor (depth maps use 1)."""
@@ -172,9 +172,7 @@ def aggregate_stats(stats_list: Sequence[Mapping[str, Stats]]) -> dict[str, Stat
 
 def stats_to_json(stats: Mapping[str, Stats]) -> dict:
     """{feature: {stat: array}} -> plain lists/floats for stats.json."""
-    return {
-        name: {k: np.asarray(v).tolist() for k, v in feat.items()} for name, feat in stats.items()
-    }
+    return {name: {k: np.asarray(v).tolist() for k, v in feat.items()} for name, feat in stats.items()}
 
 
 def stats_from_json(raw: Mapping) -> dict[str, Stats]:

@@ -95,7 +95,9 @@ def frames_table(columns: Mapping[str, object], features: Mapping[str, Feature])
         values = columns[field.name]
         if pa.types.is_fixed_size_list(field.type):
             flat = np.ascontiguousarray(values).reshape(-1)
-            arrays.append(pa.FixedSizeListArray.from_arrays(pa.array(flat, type=field.type.value_type), type=field.type))
+            arrays.append(
+                pa.FixedSizeListArray.from_arrays(pa.array(flat, type=field.type.value_type), type=field.type)
+            )
         elif pa.types.is_struct(field.type) or pa.types.is_string(field.type):
             arrays.append(pa.array(list(values), type=field.type))
         else:
@@ -112,10 +114,14 @@ def tasks_table(tasks: Sequence[str]) -> pa.Table:
     """meta/tasks.parquet: `task_index` and the `task` index column, with pandas metadata."""
     import pandas as pd
 
-    df = pd.DataFrame({"task_index": np.arange(len(tasks), dtype=np.int64)}, index=pd.Index(list(tasks), name="task"))
+    df = pd.DataFrame(
+        {"task_index": np.arange(len(tasks), dtype=np.int64)}, index=pd.Index(list(tasks), name="task")
+    )
     table = pa.Table.from_pandas(df)
-    schema = pa.schema([pa.field(f.name, pa.string() if f.name == "task" else f.type) for f in table.schema],
-                       metadata=table.schema.metadata)
+    schema = pa.schema(
+        [pa.field(f.name, pa.string() if f.name == "task" else f.type) for f in table.schema],
+        metadata=table.schema.metadata,
+    )
     return table.cast(schema)
 
 

@@ -51,7 +51,9 @@ def _as_feature(name: str, spec: Any) -> Feature:
     if isinstance(spec, Feature):
         return spec
     if not isinstance(spec, dict) or "dtype" not in spec or "shape" not in spec:
-        raise ValueError(f"feature {name!r}: expected a dict with 'dtype', 'shape' (and 'names'), got {spec!r}")
+        raise ValueError(
+            f"feature {name!r}: expected a dict with 'dtype', 'shape' (and 'names'), got {spec!r}"
+        )
     return Feature.from_dict(spec, key=name)
 
 
@@ -62,8 +64,18 @@ class DatasetWriter:
     unsaved episode and keeps every saved one.
     """
 
-    def __init__(self, root: Path, info: dict, *, tasks: list[str], stats: dict, layout: Layout,
-                 encoding: VideoEncoding, encoder_threads: int | None = None, image_workers: int = 2) -> None:
+    def __init__(
+        self,
+        root: Path,
+        info: dict,
+        *,
+        tasks: list[str],
+        stats: dict,
+        layout: Layout,
+        encoding: VideoEncoding,
+        encoder_threads: int | None = None,
+        image_workers: int = 2,
+    ) -> None:
         self.root = Path(root)
         self.info = info
         self.features: dict[str, Feature] = {
@@ -106,15 +118,19 @@ class DatasetWriter:
         return self._n
 
     def __repr__(self) -> str:
-        return (f"DatasetWriter(root={str(self.root)!r}, fps={self.fps}, episodes={self.total_episodes}, "
-                f"frames={self.total_frames}, in_progress={self._n}, codec={self.encoding.vcodec!r})")
+        return (
+            f"DatasetWriter(root={str(self.root)!r}, fps={self.fps}, episodes={self.total_episodes}, "
+            f"frames={self.total_frames}, in_progress={self._n}, codec={self.encoding.vcodec!r})"
+        )
 
     # -- recording --------------------------------------------------------------------------
     def _new_buffer(self) -> None:
         self._n = 0
         self._task: list[str] = []
         self._values: dict[str, list] = {
-            k: [] for k, f in self.features.items() if f.dtype not in ("video", "image") and k not in tables.DEFAULT_FEATURES
+            k: []
+            for k, f in self.features.items()
+            if f.dtype not in ("video", "image") and k not in tables.DEFAULT_FEATURES
         }
         self._images: dict[str, list[Future]] = {k: [] for k in self.image_keys}
         self._encoders: dict[str, BackgroundEncoder] = {}
@@ -143,8 +159,13 @@ class DatasetWriter:
         shape = self.features[key].shape
         h, w = (shape[0], shape[1]) if shape[-1] == 3 else (shape[1], shape[2])
         enc = self._encoders[key] = BackgroundEncoder(
-            key, self.layout.staging_video(key, self.total_episodes), fps=self.fps, height=h, width=w,
-            encoding=self.encoding, threads=self.encoder_threads,
+            key,
+            self.layout.staging_video(key, self.total_episodes),
+            fps=self.fps,
+            height=h,
+            width=w,
+            encoding=self.encoding,
+            threads=self.encoder_threads,
         )
         return enc
 
@@ -182,7 +203,9 @@ class DatasetWriter:
             except Exception as e:
                 cause = e.__cause__
                 if isinstance(cause, OSError) and cause.errno is not None:
-                    err = atomic.explain_os_error(cause, enc.path, f"episode {episode}: encoding camera {key!r} into")
+                    err = atomic.explain_os_error(
+                        cause, enc.path, f"episode {episode}: encoding camera {key!r} into"
+                    )
                     raise err from e
                 raise atomic.DatasetWriteError(f"episode {episode}: {e}") from e
             del self._encoders[key]
@@ -194,10 +217,18 @@ class DatasetWriter:
         new_tasks = [t for t in dict.fromkeys(self._task) if t not in self.tasks]
         tasks = self.tasks + new_tasks
         columns, stat_columns = episode_columns(
-            self._values, self._task, tasks, self.features, n=n, fps=self.fps,
-            episode_index=episode, first_index=self.total_frames,
+            self._values,
+            self._task,
+            tasks,
+            self.features,
+            n=n,
+            fps=self.fps,
+            episode_index=episode,
+            first_index=self.total_frames,
         )
-        samples = {k: np.stack([images[k][i][1] for i in stats_mod.sample_indices(n)]) for k in self.image_keys}
+        samples = {
+            k: np.stack([images[k][i][1] for i in stats_mod.sample_indices(n)]) for k in self.image_keys
+        }
         samples.update({k: s for k, (_, s) in self._encoded.items() if s is not None})
         for k in self.image_keys:
             columns[k] = [img for img, _ in images[k]]
@@ -211,7 +242,11 @@ class DatasetWriter:
                 staged, _ = self._encoded[key]
                 video_rows.update(self.layout.append_video(key, staged, video_duration_s(staged)))
             self._point("after_videos")
-            row: dict[str, Any] = {"episode_index": episode, "tasks": list(dict.fromkeys(self._task)), "length": n}
+            row: dict[str, Any] = {
+                "episode_index": episode,
+                "tasks": list(dict.fromkeys(self._task)),
+                "length": n,
+            }
             row.update(self.layout.append_frames(frames, self.total_frames))
             row.update(video_rows)
             self._point("after_data")
@@ -228,7 +263,8 @@ class DatasetWriter:
             # Files may hold part of this episode now: stop here, `resume` cuts it off on disk.
             err = atomic.DatasetWriteError(
                 f"save_episode: episode {episode} was not saved: {e}. The {episode} episodes saved before are "
-                f"intact; this writer is closed: fix the cause, then continue with data.resume({str(self.root)!r})")
+                f"intact; this writer is closed: fix the cause, then continue with data.resume({str(self.root)!r})"
+            )
             err.errno = e.errno
             self.finalize()
             raise err from e
@@ -293,8 +329,16 @@ class DatasetWriter:
         self.finalize()
 
 
-def new_info(*, fps: int, features: dict[str, Feature], robot_type: str | None, use_videos: bool,
-             chunks_size: int, data_files_size_in_mb: float, video_files_size_in_mb: float) -> dict:
+def new_info(
+    *,
+    fps: int,
+    features: dict[str, Feature],
+    robot_type: str | None,
+    use_videos: bool,
+    chunks_size: int,
+    data_files_size_in_mb: float,
+    video_files_size_in_mb: float,
+) -> dict:
     """A fresh info.json dict, keys in LeRobot's order."""
     return {
         "codebase_version": CODEBASE_VERSION,
@@ -343,10 +387,14 @@ def create(
     if clash:
         raise ValueError(f"create: features {clash} are added automatically; remove them from `features`")
     if not use_videos:
-        feats = {k: Feature(dtype="image", shape=f.shape, names=f.names) if f.dtype == "video" else f
-                 for k, f in feats.items()}
-    feats = {k: Feature(dtype=f.dtype, shape=f.shape, names=f.names) if f.dtype == "video" else f
-             for k, f in feats.items()}
+        feats = {
+            k: Feature(dtype="image", shape=f.shape, names=f.names) if f.dtype == "video" else f
+            for k, f in feats.items()
+        }
+    feats = {
+        k: Feature(dtype=f.dtype, shape=f.shape, names=f.names) if f.dtype == "video" else f
+        for k, f in feats.items()
+    }
     for k, f in feats.items():
         tables.arrow_type(k, f)  # raises on unsupported dtype/shape
         if f.dtype in ("video", "image") and (len(f.shape) != 3 or 3 not in (f.shape[0], f.shape[-1])):
@@ -357,16 +405,25 @@ def create(
         encoding.check_available()
     with atomic.os_errors(root, "creating the dataset directory"):
         if root.exists() and any(root.iterdir()):
-            raise FileExistsError(f"create: {root} exists and is not empty; use data.resume({str(root)!r}) to append")
+            raise FileExistsError(
+                f"create: {root} exists and is not empty; use data.resume({str(root)!r}) to append"
+            )
         root.mkdir(parents=True, exist_ok=True)
-    info = new_info(fps=fps, features=feats, robot_type=robot_type, use_videos=use_videos,
-                    chunks_size=chunks_size, data_files_size_in_mb=data_files_size_in_mb,
-                    video_files_size_in_mb=video_files_size_in_mb)
+    info = new_info(
+        fps=fps,
+        features=feats,
+        robot_type=robot_type,
+        use_videos=use_videos,
+        chunks_size=chunks_size,
+        data_files_size_in_mb=data_files_size_in_mb,
+        video_files_size_in_mb=video_files_size_in_mb,
+    )
     for key, f in feats.items():  # the encoder settings are known now: record them up front
         if f.dtype == "video":
             h, w = (f.shape[0], f.shape[1]) if f.shape[-1] == 3 else (f.shape[1], f.shape[2])
             info["features"][key]["info"] = encoding.info(h, w, fps)
     atomic.write_json(root / INFO_PATH, info)
     layout = Layout(root, info, FileCursor.empty(), {})
-    return DatasetWriter(root, info, tasks=[], stats={}, layout=layout, encoding=encoding,
-                         encoder_threads=encoder_threads)
+    return DatasetWriter(
+        root, info, tasks=[], stats={}, layout=layout, encoding=encoding, encoder_threads=encoder_threads
+    )

@@ -56,11 +56,16 @@ def split(spec: S.SplitSpec, ctx: RunContext) -> dict:
     from lerobot_fn.data.tools import split as run
 
     if bool(spec.fractions) == bool(spec.episodes):
-        raise JobError("dataset.split needs exactly one of `fractions` or `episodes` (e.g. fractions = "
-                       "{train = 0.8, val = 0.2}); the spec gives " + ("both" if spec.fractions else "neither"))
+        raise JobError(
+            "dataset.split needs exactly one of `fractions` or `episodes` (e.g. fractions = "
+            "{train = 0.8, val = 0.2}); the spec gives " + ("both" if spec.fractions else "neither")
+        )
     with _as_job_error(f"splitting {spec.dataset}"):
-        outs = run(spec.dataset, Path(spec.output_dir) if spec.output_dir else ctx.out_dir,
-                   dict(spec.fractions) or {k: list(v) for k, v in spec.episodes.items()})
+        outs = run(
+            spec.dataset,
+            Path(spec.output_dir) if spec.output_dir else ctx.out_dir,
+            dict(spec.fractions) or {k: list(v) for k, v in spec.episodes.items()},
+        )
     return {name: _summary(path) for name, path in outs.items()}
 
 
@@ -103,7 +108,9 @@ def images_to_video(spec: S.ImagesToVideoSpec, ctx: RunContext) -> dict:
     elif spec.vcodec == "libx264rgb":
         encoding = VideoEncoding.lossless()
     else:
-        raise JobError(f"dataset.images_to_video: unknown vcodec {spec.vcodec!r}; use libsvtav1, libx264 or libx264rgb")
+        raise JobError(
+            f"dataset.images_to_video: unknown vcodec {spec.vcodec!r}; use libsvtav1, libx264 or libx264rgb"
+        )
     with _as_job_error(f"converting images of {spec.dataset} to video"):
         out = run(spec.dataset, _output(spec.output, ctx), keys=list(spec.keys) or None, encoding=encoding)
     return _summary(out)
@@ -130,13 +137,21 @@ def push(spec: S.PushSpec, ctx: RunContext) -> dict:
 
     with _as_job_error(f"pushing {spec.dataset} to the Hub as {spec.repo_id}"):
         try:
-            url = run(spec.dataset, spec.repo_id, private=spec.private, branch=spec.branch or None,
-                      license=spec.license, tags=list(spec.tags))
+            url = run(
+                spec.dataset,
+                spec.repo_id,
+                private=spec.private,
+                branch=spec.branch or None,
+                license=spec.license,
+                tags=list(spec.tags),
+            )
         except Exception as e:  # huggingface_hub errors: network, auth, ...
             from lerobot_fn.data.errors import DatasetError
 
             if isinstance(e, (DatasetError, ValueError, OSError)):
                 raise
-            raise JobError(f"pushing {spec.dataset} to {spec.repo_id} failed: {e} (check `huggingface-cli login` "
-                           "and your network)") from e
+            raise JobError(
+                f"pushing {spec.dataset} to {spec.repo_id} failed: {e} (check `huggingface-cli login` "
+                "and your network)"
+            ) from e
     return {"repo_id": spec.repo_id, "commit_url": url}

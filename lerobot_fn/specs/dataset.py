@@ -37,11 +37,15 @@ class SplitSpec:
     """Split a dataset into several, by fractions of its episodes or by explicit episode lists."""
 
     dataset: str = spec_field(doc="input dataset root directory")
-    fractions: dict[str, float] = spec_field(attrs.Factory(dict),
-                                             doc="split name -> fraction of the episodes, e.g. {train = 0.8, val = 0.2}")
-    episodes: dict[str, list[int]] = spec_field(attrs.Factory(dict),
-                                                doc="split name -> episode indices (instead of fractions)")
-    output_dir: str = spec_field("", doc="where the splits go (one dataset per name); empty: the run directory")
+    fractions: dict[str, float] = spec_field(
+        attrs.Factory(dict), doc="split name -> fraction of the episodes, e.g. {train = 0.8, val = 0.2}"
+    )
+    episodes: dict[str, list[int]] = spec_field(
+        attrs.Factory(dict), doc="split name -> episode indices (instead of fractions)"
+    )
+    output_dir: str = spec_field(
+        "", doc="where the splits go (one dataset per name); empty: the run directory"
+    )
     run: RunOptions = spec_field(_RUN, doc="run options")
 
 
@@ -84,7 +88,9 @@ class ImagesToVideoSpec:
 
     dataset: str = spec_field(doc="input dataset root directory")
     keys: list[str] = spec_field(attrs.Factory(list), doc="image features to convert; empty: all")
-    vcodec: str = spec_field("libsvtav1", doc="encoder: libsvtav1 (LeRobot's AV1 default), libx264, libx264rgb")
+    vcodec: str = spec_field(
+        "libsvtav1", doc="encoder: libsvtav1 (LeRobot's AV1 default), libx264, libx264rgb"
+    )
     crf: int = spec_field(30, doc="quality (lower is better and larger)")
     output: str = spec_field("", doc=_OUTPUT_DOC)
     run: RunOptions = spec_field(_RUN, doc="run options")

@@ -12,12 +12,10 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 import torch
 
 from lerobot_fn import data
@@ -61,8 +59,13 @@ def start(root, mode, lengths, pause=None):
     env.pop("LEROBOT_FN_WRITER_PAUSE", None)
     if pause:
         env["LEROBOT_FN_WRITER_PAUSE"] = pause
-    return subprocess.Popen([sys.executable, "-c", CHILD, str(root), mode, ",".join(map(str, lengths))],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    return subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(root), mode, ",".join(map(str, lengths))],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
 
 
 def wait_for(proc, marker, timeout=60):
@@ -91,14 +94,21 @@ def lerobot_view(root):
     long enough for its episodes."""
     info = json.loads((root / "meta/info.json").read_text())
     n_ep, n_fr = info["total_episodes"], info["total_frames"]
-    index = pa.concat_tables([pq.read_table(p, columns=["index"]) for p in sorted(root.glob("data/*/*.parquet"))])
+    index = pa.concat_tables(
+        [pq.read_table(p, columns=["index"]) for p in sorted(root.glob("data/*/*.parquet"))]
+    )
     assert index.column("index").to_numpy()[:n_fr].tolist() == list(range(n_fr))
     rows = [r for p in sorted(root.glob("meta/episodes/*/*.parquet")) for r in pq.read_table(p).to_pylist()]
     assert len(rows) >= n_ep
     for r in rows[:n_ep]:
-        path = root / "videos/observation.images.top" / (
-            f"chunk-{r['videos/observation.images.top/chunk_index']:03d}/"
-            f"file-{r['videos/observation.images.top/file_index']:03d}.mp4")
+        path = (
+            root
+            / "videos/observation.images.top"
+            / (
+                f"chunk-{r['videos/observation.images.top/chunk_index']:03d}/"
+                f"file-{r['videos/observation.images.top/file_index']:03d}.mp4"
+            )
+        )
         assert data.encode.video_duration_s(path) >= r["videos/observation.images.top/to_timestamp"] - 0.05
     return n_ep
 
@@ -112,7 +122,9 @@ def check_saved(root, lengths):
         for i in range(n):
             item = ds[k]
             img, state = frame(e, i)
-            got = (item["observation", "images", "top"] * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+            got = (
+                (item["observation", "images", "top"] * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+            )
             np.testing.assert_array_equal(got, img, err_msg=f"episode {e} frame {i}")
             np.testing.assert_array_equal(item["observation", "state"].numpy(), state)
             k += 1
@@ -176,7 +188,9 @@ def test_kill_at_random_times(tmp_path):
         data.recover(root)
         info = json.loads((root / "meta/info.json").read_text())
         ds = data.open(root)
-        lengths = [ds.meta.episode_range(e)[1] - ds.meta.episode_range(e)[0] for e in range(info["total_episodes"])]
+        lengths = [
+            ds.meta.episode_range(e)[1] - ds.meta.episode_range(e)[0] for e in range(info["total_episodes"])
+        ]
         assert lengths[: len(saved)] == saved  # nothing saved before was lost
         saved = lengths
         assert lerobot_view(root) == len(saved)

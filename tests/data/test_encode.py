@@ -29,8 +29,9 @@ def decode(path):
 
 def test_background_encoder_lossless_and_stats_sample(tmp_path):
     src = frames(12)
-    enc = BackgroundEncoder("cam", tmp_path / "cam.mp4", fps=10, height=32, width=48,
-                            encoding=VideoEncoding.lossless())
+    enc = BackgroundEncoder(
+        "cam", tmp_path / "cam.mp4", fps=10, height=32, width=48, encoding=VideoEncoding.lossless()
+    )
     for f in src:
         enc.put(f)
         f[:] = 0  # the caller may reuse its buffer: the encoder kept a copy
@@ -40,7 +41,9 @@ def test_background_encoder_lossless_and_stats_sample(tmp_path):
     expected = frames(12)
     for a, b in zip(got, expected, strict=True):
         np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(sample, np.stack([expected[i].transpose(2, 0, 1) for i in S.sample_indices(12)]))
+    np.testing.assert_array_equal(
+        sample, np.stack([expected[i].transpose(2, 0, 1) for i in S.sample_indices(12)])
+    )
     assert video_duration_s(tmp_path / "cam.mp4") == pytest.approx(1.2)
     assert not list(tmp_path.glob("*.npz")) and not list(tmp_path.glob("*.log"))
 
@@ -80,7 +83,9 @@ def test_concat_and_trim_keep_frames_and_times(tmp_path):
 
 def test_encoder_failure_names_camera_and_codec(tmp_path):
     bad = VideoEncoding(vcodec="libx264", preset="no-such-preset")
-    enc = BackgroundEncoder("observation.images.top", tmp_path / "x.mp4", fps=10, height=32, width=48, encoding=bad)
+    enc = BackgroundEncoder(
+        "observation.images.top", tmp_path / "x.mp4", fps=10, height=32, width=48, encoding=bad
+    )
     enc.put(frames(1)[0])
     with pytest.raises(EncoderError, match=r"camera 'observation.images.top'.*codec libx264"):
         enc.finish()

@@ -25,8 +25,14 @@ class FakeHub:
         self.requests.append(f"{request.method} {path}")
         if path == "/api/repos/create":
             body = json.loads(request.content)
-            repo = f"{body.get('organization') or 'user'}/{body['name']}" if "/" not in body["name"] else body["name"]
-            self.repos.setdefault(repo, {"type": body.get("type"), "private": body.get("private"), "files": {}})
+            repo = (
+                f"{body.get('organization') or 'user'}/{body['name']}"
+                if "/" not in body["name"]
+                else body["name"]
+            )
+            self.repos.setdefault(
+                repo, {"type": body.get("type"), "private": body.get("private"), "files": {}}
+            )
             return httpx2.Response(200, json={"url": f"https://huggingface.co/datasets/{repo}", "name": repo})
         if path == "/api/validate-yaml":  # the client checks README.md metadata before committing it
             return httpx2.Response(200, json={"errors": [], "warnings": []})
@@ -37,16 +43,27 @@ class FakeHub:
                 return httpx2.Response(404, json={"error": "Repository not found"})
             if action == "preupload":
                 files = json.loads(request.content)["files"]
-                return httpx2.Response(200, json={"files": [
-                    {"path": f["path"], "uploadMode": "regular", "shouldIgnore": False} for f in files]})
+                return httpx2.Response(
+                    200,
+                    json={
+                        "files": [
+                            {"path": f["path"], "uploadMode": "regular", "shouldIgnore": False} for f in files
+                        ]
+                    },
+                )
             if action == "commit":
                 for line in request.content.decode().splitlines():
                     item = json.loads(line)
                     if item["key"] == "file":
                         v = item["value"]
                         self.repos[repo]["files"][v["path"]] = base64.b64decode(v["content"])
-                return httpx2.Response(200, json={"commitUrl": f"https://huggingface.co/datasets/{repo}/commit/abc",
-                                                  "commitOid": "a" * 40})
+                return httpx2.Response(
+                    200,
+                    json={
+                        "commitUrl": f"https://huggingface.co/datasets/{repo}/commit/abc",
+                        "commitOid": "a" * 40,
+                    },
+                )
             if action == "tag":
                 self.tags.setdefault(repo, []).append(json.loads(request.content)["tag"])
                 return httpx2.Response(200, json={})
@@ -71,8 +88,11 @@ def test_push_uploads_files_card_and_version_tag(tmp_path, dataset_fixtures, fak
     assert "me/pusht_mini" in url
     repo = fake_hub.repos["me/pusht_mini"]
     assert repo["type"] == "dataset"
-    local = {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*")
-             if p.is_file() and ".staging" not in p.parts}
+    local = {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in root.rglob("*")
+        if p.is_file() and ".staging" not in p.parts
+    }
     uploaded = {k: v for k, v in repo["files"].items() if k != "README.md"}
     assert uploaded == local  # every dataset file, byte for byte, and no staging leftovers
     card = repo["files"]["README.md"].decode()

@@ -37,7 +37,9 @@ def test_numeric_episode_stats_equal_lerobot_bit_for_bit(dataset_fixtures, name)
             assert set(got) == set(S.STAT_KEYS)
             for key, value in got.items():
                 ref = np.array(ep[f"stats/{feat}/{key}"])
-                np.testing.assert_array_equal(np.asarray(value, dtype=ref.dtype), ref, err_msg=f"{feat}/{key}")
+                np.testing.assert_array_equal(
+                    np.asarray(value, dtype=ref.dtype), ref, err_msg=f"{feat}/{key}"
+                )
                 checked += 1
     assert checked > 100
 
@@ -47,10 +49,14 @@ def test_image_episode_stats_equal_lerobot(dataset_fixtures):
     for ep in episodes:
         a, b = ep["dataset_from_index"], ep["dataset_to_index"]
         cells = table.column("observation.images.cam").slice(a, b - a).to_pylist()
-        imgs = np.stack([
-            S.downsample(np.asarray(Image.open(io.BytesIO(cells[i]["bytes"])).convert("RGB")).transpose(2, 0, 1))
-            for i in S.sample_indices(b - a)
-        ])
+        imgs = np.stack(
+            [
+                S.downsample(
+                    np.asarray(Image.open(io.BytesIO(cells[i]["bytes"])).convert("RGB")).transpose(2, 0, 1)
+                )
+                for i in S.sample_indices(b - a)
+            ]
+        )
         got = S.image_feature_stats(imgs)
         for key, value in got.items():
             ref = np.array(ep[f"stats/observation.images.cam/{key}"])
@@ -68,7 +74,9 @@ def test_aggregated_stats_equal_stats_json(dataset_fixtures, name):
     assert set(agg) == set(ref)
     for feat in ref:
         for key in ref[feat]:
-            np.testing.assert_allclose(agg[feat][key], ref[feat][key], rtol=1e-6, atol=1e-9, err_msg=f"{feat}/{key}")
+            np.testing.assert_allclose(
+                agg[feat][key], ref[feat][key], rtol=1e-6, atol=1e-9, err_msg=f"{feat}/{key}"
+            )
 
 
 def test_sampling_follows_episode_length():

@@ -20,17 +20,24 @@ SKIP = {"index", "episode_index", "task_index"}
 
 
 def digest(root):
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def assert_same_frame(a, b, where):
-    keys = [k for k in a.keys(include_nested=True, leaves_only=True) if (k if isinstance(k, str) else k[0]) not in SKIP]
+    keys = [
+        k
+        for k in a.keys(include_nested=True, leaves_only=True)
+        if (k if isinstance(k, str) else k[0]) not in SKIP
+    ]
     for k in keys:
         if k == "task":
             assert a["task"] == b["task"], where
             continue
-        torch.testing.assert_close(a[k], b[k], rtol=0, atol=0, msg=lambda m: f"{where} {k}: {m}")
+        torch.testing.assert_close(a[k], b[k], rtol=0, atol=0, msg=lambda m, k=k: f"{where} {k}: {m}")
 
 
 def check_mapping(src, out, mapping, video_every=7):
@@ -94,13 +101,19 @@ def test_split_and_merge_round_trip(tmp_path, dataset_fixtures):
     merged = tools.merge([parts["train"], parts["val"]], tmp_path / "merged")
     check_mapping(src, data.open(merged), list(range(sum(lengths))))
     by_list = tools.split(root, tmp_path / "lists", {"a": [3, 0]})
-    check_mapping(src, data.open(by_list["a"]), list(range(lengths[0])) +
-                  list(range(sum(lengths[:3]), sum(lengths))))
+    check_mapping(
+        src, data.open(by_list["a"]), list(range(lengths[0])) + list(range(sum(lengths[:3]), sum(lengths)))
+    )
     # LeRobot's rule: int(n * fraction) each, the last split takes the rest, empty splits are skipped
     assert tools.fractions_to_episodes(10, {"train": 0.7, "val": 0.2, "test": 0.1}) == {
-        "train": list(range(7)), "val": [7, 8], "test": [9]}
+        "train": list(range(7)),
+        "val": [7, 8],
+        "test": [9],
+    }
     assert tools.fractions_to_episodes(10, {"train": 0.8, "val": 0.15, "test": 0.05}) == {
-        "train": list(range(8)), "val": [8]}
+        "train": list(range(8)),
+        "val": [8],
+    }
 
 
 def test_merge_refuses_incompatible(tmp_path, dataset_fixtures):
@@ -115,11 +128,22 @@ def test_add_and_remove_feature(tmp_path, dataset_fixtures):
     src = data.open(root)
     n = len(src)
     values = np.arange(n * 2, dtype=np.float32).reshape(n, 2)
-    out = tools.add_feature(root, tmp_path / "add", "observation.extra",
-                            {"dtype": "float32", "shape": (2,), "names": ["x", "y"]}, values)
+    out = tools.add_feature(
+        root,
+        tmp_path / "add",
+        "observation.extra",
+        {"dtype": "float32", "shape": (2,), "names": ["x", "y"]},
+        values,
+    )
     dst = data.open(out)
-    assert list(dst.meta.features)[-6:] == ["observation.extra", "timestamp", "frame_index", "episode_index",
-                                            "index", "task_index"]
+    assert list(dst.meta.features)[-6:] == [
+        "observation.extra",
+        "timestamp",
+        "frame_index",
+        "episode_index",
+        "index",
+        "task_index",
+    ]
     check_mapping(src, dst, list(range(n)), video_every=5)
     for i in (0, 17, n - 1):
         np.testing.assert_array_equal(dst[i]["observation", "extra"].numpy(), values[i])
@@ -145,9 +169,13 @@ def test_images_to_video_lossless(tmp_path, dataset_fixtures):
     assert dst.meta.video_keys == ["observation.images.cam"] and dst.meta.image_keys == []
     check_mapping(src, dst, list(range(len(src))), video_every=3)
     # the same pixels: per-episode image stats carried over unchanged
-    a, b = ([r for p in sorted(d.glob("meta/episodes/*/*.parquet")) for r in pq.read_table(p).to_pylist()]
-            for d in (root, out))
-    assert [r["stats/observation.images.cam/mean"] for r in a] == [r["stats/observation.images.cam/mean"] for r in b]
+    a, b = (
+        [r for p in sorted(d.glob("meta/episodes/*/*.parquet")) for r in pq.read_table(p).to_pylist()]
+        for d in (root, out)
+    )
+    assert [r["stats/observation.images.cam/mean"] for r in a] == [
+        r["stats/observation.images.cam/mean"] for r in b
+    ]
 
 
 def test_recompute_stats_matches_lerobot(tmp_path, dataset_fixtures):
@@ -179,14 +207,23 @@ def write_v21(src_root, dst):
     v_keys = [k for k, f in info["features"].items() if f["dtype"] == "video"]
     with open(dst / "meta/episodes.jsonl", "w") as f:
         for r in rows:
-            f.write(json.dumps({"episode_index": r["episode_index"], "tasks": r["tasks"], "length": r["length"]}) + "\n")
+            f.write(
+                json.dumps({"episode_index": r["episode_index"], "tasks": r["tasks"], "length": r["length"]})
+                + "\n"
+            )
     with open(dst / "meta/tasks.jsonl", "w") as f:
         for t in sorted(tasks, key=lambda t: t["task_index"]):
             f.write(json.dumps({"task_index": t["task_index"], "task": t["task"]}) + "\n")
     with open(dst / "meta/episodes_stats.jsonl", "w") as f:
         for r in rows:
-            st = {k: {s: v.tolist() if s != "count" else v.tolist() for s, v in d.items()
-                      if s in ("min", "max", "mean", "std", "count")} for k, d in S.unflatten_stats(r).items()}
+            st = {
+                k: {
+                    s: v.tolist()
+                    for s, v in d.items()
+                    if s in ("min", "max", "mean", "std", "count")
+                }
+                for k, d in S.unflatten_stats(r).items()
+            }
             f.write(json.dumps({"episode_index": r["episode_index"], "stats": st}) + "\n")
     for r in rows:
         e = r["episode_index"]
@@ -198,9 +235,13 @@ def write_v21(src_root, dst):
             src_video = src_root / f"videos/{k}/chunk-000/file-000.mp4"
             extract_segment(src_video, r[f"videos/{k}/from_timestamp"], r[f"videos/{k}/to_timestamp"], out)
     v21 = {k: v for k, v in info.items() if k not in ("data_files_size_in_mb", "video_files_size_in_mb")}
-    v21.update(codebase_version="v2.1", total_chunks=1, total_videos=len(v_keys) * len(rows),
-               data_path="data/chunk-{episode_chunk:03d}/episode_{episode_index:06d}.parquet",
-               video_path="videos/chunk-{episode_chunk:03d}/{video_key}/episode_{episode_index:06d}.mp4")
+    v21.update(
+        codebase_version="v2.1",
+        total_chunks=1,
+        total_videos=len(v_keys) * len(rows),
+        data_path="data/chunk-{episode_chunk:03d}/episode_{episode_index:06d}.parquet",
+        video_path="videos/chunk-{episode_chunk:03d}/{video_key}/episode_{episode_index:06d}.mp4",
+    )
     (dst / "meta/info.json").write_text(json.dumps(v21, indent=4))
 
 

@@ -11,14 +11,21 @@ import pytest
 from lerobot_fn import data
 
 FEATURES = {
-    "observation.images.top": {"dtype": "video", "shape": (16, 24, 3), "names": ["height", "width", "channels"]},
+    "observation.images.top": {
+        "dtype": "video",
+        "shape": (16, 24, 3),
+        "names": ["height", "width", "channels"],
+    },
     "observation.state": {"dtype": "float32", "shape": (3,), "names": None},
 }
 
 
 def good_frame(i=0):
-    return {"observation.images.top": np.full((16, 24, 3), i, np.uint8),
-            "observation.state": np.zeros(3, np.float32), "task": "t"}
+    return {
+        "observation.images.top": np.full((16, 24, 3), i, np.uint8),
+        "observation.state": np.zeros(3, np.float32),
+        "task": "t",
+    }
 
 
 @pytest.fixture
@@ -31,9 +38,15 @@ def writer(tmp_path):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"observation.state": np.zeros(4, np.float32)}, r"'observation.state' expects shape \(3,\), got \(4,\)"),
+        (
+            {"observation.state": np.zeros(4, np.float32)},
+            r"'observation.state' expects shape \(3,\), got \(4,\)",
+        ),
         ({"observation.state": np.zeros(3, np.complex64)}, r"'observation.state' expects dtype float32"),
-        ({"observation.images.top": np.zeros((16, 20, 3), np.uint8)}, r"camera 'observation.images.top' expects"),
+        (
+            {"observation.images.top": np.zeros((16, 20, 3), np.uint8)},
+            r"camera 'observation.images.top' expects",
+        ),
         ({"observation.images.top": np.full((16, 24, 3), 2.0, np.float32)}, r"outside \[0, 1\]"),
         ({"task": None}, r"needs a 'task' string"),
         ({"extra.key": 1.0}, r"unknown features \['extra.key'\]"),
@@ -121,22 +134,34 @@ def test_unwritable_directory_gives_clear_error(tmp_path):
 def test_disk_full_keeps_saved_episodes(tmp_path):
     """A file-size limit (as a full disk) hits while saving: clear error, earlier episodes intact."""
     root = tmp_path / "ds"
-    big = {"observation.images.top": FEATURES["observation.images.top"],
-           "observation.state": {"dtype": "float32", "shape": (3,), "names": None}}
+    big = {
+        "observation.images.top": FEATURES["observation.images.top"],
+        "observation.state": {"dtype": "float32", "shape": (3,), "names": None},
+    }
 
     def record():
         w = data.create(root, fps=10, features=big, encoding=data.VideoEncoding.lossless())
         rng = np.random.default_rng(0)
         for e in range(2):
             for i in range(5):
-                w.add_frame({"observation.images.top": rng.integers(0, 256, (16, 24, 3), dtype=np.uint8),
-                             "observation.state": np.full(3, e, np.float32), "task": "t"})
+                w.add_frame(
+                    {
+                        "observation.images.top": rng.integers(0, 256, (16, 24, 3), dtype=np.uint8),
+                        "observation.state": np.full(3, e, np.float32),
+                        "task": "t",
+                    }
+                )
             w.save_episode()
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (4000, 4000))  # no file may grow past 4 kB now
         for i in range(40):
-            w.add_frame({"observation.images.top": rng.integers(0, 256, (16, 24, 3), dtype=np.uint8),
-                         "observation.state": np.full(3, 2, np.float32), "task": "t"})
+            w.add_frame(
+                {
+                    "observation.images.top": rng.integers(0, 256, (16, 24, 3), dtype=np.uint8),
+                    "observation.state": np.full(3, 2, np.float32),
+                    "task": "t",
+                }
+            )
         w.save_episode()
 
     kind, message = in_child(record)

@@ -16,8 +16,16 @@ from lerobot_fn import data
 from lerobot_fn.data import stats as S
 
 FEATURES = {
-    "observation.images.top": {"dtype": "video", "shape": (24, 32, 3), "names": ["height", "width", "channels"]},
-    "observation.images.cam": {"dtype": "image", "shape": (3, 16, 20), "names": ["channels", "height", "width"]},
+    "observation.images.top": {
+        "dtype": "video",
+        "shape": (24, 32, 3),
+        "names": ["height", "width", "channels"],
+    },
+    "observation.images.cam": {
+        "dtype": "image",
+        "shape": (3, 16, 20),
+        "names": ["channels", "height", "width"],
+    },
     "observation.state": {"dtype": "float32", "shape": (4,), "names": ["j0", "j1", "j2", "j3"]},
     "observation.force": {"dtype": "float64", "shape": (3,), "names": None},
     "observation.count": {"dtype": "int64", "shape": (1,), "names": None},
@@ -29,7 +37,9 @@ FEATURES = {
 def smooth_image(rng, h, w, t):
     """A camera-like frame (gradients + a moving square): compresses like real footage."""
     y, x = np.mgrid[0:h, 0:w]
-    img = np.stack([(x * 255 // w), (y * 255 // h), np.full_like(x, (t * 17) % 255)], axis=-1).astype(np.uint8)
+    img = np.stack([(x * 255 // w), (y * 255 // h), np.full_like(x, (t * 17) % 255)], axis=-1).astype(
+        np.uint8
+    )
     s = (t * 2) % max(1, w - 6)
     img[4:10, s : s + 6] = [250, 30, 30]
     return img
@@ -71,7 +81,9 @@ def check_items(ds, frames, exact_video=True):
         cam = (item["observation", "images", "cam"] * 255).round().to(torch.uint8).numpy()
         np.testing.assert_array_equal(cam, f["observation.images.cam"])
         np.testing.assert_array_equal(item["observation", "state"].numpy(), f["observation.state"])
-        np.testing.assert_allclose(item["observation", "force"].numpy(), f["observation.force"].astype(np.float32))
+        np.testing.assert_allclose(
+            item["observation", "force"].numpy(), f["observation.force"].astype(np.float32)
+        )
         assert int(item["observation", "count"]) == int(f["observation.count"])
         assert bool(item["next", "done"]) == f["next.done"]
         assert item["task"] == f["task"]
@@ -82,8 +94,9 @@ def test_lossless_round_trip_with_resume(tmp_path):
     rng = np.random.default_rng(0)
     frames = []
     root = tmp_path / "ds"
-    with data.create(root, fps=10, features=FEATURES, robot_type="so100",
-                     encoding=data.VideoEncoding.lossless()) as w:
+    with data.create(
+        root, fps=10, features=FEATURES, robot_type="so100", encoding=data.VideoEncoding.lossless()
+    ) as w:
         record(w, [9, 5], rng, frames)
     with data.resume(root) as w:
         assert w.total_episodes == 2 and w.total_frames == 14
@@ -106,27 +119,35 @@ def test_av1_default_matches_lerobot_layout(tmp_path, dataset_fixtures):
     """Same features as the aloha fixture -> same info.json keys, parquet schemas and columns."""
     fixture = dataset_fixtures / "aloha_sim_mini"
     ref_info = json.loads((fixture / "meta/info.json").read_text())
-    user = {k: v for k, v in ref_info["features"].items() if k not in
-            ("timestamp", "frame_index", "episode_index", "index", "task_index")}
+    user = {
+        k: v
+        for k, v in ref_info["features"].items()
+        if k not in ("timestamp", "frame_index", "episode_index", "index", "task_index")
+    }
     user = {k: {kk: vv for kk, vv in v.items() if kk != "info"} for k, v in user.items()}
     root = tmp_path / "aloha"
     rng = np.random.default_rng(1)
     with data.create(root, fps=50, features=user, robot_type="aloha") as w:
         for n in (6, 4):
             for i in range(n):
-                w.add_frame({
-                    "observation.images.top": smooth_image(rng, 48, 64, i),
-                    "observation.images.left_wrist": smooth_image(rng, 48, 64, i + 3),
-                    "observation.state": rng.normal(size=14).astype(np.float32),
-                    "action": rng.normal(size=14).astype(np.float32),
-                    "task": "Insert the peg into the socket.",
-                })
+                w.add_frame(
+                    {
+                        "observation.images.top": smooth_image(rng, 48, 64, i),
+                        "observation.images.left_wrist": smooth_image(rng, 48, 64, i + 3),
+                        "observation.state": rng.normal(size=14).astype(np.float32),
+                        "action": rng.normal(size=14).astype(np.float32),
+                        "task": "Insert the peg into the socket.",
+                    }
+                )
             w.save_episode()
     info = json.loads((root / "meta/info.json").read_text())
     assert list(info) == list(ref_info)
     assert info["features"] == ref_info["features"]  # video info included: av1, yuv420p, g 2, crf 30
-    for rel in ("data/chunk-000/file-000.parquet", "meta/episodes/chunk-000/file-000.parquet",
-                "meta/tasks.parquet"):
+    for rel in (
+        "data/chunk-000/file-000.parquet",
+        "meta/episodes/chunk-000/file-000.parquet",
+        "meta/tasks.parquet",
+    ):
         ours, ref = pq.read_schema(root / rel), pq.read_schema(fixture / rel)
         assert ours.names == ref.names, rel
         assert [str(t) for t in ours.types] == [str(t) for t in ref.types], rel
@@ -156,14 +177,25 @@ def test_rollover_by_size_and_chunks(tmp_path):
     rng = np.random.default_rng(3)
     frames = []
     root = tmp_path / "ds"
-    with data.create(root, fps=10, features=FEATURES, encoding=data.VideoEncoding.lossless(), chunks_size=2,
-                     data_files_size_in_mb=0.001, video_files_size_in_mb=0.001) as w:
+    with data.create(
+        root,
+        fps=10,
+        features=FEATURES,
+        encoding=data.VideoEncoding.lossless(),
+        chunks_size=2,
+        data_files_size_in_mb=0.001,
+        video_files_size_in_mb=0.001,
+    ) as w:
         record(w, [3, 4, 5], rng, frames)
     with data.resume(root) as w:
         record(w, [2], rng, frames)
     names = sorted(str(p.relative_to(root)) for p in root.rglob("*.parquet") if "data" in p.parts)
-    assert names == ["data/chunk-000/file-000.parquet", "data/chunk-000/file-001.parquet",
-                     "data/chunk-001/file-000.parquet", "data/chunk-001/file-001.parquet"]
+    assert names == [
+        "data/chunk-000/file-000.parquet",
+        "data/chunk-000/file-001.parquet",
+        "data/chunk-001/file-000.parquet",
+        "data/chunk-001/file-001.parquet",
+    ]
     videos = sorted(str(p.relative_to(root)) for p in (root / "videos").rglob("*.mp4"))
     assert len(videos) == 4 and videos[-1].endswith("chunk-001/file-001.mp4")
     eps = sorted(p.relative_to(root) for p in (root / "meta/episodes").rglob("*.parquet"))
@@ -179,10 +211,13 @@ def test_stats_files_match_written_frames(tmp_path):
         record(w, [8, 5], rng, frames)
     eps = pq.read_table(root / "meta/episodes/chunk-000/file-000.parquet").to_pylist()
     state = np.stack([f["observation.state"] for f in frames[8:]])
-    np.testing.assert_array_equal(eps[1]["stats/observation.state/mean"], S.numeric_feature_stats(state)["mean"])
+    np.testing.assert_array_equal(
+        eps[1]["stats/observation.state/mean"], S.numeric_feature_stats(state)["mean"]
+    )
     tops = np.stack([frames[8 + i]["observation.images.top"].transpose(2, 0, 1) for i in S.sample_indices(5)])
-    np.testing.assert_array_equal(np.asarray(eps[1]["stats/observation.images.top/max"]),
-                                  S.image_feature_stats(tops)["max"])
+    np.testing.assert_array_equal(
+        np.asarray(eps[1]["stats/observation.images.top/max"]), S.image_feature_stats(tops)["max"]
+    )
     stats = S.stats_from_json(json.loads((root / "meta/stats.json").read_text()))
     agg = S.aggregate_stats([S.unflatten_stats(e) for e in eps])
     for k in ("min", "max", "mean", "std", "q50"):
@@ -198,8 +233,13 @@ def test_tensordict_frames_and_discard(tmp_path):
     kept = []
     with data.create(root, fps=10, features=feats, encoding=data.VideoEncoding.lossless()) as w:
         for i in range(3):  # discarded: never reaches the disk
-            w.add_frame({"observation.images.top": rng.integers(0, 256, (24, 32, 3), dtype=np.uint8),
-                         "action": np.zeros(4, np.float32), "task": "junk"})
+            w.add_frame(
+                {
+                    "observation.images.top": rng.integers(0, 256, (24, 32, 3), dtype=np.uint8),
+                    "action": np.zeros(4, np.float32),
+                    "task": "junk",
+                }
+            )
         w.discard_episode()
         assert w.episode_frames == 0
         for i in range(4):
@@ -215,6 +255,7 @@ def test_tensordict_frames_and_discard(tmp_path):
     for i, (img, act) in enumerate(kept):
         item = ds[i]
         np.testing.assert_array_equal(
-            (item["observation", "images", "top"] * 255).round().to(torch.uint8).permute(1, 2, 0).numpy(), img)
+            (item["observation", "images", "top"] * 255).round().to(torch.uint8).permute(1, 2, 0).numpy(), img
+        )
         np.testing.assert_array_equal(item["action"].numpy(), act)
     assert not (root / ".staging").exists()

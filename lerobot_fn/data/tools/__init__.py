@@ -11,12 +11,19 @@ from lerobot_fn.data.tools.info import dataset_info
 from lerobot_fn.data.tools.merge import merge
 from lerobot_fn.data.tools.split import fractions_to_episodes, split
 
-__all__ = ["add_feature", "dataset_info", "delete_episodes", "fractions_to_episodes", "merge",
-           "remove_feature", "split"]
+__all__ = [
+    "add_feature",
+    "dataset_info",
+    "delete_episodes",
+    "fractions_to_episodes",
+    "merge",
+    "remove_feature",
+    "split",
+]
 
+from lerobot_fn.data.push import push  # noqa: E402
 from lerobot_fn.data.tools.convert_v21 import convert_v21  # noqa: E402
 from lerobot_fn.data.tools.images_to_video import images_to_video  # noqa: E402
 from lerobot_fn.data.tools.recompute_stats import recompute_stats  # noqa: E402
-from lerobot_fn.data.push import push  # noqa: E402
 
 __all__ += ["convert_v21", "images_to_video", "push", "recompute_stats"]

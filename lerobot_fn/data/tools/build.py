@@ -71,9 +71,14 @@ class DatasetBuilder:
     def total_episodes(self) -> int:
         return self.info["total_episodes"]
 
-    def add_episode(self, frames: pa.Table, task_per_frame: list[str], *,
-                    videos: dict[str, tuple[Path, float, float] | Path] | None = None,
-                    stats: dict[str, dict] | None = None) -> int:
+    def add_episode(
+        self,
+        frames: pa.Table,
+        task_per_frame: list[str],
+        *,
+        videos: dict[str, tuple[Path, float, float] | Path] | None = None,
+        stats: dict[str, dict] | None = None,
+    ) -> int:
         """Append one episode: its rows (any index columns are replaced), the task of each
         frame, its video segments ((file, from_s, to_s) to copy, or an mp4 path to take) and
         its per-episode stats for the unchanged features. Returns the new episode_index."""
@@ -149,8 +154,15 @@ class DatasetBuilder:
             self.abort()
 
 
-def copy_episode(builder: DatasetBuilder, source, episode: int, *, drop: tuple[str, ...] = (),
-                 extra_columns: dict[str, object] | None = None, extra_stats: dict | None = None) -> int:
+def copy_episode(
+    builder: DatasetBuilder,
+    source,
+    episode: int,
+    *,
+    drop: tuple[str, ...] = (),
+    extra_columns: dict[str, object] | None = None,
+    extra_stats: dict | None = None,
+) -> int:
     """Append `source`'s episode to `builder`, without the features in `drop`, plus
     `extra_columns` (name -> values for each frame) and their `extra_stats`."""
     from lerobot_fn.data.tools.source import Source  # noqa: F401 - type of `source`
@@ -160,7 +172,9 @@ def copy_episode(builder: DatasetBuilder, source, episode: int, *, drop: tuple[s
     for name, values in (extra_columns or {}).items():
         feat = builder.features[name]
         frames = frames.append_column(name, tables.frames_table({name: values}, {name: feat}).column(name))
-    videos = {k: source.video(episode, k) for k in source.video_keys if k not in drop and k in builder.features}
+    videos = {
+        k: source.video(episode, k) for k in source.video_keys if k not in drop and k in builder.features
+    }
     stats = {k: v for k, v in stats_mod.unflatten_stats(source.row(episode)).items() if k not in drop}
     stats.update(extra_stats or {})
     return builder.add_episode(frames, tasks, videos=videos, stats=stats)

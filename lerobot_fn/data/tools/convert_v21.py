@@ -30,8 +30,10 @@ from lerobot_fn.data.tools.build import DatasetBuilder
 
 def _jsonl(path: Path) -> list[dict]:
     if not path.is_file():
-        raise DatasetFileError(f"missing file: {path} (a v2.1 dataset has meta/episodes.jsonl, tasks.jsonl, "
-                               "episodes_stats.jsonl)")
+        raise DatasetFileError(
+            f"missing file: {path} (a v2.1 dataset has meta/episodes.jsonl, tasks.jsonl, "
+            "episodes_stats.jsonl)"
+        )
     out = []
     for n, line in enumerate(path.read_text().splitlines(), 1):
         if line.strip():
@@ -77,9 +79,13 @@ def v30_info(info: dict, *, data_files_size_in_mb: float, video_files_size_in_mb
     }
 
 
-def convert_v21(root: str | Path, output: str | Path, *,
-                data_files_size_in_mb: float = DEFAULT_DATA_FILE_SIZE_IN_MB,
-                video_files_size_in_mb: float = DEFAULT_VIDEO_FILE_SIZE_IN_MB) -> Path:
+def convert_v21(
+    root: str | Path,
+    output: str | Path,
+    *,
+    data_files_size_in_mb: float = DEFAULT_DATA_FILE_SIZE_IN_MB,
+    video_files_size_in_mb: float = DEFAULT_VIDEO_FILE_SIZE_IN_MB,
+) -> Path:
     """Write the v3.0 version of the v2.1 dataset at `root` to `output` (`root` is only read)."""
     root = Path(root)
     info_path = root / INFO_PATH
@@ -88,14 +94,17 @@ def convert_v21(root: str | Path, output: str | Path, *,
     info = json.loads(info_path.read_text())
     version = str(info.get("codebase_version"))
     if not version.startswith("v2"):
-        raise DatasetError(f"{info_path}: codebase_version is {version!r}; convert_v21 converts v2.x datasets")
+        raise DatasetError(
+            f"{info_path}: codebase_version is {version!r}; convert_v21 converts v2.x datasets"
+        )
     episodes = sorted(_jsonl(root / "meta/episodes.jsonl"), key=lambda r: r["episode_index"])
     tasks = {t["task_index"]: t["task"] for t in _jsonl(root / "meta/tasks.jsonl")}
     ep_stats = {r["episode_index"]: r["stats"] for r in _jsonl(root / "meta/episodes_stats.jsonl")}
     chunks = int(info.get("chunks_size", DEFAULT_CHUNK_SIZE))
     video_keys = [k for k, f in info["features"].items() if f["dtype"] == "video"]
-    new_info = v30_info(info, data_files_size_in_mb=data_files_size_in_mb,
-                        video_files_size_in_mb=video_files_size_in_mb)
+    new_info = v30_info(
+        info, data_files_size_in_mb=data_files_size_in_mb, video_files_size_in_mb=video_files_size_in_mb
+    )
     with DatasetBuilder(output, new_info) as b:
         for ep in episodes:
             e = int(ep["episode_index"])
@@ -105,7 +114,9 @@ def convert_v21(root: str | Path, output: str | Path, *,
                 raise DatasetFileError(f"missing data file {data_file} (episode {e})")
             rows = pq.read_table(data_file).sort_by("frame_index")
             if rows.num_rows != int(ep["length"]):
-                raise DatasetFileError(f"{data_file}: {rows.num_rows} rows, meta/episodes.jsonl says {ep['length']}")
+                raise DatasetFileError(
+                    f"{data_file}: {rows.num_rows} rows, meta/episodes.jsonl says {ep['length']}"
+                )
             try:
                 frame_tasks = [tasks[i] for i in rows.column("task_index").to_pylist()]
             except KeyError as err:

@@ -13,8 +13,10 @@ def delete_episodes(root: str | Path, episodes: list[int], output: str | Path) -
     src = Source.open(root)
     unknown = sorted(set(episodes) - set(src.episode_indices))
     if unknown:
-        raise ValueError(f"delete_episodes: episodes {unknown} not in {src.root} "
-                         f"(it has {src.episode_indices[0]}..{src.episode_indices[-1]})")
+        raise ValueError(
+            f"delete_episodes: episodes {unknown} not in {src.root} "
+            f"(it has {src.episode_indices[0]}..{src.episode_indices[-1]})"
+        )
     keep = [e for e in src.episode_indices if e not in set(episodes)]
     if not keep:
         raise ValueError(f"delete_episodes: deleting {sorted(episodes)} would leave {src.root} empty")

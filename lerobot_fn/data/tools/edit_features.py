@@ -15,8 +15,13 @@ from lerobot_fn.data.tools.build import DatasetBuilder, copy_episode
 from lerobot_fn.data.tools.source import Source
 
 
-def add_feature(root: str | Path, output: str | Path, name: str, feature: dict,
-                values: np.ndarray | Callable[[int, Any], np.ndarray]) -> Path:
+def add_feature(
+    root: str | Path,
+    output: str | Path,
+    name: str,
+    feature: dict,
+    values: np.ndarray | Callable[[int, Any], np.ndarray],
+) -> Path:
     """Write `output` = `root` plus the numeric feature `name` ({"dtype", "shape", "names"}).
 
     `values`: an array with one entry per frame (total_frames, *shape), in index order, or a
@@ -33,7 +38,9 @@ def add_feature(root: str | Path, output: str | Path, name: str, feature: dict,
     if not callable(values):
         values = np.asarray(values)
         if values.shape[0] != total:
-            raise ValueError(f"add_feature: {name!r} has {values.shape[0]} values, {src.root} has {total} frames")
+            raise ValueError(
+                f"add_feature: {name!r} has {values.shape[0]} values, {src.root} has {total} frames"
+            )
     info = dict(src.info)
     feats = dict(info["features"])
     defaults = {k: feats.pop(k) for k in tables.DEFAULT_FEATURES if k in feats}
@@ -49,8 +56,10 @@ def add_feature(root: str | Path, output: str | Path, name: str, feature: dict,
                 ep_values = values[a : a + int(r["length"])]
             ep_values = np.asarray(ep_values, dtype=feat.dtype)
             if ep_values.shape[1:] != tuple(feat.shape) and not (feat.shape == (1,) and ep_values.ndim == 1):
-                raise ValueError(f"add_feature: {name!r} episode {e}: values of shape {ep_values.shape[1:]}, "
-                                 f"feature shape {feat.shape}")
+                raise ValueError(
+                    f"add_feature: {name!r} episode {e}: values of shape {ep_values.shape[1:]}, "
+                    f"feature shape {feat.shape}"
+                )
             if feat.shape == (1,):
                 ep_values = ep_values.reshape(-1)
             extra = {name: stats_mod.numeric_feature_stats(ep_values)}

@@ -12,8 +12,13 @@ from lerobot_fn.data.tools.build import DatasetBuilder, copy_episode
 from lerobot_fn.data.tools.source import Source
 
 
-def images_to_video(root: str | Path, output: str | Path, *, keys: Sequence[str] | None = None,
-                    encoding: VideoEncoding | None = None) -> Path:
+def images_to_video(
+    root: str | Path,
+    output: str | Path,
+    *,
+    keys: Sequence[str] | None = None,
+    encoding: VideoEncoding | None = None,
+) -> Path:
     """Write `output` with the image features `keys` (default: all) stored as videos encoded
     with `encoding` (default LeRobot's AV1). Per-episode image stats are kept (same pixels)."""
     src = Source.open(root)
@@ -21,7 +26,9 @@ def images_to_video(root: str | Path, output: str | Path, *, keys: Sequence[str]
     keys = images if keys is None else list(keys)
     bad = [k for k in keys if k not in images]
     if bad or not keys:
-        raise ValueError(f"images_to_video: {bad or 'no'} image features to convert in {src.root} (images: {images})")
+        raise ValueError(
+            f"images_to_video: {bad or 'no'} image features to convert in {src.root} (images: {images})"
+        )
     encoding = encoding or VideoEncoding.av1()
     encoding.check_available()
     info = dict(src.info)
@@ -30,8 +37,12 @@ def images_to_video(root: str | Path, output: str | Path, *, keys: Sequence[str]
         if k in keys:
             shape = list(f["shape"])
             h, w = (shape[0], shape[1]) if shape[-1] == 3 else (shape[1], shape[2])
-            feats[k] = {"dtype": "video", "shape": [h, w, 3], "names": ["height", "width", "channels"],
-                        "info": encoding.info(h, w, src.fps)}
+            feats[k] = {
+                "dtype": "video",
+                "shape": [h, w, 3],
+                "names": ["height", "width", "channels"],
+                "info": encoding.info(h, w, src.fps),
+            }
         else:
             feats[k] = f
     info["features"] = feats
@@ -42,8 +53,12 @@ def images_to_video(root: str | Path, output: str | Path, *, keys: Sequence[str]
             staged = {}
             for k in keys:
                 path = b.staging / f"{k}_{e:06d}.mp4"
-                encode_frames((ImageCodec.decode(c) for c in cells.column(k).to_pylist()), path,
-                              fps=src.fps, encoding=encoding)
+                encode_frames(
+                    (ImageCodec.decode(c) for c in cells.column(k).to_pylist()),
+                    path,
+                    fps=src.fps,
+                    encoding=encoding,
+                )
                 staged[k] = path
             _copy_with_videos(b, src, e, keys, staged)
         return b.close()

@@ -17,8 +17,11 @@ def dataset_info(root: str | Path) -> dict:
         if f["dtype"] == "video":
             entry["codec"] = (f.get("info") or {}).get("video.codec")
         feats[k] = entry
-    files = sorted(str(p.relative_to(src.root)) for p in src.root.rglob("*")
-                   if p.is_file() and not p.name.startswith("."))
+    files = sorted(
+        str(p.relative_to(src.root))
+        for p in src.root.rglob("*")
+        if p.is_file() and not p.name.startswith(".")
+    )
     return {
         "root": str(src.root),
         "codebase_version": src.info["codebase_version"],
@@ -27,7 +30,11 @@ def dataset_info(root: str | Path) -> dict:
         "episodes": len(lengths),
         "frames": sum(lengths),
         "duration_s": round(sum(lengths) / src.fps, 3),
-        "episode_length": {"min": min(lengths), "max": max(lengths), "mean": round(sum(lengths) / len(lengths), 2)},
+        "episode_length": {
+            "min": min(lengths),
+            "max": max(lengths),
+            "mean": round(sum(lengths) / len(lengths), 2),
+        },
         "tasks": src.tasks,
         "features": feats,
         "files": len(files),

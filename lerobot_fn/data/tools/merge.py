@@ -36,8 +36,10 @@ def merge(roots: Sequence[str | Path], output: str | Path) -> Path:
             ca = (first.features[k].get("info") or {}).get("video.codec")
             cb = (s.features[k].get("info") or {}).get("video.codec")
             if ca != cb:
-                raise ValueError(f"merge: video {k!r} is {ca} in {first.root} but {cb} in {s.root}; "
-                                 "re-encode one of them first")
+                raise ValueError(
+                    f"merge: video {k!r} is {ca} in {first.root} but {cb} in {s.root}; "
+                    "re-encode one of them first"
+                )
     with DatasetBuilder(output, first.info) as b:
         for s in sources:
             for e in s.episode_indices:

@@ -31,7 +31,9 @@ def decode_segment(path: Path, start_s: float, end_s: float, indices: list[int],
     missing = [k for k, v in wanted.items() if v is None]
     if missing:
         raise ValueError(f"{path}: frames at {[k / fps for k in missing[:5]]}s could not be decoded")
-    return np.stack([stats_mod.downsample(wanted[round(start_s * fps) + i].transpose(2, 0, 1)) for i in indices])
+    return np.stack(
+        [stats_mod.downsample(wanted[round(start_s * fps) + i].transpose(2, 0, 1)) for i in indices]
+    )
 
 
 def episode_stats_from_files(src: Source, episode: int) -> dict:
@@ -45,8 +47,12 @@ def episode_stats_from_files(src: Source, episode: int) -> dict:
             samples[k] = decode_segment(path, a, b, stats_mod.sample_indices(n), src.fps)
         elif f["dtype"] == "image":
             cells = rows.column(k).to_pylist()
-            samples[k] = np.stack([stats_mod.downsample(ImageCodec.decode(cells[i]).transpose(2, 0, 1))
-                                   for i in stats_mod.sample_indices(n)])
+            samples[k] = np.stack(
+                [
+                    stats_mod.downsample(ImageCodec.decode(cells[i]).transpose(2, 0, 1))
+                    for i in stats_mod.sample_indices(n)
+                ]
+            )
         elif f["dtype"] != "string":
             if k == "timestamp":  # LeRobot's buffer holds frame_index / fps in float64
                 numeric[k] = rows.column("frame_index").to_numpy() / src.fps
@@ -68,8 +74,9 @@ def recompute_stats(root: str | Path, output: str | Path | None = None) -> Path:
             for e in src.episode_indices:
                 rows = src.frames(e)
                 tasks = [src.tasks[i] for i in rows.column("task_index").to_pylist()]
-                b.add_episode(rows, tasks, videos={k: src.video(e, k) for k in src.video_keys},
-                              stats=per_episode[e])
+                b.add_episode(
+                    rows, tasks, videos={k: src.video(e, k) for k in src.video_keys}, stats=per_episode[e]
+                )
             return b.close()
     by_file: dict[tuple, list[dict]] = {}
     for r in src.rows:

@@ -61,14 +61,17 @@ class Source:
         for r in self.rows:
             if r["episode_index"] == episode:
                 return r
-        raise IndexError(f"{self.root}: no episode {episode} (episodes {self.episode_indices[0]}.."
-                         f"{self.episode_indices[-1]})")
+        raise IndexError(
+            f"{self.root}: no episode {episode} (episodes {self.episode_indices[0]}.."
+            f"{self.episode_indices[-1]})"
+        )
 
     def frames(self, episode: int) -> pa.Table:
         """The data rows of one episode, in frame order."""
         r = self.row(episode)
-        path = self.root / self.info["data_path"].format(chunk_index=r["data/chunk_index"],
-                                                          file_index=r["data/file_index"])
+        path = self.root / self.info["data_path"].format(
+            chunk_index=r["data/chunk_index"], file_index=r["data/file_index"]
+        )
         if path not in self._files:
             if not path.is_file():
                 raise DatasetFileError(f"missing data file {path} (episode {episode})")
@@ -77,14 +80,19 @@ class Source:
         mask = pc.equal(table.column("episode_index"), pa.scalar(episode, pa.int64()))
         rows = table.filter(mask)
         if rows.num_rows != r["length"]:
-            raise DatasetFileError(f"{path}: episode {episode} has {rows.num_rows} rows, meta/episodes says {r['length']}")
+            raise DatasetFileError(
+                f"{path}: episode {episode} has {rows.num_rows} rows, meta/episodes says {r['length']}"
+            )
         return rows.sort_by("frame_index")
 
     def video(self, episode: int, key: str) -> tuple[Path, float, float]:
         """(mp4 path, from_timestamp, to_timestamp) of one episode's camera `key`."""
         r = self.row(episode)
         path = self.root / self.info["video_path"].format(
-            video_key=key, chunk_index=r[f"videos/{key}/chunk_index"], file_index=r[f"videos/{key}/file_index"])
+            video_key=key,
+            chunk_index=r[f"videos/{key}/chunk_index"],
+            file_index=r[f"videos/{key}/file_index"],
+        )
         if not path.is_file():
             raise DatasetFileError(f"missing video file {path} (feature {key!r}, episode {episode})")
         return path, float(r[f"videos/{key}/from_timestamp"]), float(r[f"videos/{key}/to_timestamp"])

@@ -25,8 +25,9 @@ def fractions_to_episodes(total: int, fractions: Mapping[str, float]) -> dict[st
     return out
 
 
-def split(root: str | Path, output_dir: str | Path,
-          splits: Mapping[str, float] | Mapping[str, Sequence[int]]) -> dict[str, Path]:
+def split(
+    root: str | Path, output_dir: str | Path, splits: Mapping[str, float] | Mapping[str, Sequence[int]]
+) -> dict[str, Path]:
     """Write one dataset per split under `output_dir/<name>`; `splits` maps names to
     fractions ({"train": 0.8, "val": 0.2}) or to episode lists ({"val": [3, 7]})."""
     src = Source.open(root)
