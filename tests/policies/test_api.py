@@ -229,3 +229,24 @@ def test_diffusion_loss_through_the_api(policy_fixtures):
     l2, _ = policies.loss(policy, batch, generator=torch.Generator().manual_seed(3))
     l3, _ = policies.loss(policy, batch, generator=torch.Generator().manual_seed(4))
     assert torch.isfinite(l1) and l1.item() == l2.item() and l1.item() != l3.item()
+
+
+def test_optimize_autocast_and_channels_last_keep_actions_close(act_root, act_io):
+    policy = policies.optimize(policies.load(act_root / "pretrained_model"), autocast="bfloat16", channels_last=True)
+    assert policy.autocast is torch.bfloat16
+    out = policies.predict_chunk(policy, _chunk_obs(act_io))
+    assert out.dtype == torch.float32
+    expected = act_io["predict_chunk/action"]
+    assert (out - expected).abs().max().item() <= 0.05 * expected.abs().max().item()
+
+
+@pytest.mark.slow
+def test_optimize_compile_matches_eager(act_root, act_io):
+    policy = policies.optimize(policies.load(act_root / "pretrained_model"), compile=True)
+    torch.testing.assert_close(
+        policies.predict_chunk(policy, _chunk_obs(act_io)), act_io["predict_chunk/action"], rtol=0, atol=1e-4
+    )
+    state = policies.initial_state(policy)
+    for t in range(3):
+        action, state = policies.select_action(policy, _frame(act_io, t), state)
+        torch.testing.assert_close(action, act_io[f"select_action/{t}/action"], rtol=0, atol=1e-4)
