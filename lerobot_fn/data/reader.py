@@ -154,7 +154,7 @@ class Dataset(torch.utils.data.Dataset):
                 )
             tables.append((rel, t))
         self._tensors: dict[str, torch.Tensor] = {}
-        self._images: dict[str, list] = {}
+        self._images: dict[str, pa.Array] = {}
         self._strings: dict[str, list] = {}
         self._columns = [k for k, f in meta.features.items() if not f.is_video]
         for name in self._columns:
@@ -167,7 +167,10 @@ class Dataset(torch.utils.data.Dataset):
                     )
                 parts.append((rel, t.column(name)))
             if feat.is_image:
-                self._images[name] = [c for _, col in parts for c in col.to_pylist()]
+                # kept as one Arrow array: no Python object per frame, nothing copied by workers
+                self._images[name] = pa.chunked_array(
+                    [chunk for _, col in parts for chunk in col.chunks]
+                ).combine_chunks()
             elif feat.dtype == "string":
                 self._strings[name] = [c for _, col in parts for c in col.to_pylist()]
             else:
@@ -220,7 +223,7 @@ class Dataset(torch.utils.data.Dataset):
         return self.meta.features
 
     def _image(self, name: str, row: int) -> torch.Tensor:
-        return decode_image(self._images[name][row], self.root, name)
+        return decode_image(self._images[name][row].as_py(), self.root, name)
 
     def get_raw(self, idx: int) -> dict:
         """One item as a flat dict {LeRobot name: tensor, "task": str}; `__getitem__` nests it."""

@@ -93,15 +93,21 @@ def test_concat_drops_features_not_everywhere_and_rejects_shape_clash(dataset_fi
         data.concat([a, c])
 
 
-def test_float_images_from_workers_equal_the_items(dataset_fixtures):
+@pytest.mark.parametrize(
+    ("name", "delta", "frames"),
+    [
+        ("aloha_sim_mini", {"observation.images.top": [-0.02, 0.0]}, 130),
+        ("images_inline_mini", {"observation.images.cam": [-0.05, 0.0]}, 57),
+    ],
+)
+def test_float_images_from_workers_equal_the_items(dataset_fixtures, name, delta, frames):
     # workers send uint8 and the main process converts: values must be exactly the item's floats
-    ds = data.open(
-        dataset_fixtures / "aloha_sim_mini", delta_timestamps={"observation.images.top": [-0.02, 0.0]}
-    )
+    ds = data.open(dataset_fixtures / name, delta_timestamps=delta)
     batches = list(data.loader(ds, batch_size=16, num_workers=2))
-    assert sum(b.batch_size[0] for b in batches) == 130
+    assert sum(b.batch_size[0] for b in batches) == frames
     b = batches[-1]
     for j, i in enumerate(b["index"].tolist()):
         item = ds[i]
-        for cam in [("observation", "images", "top"), ("observation", "images", "left_wrist")]:
-            assert b[cam].dtype == torch.float32 and torch.equal(b[cam][j], item[cam])
+        for cam in ds.meta.camera_keys:
+            key = tuple(cam.split("."))
+            assert b[key].dtype == torch.float32 and torch.equal(b[key][j], item[key])
