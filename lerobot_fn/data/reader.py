@@ -37,6 +37,10 @@ def _torch_dtype(feature: Feature) -> torch.dtype:
     raise DatasetError(f"unsupported feature dtype {feature.dtype!r}")
 
 
+def _is_numeric(feature: Feature) -> bool:
+    return feature.dtype == "bool" or feature.dtype.startswith(("float", "int", "uint"))
+
+
 def _column_to_numpy(column: pa.ChunkedArray, shape: tuple[int, ...], name: str, path: str) -> np.ndarray:
     """A parquet column of fixed-size lists / scalars -> numpy (N, *shape) (shape (1,) -> (N,))."""
     arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
@@ -136,6 +140,12 @@ class Dataset(torch.utils.data.Dataset):
             check_delta_timestamps(self.delta_timestamps, meta.fps, tolerance_s, meta.features)
             self._delta = delta_indices(self.delta_timestamps, meta.fps)
 
+        depth = [k for k, f in meta.features.items() if f.is_depth]
+        if depth:
+            raise DatasetError(
+                f"{self.root}: depth-map features {depth} are not supported by this reader yet "
+                "(LeRobot dequantises them to millimetres); open the dataset with LeRobot instead"
+            )
         self._load_frames()
         self._check_videos()
         self._pool: ThreadPoolExecutor | None = None
@@ -155,7 +165,7 @@ class Dataset(torch.utils.data.Dataset):
             tables.append((rel, t))
         self._tensors: dict[str, torch.Tensor] = {}
         self._images: dict[str, pa.Array] = {}
-        self._strings: dict[str, list] = {}
+        self._objects: dict[str, pa.Array] = {}  # strings, language rows: returned as Python values
         self._columns = [k for k, f in meta.features.items() if not f.is_video]
         for name in self._columns:
             feat = meta.features[name]
@@ -171,8 +181,10 @@ class Dataset(torch.utils.data.Dataset):
                 self._images[name] = pa.chunked_array(
                     [chunk for _, col in parts for chunk in col.chunks]
                 ).combine_chunks()
-            elif feat.dtype == "string":
-                self._strings[name] = [c for _, col in parts for c in col.to_pylist()]
+            elif not _is_numeric(feat):
+                self._objects[name] = pa.chunked_array(
+                    [chunk for _, col in parts for chunk in col.chunks]
+                ).combine_chunks()
             else:
                 arrays = [_column_to_numpy(col, feat.shape, name, str(self.root / rel)) for rel, col in parts]
                 values = np.concatenate(arrays) if arrays else np.zeros((0,))
@@ -270,8 +282,11 @@ class Dataset(torch.utils.data.Dataset):
                 if not (self.return_uint8 or self._uint8_transport):
                     item[name] = item[name].to(torch.float32).div_(255)
             else:
-                vals = self._strings[name]
-                item[name] = [vals[r] for r in rows.tolist()] if rows is not None else vals[idx]
+                vals = self._objects[name]
+                if rows is not None:
+                    item[name] = [vals[r].as_py() for r in rows.tolist()]
+                else:
+                    item[name] = vals[idx].as_py()
         for key, pad in pads.items():
             item[f"{key}_is_pad"] = pad
 

@@ -104,3 +104,49 @@ def test_multi_camera_item_nests_keys(dataset_fixtures):
     assert set(td["observation", "images"].keys()) == {"top", "left_wrist"}
     assert td["observation", "images", "top"].shape == (3, 48, 64)
     assert isinstance(td["task"], str)
+
+
+def test_string_and_language_columns_come_back_as_python_values(dataset_fixtures, tmp_path):
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    root = tmp_path / "pusht_text"
+    shutil.copytree(dataset_fixtures / "pusht_mini", root)
+    for p in [root, *root.rglob("*")]:
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    info = json.loads((root / "meta/info.json").read_text())
+    info["features"]["observation.note"] = {"dtype": "string", "shape": [1], "names": None}
+    info["features"]["language_events"] = {"dtype": "language", "shape": [1], "names": None}
+    (root / "meta/info.json").write_text(json.dumps(info, indent=4))
+    path = root / "data/chunk-000/file-000.parquet"
+    table = pq.read_table(path)
+    n = table.num_rows
+    events_type = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
+    events = [[{"role": "user", "content": f"step {i}"}] if i % 10 == 0 else [] for i in range(n)]
+    table = table.append_column("observation.note", pa.array([f"note {i}" for i in range(n)]))
+    table = table.append_column("language_events", pa.array(events, type=events_type))
+    pq.write_table(table, path)
+
+    ds = data.open(root, delta_timestamps={"observation.note": [-0.1, 0.0]})
+    item = ds[30]
+    assert item["language_events"] == [{"role": "user", "content": "step 30"}]
+    assert item["observation", "note"] == ["note 29", "note 30"]
+    assert data.open(root)[31]["observation", "note"] == "note 31"
+    batch = next(iter(data.loader(ds, batch_size=3)))
+    assert batch["language_events"][0] == [{"role": "user", "content": "step 0"}]
+
+
+def test_depth_features_are_refused_clearly(dataset_fixtures, tmp_path):
+    import shutil
+
+    root = tmp_path / "pusht_depth"
+    shutil.copytree(dataset_fixtures / "pusht_mini", root)
+    for p in [root, *root.rglob("*")]:
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    info = json.loads((root / "meta/info.json").read_text())
+    info["features"]["observation.image"]["info"]["is_depth_map"] = True
+    (root / "meta/info.json").write_text(json.dumps(info))
+    with pytest.raises(data.DatasetError, match=r"depth-map features \['observation.image'\]"):
+        data.open(root)
