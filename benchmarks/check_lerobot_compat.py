@@ -60,7 +60,9 @@ def flat(td) -> dict:
     }
 
 
-def compare(root: Path, lerobot_python: str, tmp: Path, deltas: dict | None) -> tuple[bool, str]:
+def compare(
+    root: Path, lerobot_python: str, tmp: Path, deltas: dict | None, ours_root: Path | None = None
+) -> tuple[bool, str]:
     import torch
     from safetensors.torch import load_file
 
@@ -76,12 +78,18 @@ def compare(root: Path, lerobot_python: str, tmp: Path, deltas: dict | None) -> 
         return False, f"LeRobot failed to load it:\n{proc.stderr[-2500:]}"
     theirs = load_file(str(out))
     summary = json.loads(out.with_suffix(".json").read_text())
-    ours = data.open(root, delta_timestamps=deltas)
+    ours = data.open(ours_root or root, delta_timestamps=deltas)
     problems = []
-    if summary["len"] != len(ours):
+    n = len(ours)
+    note = ""
+    if ours_root is not None and summary["len"] < len(ours):
+        # killed after the episodes row: recover() rolled the complete episode forward; LeRobot
+        # counts it once info.json says so. The items LeRobot does see must be ours exactly.
+        n, note = summary["len"], f"; recover() kept {len(ours) - summary['len']} more frames (complete episode)"
+    elif summary["len"] != len(ours):
         problems.append(f"len {summary['len']} vs {len(ours)}")
     worst_img = 0.0
-    for i in range(len(ours)):
+    for i in range(n):
         item = ours[i]
         mine = flat(item)
         mine["task"] = item["task"]  # TensorDict indexing unwraps NonTensorData
@@ -109,7 +117,7 @@ def compare(root: Path, lerobot_python: str, tmp: Path, deltas: dict | None) -> 
         problems.append(f"images differ by up to {worst_img:.4f}")
     ok = not problems
     return ok, ("same items" if ok else "; ".join(problems[:6])) + (
-        f" ({summary['len']} items, {summary['total_episodes']} episodes, max image diff {worst_img:.2g})"
+        f" ({summary['len']} items, {summary['total_episodes']} episodes, max image diff {worst_img:.2g}{note})"
     )
 
 
@@ -164,10 +172,52 @@ def write_datasets(tmp: Path) -> list[Path]:
     with data.resume(written) as w:
         record(w, [7])
     out = [written]
+    out += crashed_copies(written, tmp)
     out.append(tools.delete_episodes(written, [1], tmp / "deleted"))
     out.append(tools.merge([written, tmp / "deleted"], tmp / "merged"))
     out.append(tools.images_to_video(FIXTURES / "images_inline_mini", tmp / "images_to_video"))
     out.append(tools.split(FIXTURES / "aloha_sim_mini", tmp / "split", {"a": 0.34, "b": 0.66})["b"])
+    return out
+
+
+CRASH_CHILD = r"""
+import sys, numpy as np
+from lerobot_fn import data
+w = data.resume(sys.argv[1])
+for i in range(5):
+    w.add_frame({"observation.images.top": np.zeros((48, 64, 3), np.uint8),
+                 "observation.images.wrist": np.zeros((24, 32, 3), np.uint8),
+                 "observation.state": np.zeros(6, np.float32), "observation.force": np.zeros(3),
+                 "observation.step": np.int64(i), "action": np.zeros(6, np.float32), "next.done": False,
+                 "task": "a task never saved"})
+w.save_episode()
+"""
+
+
+def crashed_copies(written: Path, tmp: Path) -> list[Path]:
+    """Copies of `written` whose writer was killed (SIGKILL) inside save_episode, not recovered."""
+    import os
+    import shutil
+    import signal
+
+    out = []
+    for point in ("after_videos", "after_data", "after_episodes"):
+        root = tmp / f"crashed_{point}"
+        shutil.copytree(written, root)
+        env = {**os.environ, "LEROBOT_FN_WRITER_PAUSE": point}
+        proc = subprocess.Popen(
+            [sys.executable, "-c", CRASH_CHILD, str(root)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+        for line in proc.stdout:
+            if line.startswith("PAUSED"):
+                break
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        out.append(root)
     return out
 
 
@@ -186,7 +236,17 @@ def main() -> int:
                 if deltas and root.name in ("images_to_video", "b"):
                     fps = json.loads((root / "meta/info.json").read_text())["fps"]
                     deltas = {"action": [0.0, 1 / fps, 2 / fps]}
-                good, line = compare(root, args.lerobot_python, tmp, deltas)
+                ours_root = None
+                if root.name.startswith("crashed_"):  # LeRobot reads it as left; ours after recover()
+                    import shutil
+
+                    from lerobot_fn import data
+
+                    ours_root = tmp / f"{root.name}_recovered"
+                    if not ours_root.exists():
+                        shutil.copytree(root, ours_root)
+                        data.recover(ours_root)
+                good, line = compare(root, args.lerobot_python, tmp, deltas, ours_root)
                 ok &= good
                 print(
                     f"{'OK ' if good else 'BAD'} {root.name} ({'delta_timestamps' if deltas else 'plain'}): {line}",
