@@ -259,3 +259,20 @@ def test_tensordict_frames_and_discard(tmp_path):
         )
         np.testing.assert_array_equal(item["action"].numpy(), act)
     assert not (root / ".staging").exists()
+
+
+def test_use_videos_false_stores_png_images(tmp_path):
+    feats = {"observation.images.top": FEATURES["observation.images.top"], "action": FEATURES["action"]}
+    rng = np.random.default_rng(6)
+    imgs = [rng.integers(0, 256, (24, 32, 3), dtype=np.uint8) for _ in range(5)]
+    with data.create(tmp_path / "ds", fps=10, features=feats, use_videos=False) as w:
+        for img in imgs:
+            w.add_frame({"observation.images.top": img, "action": np.zeros(4, np.float32), "task": "t"})
+        w.save_episode()
+    info = json.loads((tmp_path / "ds" / "meta/info.json").read_text())
+    assert info["features"]["observation.images.top"]["dtype"] == "image" and info["video_path"] is None
+    assert not (tmp_path / "ds" / "videos").exists()
+    ds = data.open(tmp_path / "ds")
+    for i, img in enumerate(imgs):
+        got = (ds[i]["observation", "images", "top"] * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+        np.testing.assert_array_equal(got, img)
