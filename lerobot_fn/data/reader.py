@@ -117,7 +117,9 @@ class Dataset(torch.utils.data.Dataset):
         if image_transforms is not None and not callable(image_transforms):
             raise TypeError(f"image_transforms must be callable, got {type(image_transforms).__name__}")
         self.image_transforms = image_transforms
-        self.decoder = VideoDecoder(video_backend)
+        # several cameras are decoded in parallel threads: one codec thread each is faster than
+        # FFmpeg's automatic threading on top (measured in benchmarks/bench_reader.py)
+        self.decoder = VideoDecoder(video_backend, threads=1 if len(meta.video_keys) > 1 else None)
         self.video_backend = self.decoder.backend
 
         known = meta.episode_indices
