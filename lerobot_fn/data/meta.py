@@ -171,6 +171,11 @@ class DatasetMeta:
             features = parse_features(info["features"])
         except ValueError as e:
             raise DatasetError(f"{root / INFO_PATH}: {e}") from e
+        if info.get("total_episodes") == 0 and not any((root / EPISODES_DIR).glob("*/*.parquet")):
+            raise DatasetError(
+                f"{root} has no saved episode yet (meta/info.json: total_episodes 0): nothing to read; "
+                f"record episodes with lerobot_fn.data.resume({str(root)!r})"
+            )
         episodes = load_episodes(root)
         ep_index = episodes.column("episode_index").to_pylist()
         columns = {name: episodes.column(name).to_pylist() for name in episodes.column_names}

@@ -132,7 +132,6 @@ class Dataset(torch.utils.data.Dataset):
                     f"episodes {missing} not in {self.root} (it has episodes {min(known)}..{max(known)})"
                 )
             self.episodes = sorted(set(int(e) for e in episodes))
-        self._subset = episodes is not None
 
         self.delta_timestamps = (
             None if delta_timestamps is None else {k: list(v) for k, v in delta_timestamps.items()}
@@ -160,10 +159,11 @@ class Dataset(torch.utils.data.Dataset):
         tables = []
         for rel in files:
             t = read_parquet(self.root / rel)
-            if self._subset:
-                t = t.filter(
-                    pc.is_in(t.column("episode_index"), value_set=pa.array(self.episodes, pa.int64()))
-                )
+            # Keep only rows of the selected episodes that meta/episodes knows: rows past the last
+            # saved episode (a recording killed before its episodes row was written) are not data.
+            keep = pc.is_in(t.column("episode_index"), value_set=pa.array(self.episodes, pa.int64()))
+            if not pc.all(keep).as_py():
+                t = t.filter(keep)
             tables.append((rel, t))
         self._tensors: dict[str, torch.Tensor] = {}
         self._images: dict[str, pa.Array] = {}

@@ -104,3 +104,12 @@ def test_index_out_of_range(dataset_fixtures):
     ds = data.open(dataset_fixtures / "pusht_mini")
     with pytest.raises(IndexError, match="108 frames"):
         ds[108]
+
+
+def test_dataset_without_saved_episodes_says_so(tmp_path):
+    from lerobot_fn.data.synthetic import sample_features
+
+    root = tmp_path / "empty"
+    data.create(root, fps=10, features=sample_features(16, 16)).finalize()
+    with pytest.raises(data.DatasetError, match="no saved episode yet .*total_episodes 0.*data.resume"):
+        data.open(root)
