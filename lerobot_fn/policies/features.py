@@ -6,8 +6,9 @@ processor JSON written by LeRobot reads and writes back unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import Enum
-from typing import Any, Mapping
+from typing import Any
 
 import attrs
 
@@ -61,3 +62,30 @@ def norm_map_from_dict(raw: Mapping[str, str] | None) -> dict[FeatureType, Norma
 
 def norm_map_to_dict(norm_map: Mapping[FeatureType, NormalizationMode]) -> dict[str, str]:
     return {FeatureType(k).value: NormalizationMode(v).value for k, v in norm_map.items()}
+
+
+class FeatureViews:
+    """LeRobot's `PreTrainedConfig` feature properties, for any config with `input_features` and
+    `output_features` (mixed into each family's attrs Config)."""
+
+    input_features: dict[str, PolicyFeature]
+    output_features: dict[str, PolicyFeature]
+
+    @property
+    def image_features(self) -> dict[str, PolicyFeature]:
+        """Camera inputs in `input_features` order (the order their tokens enter the model)."""
+        return {k: f for k, f in self.input_features.items() if f.type is FeatureType.VISUAL}
+
+    @property
+    def robot_state_feature(self) -> PolicyFeature | None:
+        f = self.input_features.get("observation.state")
+        return f if f is not None and f.type is FeatureType.STATE else None
+
+    @property
+    def env_state_feature(self) -> PolicyFeature | None:
+        return next((f for f in self.input_features.values() if f.type is FeatureType.ENV), None)
+
+    @property
+    def action_feature(self) -> PolicyFeature | None:
+        f = self.output_features.get("action")
+        return f if f is not None and f.type is FeatureType.ACTION else None

@@ -13,6 +13,7 @@ import attrs
 
 from lerobot_fn.policies.features import (
     FeatureType,
+    FeatureViews,
     NormalizationMode,
     PolicyFeature,
     features_from_dict,
@@ -122,7 +123,7 @@ def _to_dilation(value: Any) -> Any:
 
 
 @attrs.frozen(kw_only=True)
-class Config:
+class Config(FeatureViews):
     """Action Chunking Transformer settings (LeRobot 0.6.1 `ACTConfig`, same names and defaults)."""
 
     # Common PreTrainedConfig fields.
@@ -208,28 +209,9 @@ class Config:
     # -- feature views (LeRobot's PreTrainedConfig properties) ------------------------------------
 
     @property
-    def image_features(self) -> dict[str, PolicyFeature]:
-        """Camera inputs in `input_features` order (the order their tokens enter the encoder)."""
-        return {k: f for k, f in self.input_features.items() if f.type is FeatureType.VISUAL}
-
-    @property
-    def robot_state_feature(self) -> PolicyFeature | None:
-        f = self.input_features.get(OBS_STATE)
-        return f if f is not None and f.type is FeatureType.STATE else None
-
-    @property
-    def env_state_feature(self) -> PolicyFeature | None:
-        return next((f for f in self.input_features.values() if f.type is FeatureType.ENV), None)
-
-    @property
     def env_state_key(self) -> str | None:
         """LeRobot reads the environment state from `observation.environment_state` whatever its name."""
         return OBS_ENV_STATE if self.env_state_feature is not None else None
-
-    @property
-    def action_feature(self) -> PolicyFeature | None:
-        f = self.output_features.get(ACTION)
-        return f if f is not None and f.type is FeatureType.ACTION else None
 
     @property
     def observation_delta_indices(self) -> None:

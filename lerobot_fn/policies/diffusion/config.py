@@ -14,6 +14,7 @@ import attrs
 
 from lerobot_fn.policies.features import (
     FeatureType,
+    FeatureViews,
     NormalizationMode,
     PolicyFeature,
     features_from_dict,
@@ -58,7 +59,7 @@ def _opt_str(value: Any) -> str | None:
 
 
 @attrs.frozen
-class Config:
+class Config(FeatureViews):
     """LeRobot's `DiffusionConfig` (type "diffusion"); field order is config.json's order."""
 
     # Common PreTrainedConfig fields.
@@ -177,26 +178,8 @@ class Config:
         return CONFIG_TYPE
 
     @property
-    def image_features(self) -> dict[str, PolicyFeature]:
-        return {k: f for k, f in self.input_features.items() if f.type is FeatureType.VISUAL}
-
-    @property
-    def robot_state_feature(self) -> PolicyFeature | None:
-        f = self.input_features.get(OBS_STATE)
-        return f if f is not None and f.type is FeatureType.STATE else None
-
-    @property
-    def env_state_feature(self) -> PolicyFeature | None:
-        return next((f for f in self.input_features.values() if f.type is FeatureType.ENV), None)
-
-    @property
     def env_state_key(self) -> str | None:
         return next((k for k, f in self.input_features.items() if f.type is FeatureType.ENV), None)
-
-    @property
-    def action_feature(self) -> PolicyFeature | None:
-        f = self.output_features.get(ACTION)
-        return f if f is not None and f.type is FeatureType.ACTION else None
 
     @property
     def observation_delta_indices(self) -> list[int]:
