@@ -11,6 +11,8 @@ from typing import Any
 
 from attrs import field, frozen
 
+from lerobot_fn.process.keys import nested_key  # noqa: F401  (re-exported: data speaks the same keys)
+
 VIDEO = "video"
 IMAGE = "image"
 STRING = "string"
@@ -98,13 +100,3 @@ def parse_features(features: dict) -> dict[str, Feature]:
 def dump_features(features: dict[str, Feature]) -> dict:
     """{name: Feature} -> info.json `features` dict (the inverse of `parse_features`)."""
     return {name: feat.to_dict() for name, feat in features.items()}
-
-
-def nested_key(name: str) -> tuple[str, ...]:
-    """LeRobot's dotted feature name -> TensorDict nested key (`a.b.c` -> `("a", "b", "c")`)."""
-    return tuple(name.split("."))
-
-
-def dotted_name(key: str | tuple[str, ...]) -> str:
-    """TensorDict key -> LeRobot's dotted name (the inverse of `nested_key`)."""
-    return key if isinstance(key, str) else ".".join(key)

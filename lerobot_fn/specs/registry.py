@@ -41,7 +41,7 @@ JOBS: dict[str, Job] = _jobs(
         "quickstart",
         "lerobot_fn.specs.quickstart:QuickstartSpec",
         "lerobot_fn.jobs.quickstart:quickstart",
-        "offline first run: write a small sample dataset, read it back, summarise it",
+        "offline first run: record a sample dataset, read it, train a small policy, save and reload it",
     ),
     Job(
         "dataset.info",
