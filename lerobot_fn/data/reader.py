@@ -7,7 +7,6 @@ frames for exactly the timestamps it needs, and nests keys by splitting names on
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -17,75 +16,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import torch
-from tensordict import NonTensorData, TensorDict
+from tensordict import TensorDict
 
+from lerobot_fn.data.columns import _is_numeric, _torch_dtype, column_to_numpy, decode_image
 from lerobot_fn.data.delta import check_delta_timestamps, delta_indices, query_frames
 from lerobot_fn.data.errors import DatasetError, DatasetFileError
-from lerobot_fn.data.features import Feature, nested_key
+from lerobot_fn.data.features import Feature
 from lerobot_fn.data.meta import DatasetMeta, read_parquet
 from lerobot_fn.data.video import VideoDecoder
-
-
-def _torch_dtype(feature: Feature) -> torch.dtype:
-    """LeRobot's item dtypes: every float becomes float32, every integer int64, bool stays bool."""
-    if feature.dtype == "bool":
-        return torch.bool
-    if feature.dtype.startswith("float"):
-        return torch.float32
-    if feature.dtype.startswith(("int", "uint")):
-        return torch.int64
-    raise DatasetError(f"unsupported feature dtype {feature.dtype!r}")
-
-
-def _is_numeric(feature: Feature) -> bool:
-    return feature.dtype == "bool" or feature.dtype.startswith(("float", "int", "uint"))
-
-
-def _column_to_numpy(column: pa.ChunkedArray, shape: tuple[int, ...], name: str, path: str) -> np.ndarray:
-    """A parquet column of fixed-size lists / scalars -> numpy (N, *shape) (shape (1,) -> (N,))."""
-    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    n = len(arr)
-    while (
-        pa.types.is_fixed_size_list(arr.type)
-        or pa.types.is_list(arr.type)
-        or pa.types.is_large_list(arr.type)
-    ):
-        arr = arr.flatten()
-    if arr.null_count:
-        raise DatasetFileError(f"{path}: column {name!r} holds null values")
-    values = arr.to_numpy(zero_copy_only=False)
-    target = (n,) if tuple(shape) in ((1,), ()) else (n, *shape)
-    if values.size != int(np.prod(target)):
-        raise DatasetFileError(
-            f"{path}: column {name!r} has {values.size} values for {n} frames, expected shape {tuple(shape)}"
-        )
-    return values.reshape(target)
-
-
-def decode_image(cell: dict, root: Path, name: str) -> torch.Tensor:
-    """One inline image cell ({bytes, path}) -> uint8 (C, H, W) with the file's own channels."""
-    from PIL import Image
-
-    data = cell.get("bytes")
-    if data is None:
-        if not cell.get("path"):
-            raise DatasetFileError(f"image {name!r}: cell has neither bytes nor path")
-        path = Path(cell["path"])
-        path = path if path.is_absolute() else root / path
-        if not path.is_file():
-            raise DatasetFileError(f"image {name!r}: missing file {path}")
-        data = path.read_bytes()
-    try:
-        img = Image.open(io.BytesIO(data))
-        img.load()
-    except Exception as e:
-        raise DatasetFileError(f"image {name!r}: cannot decode ({e})") from e
-    if img.mode not in ("RGB", "L", "RGBA"):
-        img = img.convert("RGB")
-    arr = np.asarray(img)
-    if arr.ndim == 2:
-        arr = arr[:, :, None]
-    return torch.from_numpy(arr.copy()).permute(2, 0, 1)
+from lerobot_fn.process.keys import from_flat_dict
 
 
 class Dataset(torch.utils.data.Dataset):
@@ -188,7 +127,7 @@ class Dataset(torch.utils.data.Dataset):
                     [chunk for _, col in parts for chunk in col.chunks]
                 ).combine_chunks()
             else:
-                arrays = [_column_to_numpy(col, feat.shape, name, str(self.root / rel)) for rel, col in parts]
+                arrays = [column_to_numpy(col, feat.shape, name, str(self.root / rel)) for rel, col in parts]
                 values = np.concatenate(arrays) if arrays else np.zeros((0,))
                 self._tensors[name] = torch.from_numpy(np.ascontiguousarray(values)).to(_torch_dtype(feat))
         for req in ("index", "episode_index", "timestamp", "task_index"):
@@ -362,32 +301,7 @@ class Dataset(torch.utils.data.Dataset):
         )
 
 
-def to_tensordict(raw: dict, batch_size: Sequence[int] = ()) -> TensorDict:
-    """Flat {dotted name: value} -> TensorDict at nested keys; strings become NonTensorData."""
-    nested: dict = {}
-    strings = {}
-    for name, value in raw.items():
-        if not isinstance(value, torch.Tensor):
-            strings[name] = value
-            continue
-        *parents, leaf = nested_key(name)
-        d = nested
-        for p in parents:
-            d = d.setdefault(p, {})
-        d[leaf] = value
-    td = TensorDict(nested, batch_size=list(batch_size))
-    for name, value in strings.items():
-        if batch_size:
-            td.set(nested_key(name), _non_tensor_stack(value, batch_size))
-        else:
-            td.set(nested_key(name), NonTensorData(value))
-    return td
-
-
-def _non_tensor_stack(values: list, batch_size: Sequence[int]):
-    from tensordict import NonTensorStack
-
-    return NonTensorStack(*[NonTensorData(v) for v in values], batch_size=list(batch_size))
+to_tensordict = from_flat_dict  # a flat item {dotted name: value} -> nested TensorDict
 
 
 def open(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import torch
-from tensordict import TensorDict, TensorDictBase
+from tensordict import NonTensorData, NonTensorStack, TensorDict, TensorDictBase
 
 
 def nested_key(name: str | tuple[str, ...]) -> tuple[str, ...]:
@@ -31,9 +31,25 @@ def to_flat_dict(td: TensorDictBase) -> dict[str, torch.Tensor]:
 
 
 def from_flat_dict(flat: Mapping[str, object], batch_size: tuple[int, ...] | torch.Size = ()) -> TensorDict:
-    """A TensorDict with nested keys from a `{dotted_name: value}` dict (strings become NonTensorData)."""
-    td = TensorDict({}, batch_size=batch_size)
+    """A TensorDict with nested keys from a `{dotted_name: value}` dict. Non-tensor values (`task`)
+    become NonTensorData, or a NonTensorStack of the list's items when `batch_size` is given."""
+    nested: dict = {}
+    others = {}
     for name, value in flat.items():
+        if not isinstance(value, torch.Tensor):
+            others[name] = value
+            continue
+        *parents, leaf = nested_key(name)
+        node = nested
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    td = TensorDict(nested, batch_size=list(batch_size))
+    for name, value in others.items():
+        if len(batch_size) and isinstance(value, list):
+            value = NonTensorStack(*[NonTensorData(v) for v in value], batch_size=list(batch_size))
+        else:
+            value = NonTensorData(value)
         td.set(nested_key(name), value)
     return td
 
