@@ -40,7 +40,10 @@ def _load(args: argparse.Namespace):
     if args.resume:
         run_dir = Path(args.resume)
         spec_file = run_dir / "spec.toml"
-        raw = apply_overrides(read_toml(spec_file), [*args.overrides, f"run.output_dir={str(run_dir)!r}"])
+        raw = apply_overrides(read_toml(spec_file), args.overrides)
+        run_table = raw.setdefault("run", {})
+        if isinstance(run_table, dict):
+            run_table["output_dir"] = str(run_dir)
         return resolve(raw, str(spec_file))
     return load_spec(args.spec, args.overrides)
 

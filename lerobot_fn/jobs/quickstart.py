@@ -41,11 +41,16 @@ def quickstart(spec: QuickstartSpec, ctx: RunContext) -> dict:
     height, width = opts.image_size
     root = ctx.out_dir / "dataset"
 
-    ctx.log.info("recording %d synthetic episodes into %s", opts.episodes, root)
-    features = sample_features(height, width, use_videos=opts.use_videos)
-    with data.create(root, fps=opts.fps, features=features, robot_type="synthetic",
-                     use_videos=opts.use_videos) as writer:
-        for _ in ctx.progress(range(opts.episodes), desc="record"):
+    if ctx.resume and (root / "meta" / "info.json").is_file():
+        writer = data.resume(root)  # `lerobot-run --resume`: keep the saved episodes, record the rest
+    else:
+        features = sample_features(height, width, use_videos=opts.use_videos)
+        writer = data.create(root, fps=opts.fps, features=features, robot_type="synthetic",
+                             use_videos=opts.use_videos)
+    with writer:
+        missing = opts.episodes - writer.total_episodes
+        ctx.log.info("recording %d synthetic episodes into %s", missing, root)
+        for _ in ctx.progress(range(missing), desc="record"):
             for frame in sample_episode(generator, frames=opts.frames_per_episode, height=height, width=width):
                 writer.add_frame(frame)
             writer.save_episode()

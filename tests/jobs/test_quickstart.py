@@ -108,3 +108,24 @@ def test_ctrl_c_shuts_down_cleanly_with_exit_130(tmp_path):
         proc.kill()
     assert "interrupted" in rest and "Traceback" not in rest
     assert data.open(tmp_path / "run" / "dataset").meta.total_episodes == 2, "recorded episodes survive Ctrl-C"
+
+
+def test_resume_reruns_from_the_run_directory_keeping_saved_episodes(tmp_path):
+    first = lerobot_run(str(REPO / "specs" / "quickstart.toml"), *SMALL, "--set", "run.output_dir='run'",
+                        "--set", "dataset.use_videos=false", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    # a user asks for more episodes than the first run recorded: only the missing one is recorded
+    again = lerobot_run("--resume", "run", "--set", "dataset.episodes=3", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "recording 1 synthetic episodes" in again.stderr
+    record = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert record["resume"] is True
+    assert tomllib.loads((tmp_path / "run" / "spec.toml").read_text())["dataset"]["episodes"] == 3
+    ds = data.open(tmp_path / "run" / "dataset")
+    assert ds.meta.total_episodes == 3 and len(ds) == 36
+
+
+def test_resume_of_a_directory_without_spec_exits_2(tmp_path):
+    out = lerobot_run("--resume", str(tmp_path / "nowhere"), cwd=tmp_path)
+    assert out.returncode == 2
+    assert f"{tmp_path / 'nowhere' / 'spec.toml'}: spec file not found" in out.stderr
