@@ -14,8 +14,9 @@ import os
 import platform
 import subprocess
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 import attrs
 
@@ -62,12 +63,13 @@ def git_revision(start: Path | None = None) -> dict[str, Any]:
     """The commit of the lerobot-fn checkout (and whether it had local changes), if it is one."""
     where = start or Path(__file__).resolve().parents[2]
     try:
-        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True, timeout=10)
+        def git(*args: str) -> subprocess.CompletedProcess:
+            return subprocess.run(["git", *args], cwd=where, capture_output=True, text=True, timeout=10, check=False)
+
+        rev = git("rev-parse", "HEAD")
         if rev.returncode != 0:
             return {}
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=where, capture_output=True, text=True, timeout=10
-        )
+        dirty = git("status", "--porcelain", "--untracked-files=no")
         return {"commit": rev.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
     except (OSError, subprocess.SubprocessError):
         return {}
@@ -80,7 +82,7 @@ def open_run(out_dir: Path, *, job: str, spec_toml: str, seed: int, resume: bool
     record = {
         "job": job,
         "seed": seed,
-        "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "started": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
         "cwd": os.getcwd(),
         "resume": resume,

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import enum
 import typing
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import attrs
 import cattrs

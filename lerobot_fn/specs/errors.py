@@ -8,7 +8,7 @@ message is one paragraph saying what failed, where, and what to do.
 from __future__ import annotations
 
 import difflib
-from typing import Iterable
+from collections.abc import Iterable
 
 import attrs
 

@@ -6,7 +6,6 @@ import typing
 
 import attrs
 
-from .converter import unstructure
 from .registry import JOBS, get_job
 from .schema import field_doc
 
@@ -55,5 +54,3 @@ def explain(job_name: str) -> str:
     head = f"job = \"{job.name}\": {job.summary}\n{(cls.__doc__ or '').strip()}\n"
     return head + "\n" + "\n".join(_rows(cls, "")) + "\n"
 
-
-__all__ = ["explain", "list_jobs", "unstructure"]

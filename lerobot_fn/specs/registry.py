@@ -4,7 +4,8 @@ so that listing jobs imports nothing heavy (no torch, no serial or camera code).
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import attrs
 

@@ -3,7 +3,8 @@ plus the `delta_timestamps` a policy config asks the dataset for."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from lerobot_fn.policies.features import FeatureType, PolicyFeature
 
