@@ -37,6 +37,7 @@ def test_quickstart_records_trains_saves_and_reloads(tmp_path, policy):
     assert spec["job"] == "quickstart" and spec["train"]["steps"] == 2 and spec["train"]["policy"] == policy
     record = json.loads((run / "run.json").read_text())
     assert record["seed"] == 0 and "torch" in record["versions"] and record["versions"]["python"]
+    assert len(record["git"]["commit"]) == 40 and isinstance(record["git"]["dirty"], bool)
     assert "train step 2/2" in (run / "log.txt").read_text()
 
     # the dataset it wrote is a valid LeRobotDataset that reads back
