@@ -22,6 +22,7 @@ import torch
 from tensordict import TensorDict, TensorDictBase
 
 from lerobot_fn.policies import checkpoint as ckpt
+from lerobot_fn.policies import legacy
 from lerobot_fn.policies.registry import family as family_module
 from lerobot_fn.process.actions import RelativeActions
 from lerobot_fn.process.basic import AddBatchDim, DeviceMove, RenameObservations
@@ -109,10 +110,13 @@ def load(
         raise ValueError(f"{directory / ckpt.CONFIG_NAME}: {err}") from err
     target = _pick_device(device, config)
     model = _build_model(family, config)
-    ckpt.load_model_state(model, directory)
+    if (directory / ckpt.PREPROCESSOR_NAME).is_file() or not legacy.is_legacy(ckpt.read_model_state(directory)):
+        ckpt.load_model_state(model, directory)
+        pre = ckpt.load_pipeline(directory, ckpt.PREPROCESSOR_NAME, overrides=processor_overrides)
+        post = ckpt.load_pipeline(directory, ckpt.POSTPROCESSOR_NAME, overrides=processor_overrides)
+    else:  # LeRobot < 0.4: the statistics live in model.safetensors; build the processors from them
+        pre, post = _load_legacy(model, config, directory, target)
     model = model.to(target).eval()
-    pre = ckpt.load_pipeline(directory, ckpt.PREPROCESSOR_NAME, overrides=processor_overrides)
-    post = ckpt.load_pipeline(directory, ckpt.POSTPROCESSOR_NAME, overrides=processor_overrides)
     return Policy(
         config=config,
         model=model,
@@ -120,6 +124,17 @@ def load(
         postprocessor=_on_device(post, target, move_device_steps=False),
         family=family,
     )
+
+
+def _load_legacy(model: torch.nn.Module, config: Any, directory: Path, device: torch.device):
+    path = directory / ckpt.MODEL_NAME
+    features = {**config.input_features, **config.output_features}
+    try:
+        weights, stats = legacy.split_legacy_state(ckpt.read_model_state(directory), features)
+        model.load_state_dict(weights, strict=True)
+    except (RuntimeError, ValueError) as err:
+        raise ValueError(f"{path} (a LeRobot < 0.4 checkpoint) does not fit its config.json: {err}") from err
+    return make_processors(config, stats, device=device)
 
 
 def make_processors(
