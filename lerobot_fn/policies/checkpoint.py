@@ -73,8 +73,8 @@ def load_pipeline(
     path = directory / config_filename
     if not path.is_file():
         raise FileNotFoundError(
-            f"processor config {path} is missing (checkpoints from LeRobot < 0.4 have none; re-save them "
-            "with LeRobot's migrate_policy_normalization script)"
+            f"processor config {path} is missing (a LeRobot < 0.4 checkpoint has none but keeps its "
+            "normalisation statistics in model.safetensors, and loads; this one has neither)"
         )
     config = read_json(path)
     states = {}
