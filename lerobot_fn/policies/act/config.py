@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 
+from lerobot_fn.policies.config_dict import config_fields
 from lerobot_fn.policies.features import (
     FeatureType,
     FeatureViews,
@@ -243,14 +244,7 @@ class Config(FeatureViews):
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Config:
         """Parse LeRobot's `config.json` dict; unknown keys and a wrong "type" raise ValueError."""
-        d = dict(d)
-        kind = d.pop("type", CONFIG_TYPE)
-        if kind != CONFIG_TYPE:
-            raise ValueError(f"config.json 'type' is {kind!r}, expected {CONFIG_TYPE!r} for an ACT config")
-        known = {a.name for a in attrs.fields(cls)}
-        unknown = [k for k in d if k not in known]
-        if unknown:
-            raise ValueError(f"unknown ACT config key(s) {unknown} (known keys: {sorted(known)})")
+        d = config_fields(cls, d, CONFIG_TYPE, "ACT")
         try:
             return cls(**d)
         except (KeyError, TypeError) as e:

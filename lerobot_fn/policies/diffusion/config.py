@@ -12,6 +12,7 @@ from typing import Any
 
 import attrs
 
+from lerobot_fn.policies.config_dict import config_fields
 from lerobot_fn.policies.features import (
     FeatureType,
     FeatureViews,
@@ -231,16 +232,7 @@ class Config(FeatureViews):
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Config:
         """Build from LeRobot's config.json contents; unknown keys and a wrong "type" are errors."""
-        d = dict(d)
-        kind = d.pop("type", CONFIG_TYPE)
-        if kind != CONFIG_TYPE:
-            raise ValueError(f'diffusion config: "type" is {kind!r}, expected {CONFIG_TYPE!r}')
-        names = {f.name for f in attrs.fields(cls)}
-        unknown = sorted(set(d) - names)
-        if unknown:
-            raise ValueError(
-                f"diffusion config: unknown key(s) {unknown}; known keys are LeRobot 0.6.1's DiffusionConfig fields"
-            )
+        d = config_fields(cls, d, CONFIG_TYPE, "diffusion")
         for key in ("input_features", "output_features"):
             if key in d:
                 d[key] = features_from_dict(d[key])
