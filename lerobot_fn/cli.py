@@ -79,7 +79,12 @@ def _run(loaded, spec_toml: str, args: argparse.Namespace) -> int:
     options = getattr(loaded.spec, "run", None)
     out_dir = Path(options.output_dir) if options and options.output_dir else default_run_dir(loaded.job)
     seed = options.seed if options else 0
-    run = get_job(loaded.job).run_function()
+    try:
+        run = get_job(loaded.job).run_function()
+    except ImportError as exc:  # a job whose optional extra is not installed
+        print(f"lerobot-run: job '{loaded.job}' cannot start: {exc}. Install the extra it needs, "
+              "e.g. pip install 'lerobot-fn[hardware]'.", file=sys.stderr)
+        return EXIT_FAILURE
     try:
         ctx = open_run(out_dir, job=loaded.job, spec_toml=spec_toml, seed=seed, resume=bool(args.resume))
     except OSError as exc:
