@@ -89,3 +89,21 @@ def test_no_arguments_is_a_usage_error():
 def test_every_shipped_spec_validates(spec):
     out = lerobot_run(f"specs/{spec}", "--dry-run")
     assert out.returncode == 0, out.stderr
+
+
+def test_job_whose_extra_is_missing_exits_1_saying_what_to_install(tmp_path):
+    spec = tmp_path / "needs_extra.toml"
+    spec.write_text('job = "needs_extra"\n')
+    code = (
+        "import sys\n"
+        "from lerobot_fn.specs import registry\n"
+        "registry.JOBS['needs_extra'] = registry.Job('needs_extra', 'lerobot_fn.specs.quickstart:QuickstartSpec',"
+        " 'an_extra_that_is_not_installed:run', 'needs an optional extra')\n"
+        "from lerobot_fn.cli import main\n"
+        f"sys.exit(main([{str(spec)!r}]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
+                         env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300)
+    assert out.returncode == 1
+    assert "job 'needs_extra' cannot start" in out.stderr and "an_extra_that_is_not_installed" in out.stderr
+    assert "Traceback" not in out.stderr and not (tmp_path / "outputs").exists()
