@@ -1,21 +1,55 @@
 """`lerobot-run`: command line -> spec -> job, with clear errors and stable exit codes.
 
 Exit codes: 0 success; 2 spec or usage error (no traceback); 1 runtime failure (one paragraph,
-`--debug` adds the traceback); 130 after Ctrl-C once the job has shut down cleanly.
+`--debug` adds the traceback); 130 after Ctrl-C (SIGINT) and 143 after SIGTERM, once the job has
+shut down cleanly.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 from .specs import JobError, SpecError, dump_spec, explain, list_jobs, load_spec, open_run
 from .specs.context import close_run, default_run_dir
 from .specs.toml_io import apply_overrides, read_toml, resolve
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so every `with` block and `finally` of the job cleans up."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated
+
+
+@contextlib.contextmanager
+def signal_handlers() -> Iterator[None]:
+    """Own SIGINT and SIGTERM whatever the parent left us; restore the previous handlers after.
+
+    A child of a non-interactive shell's background job (CI, schedulers, `lerobot-run ... &`)
+    inherits SIGINT as *ignored*, so Python's KeyboardInterrupt would never fire; and SIGTERM's
+    default kills the process without running any cleanup (a `.staging` folder left behind).
+    """
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may
+        yield
+        return
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,6 +83,14 @@ def _load(args: argparse.Namespace):
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        with signal_handlers():
+            return _main(argv)
+    except KeyboardInterrupt as exc:  # a signal before the job started (or after it ended): quiet exit
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+
+
+def _main(argv: list[str] | None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.list:
@@ -96,9 +138,11 @@ def _run(loaded, spec_toml: str, args: argparse.Namespace) -> int:
         result = run(loaded.spec, ctx)
         ctx.log.info("done; outputs in %s", out_dir)
         return EXIT_OK
-    except KeyboardInterrupt:
-        ctx.log.warning("interrupted; the job shut down cleanly; outputs so far are in %s", out_dir)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, Terminated)
+        ctx.log.warning("%s; the job shut down cleanly; outputs so far are in %s",
+                        "terminated (SIGTERM)" if terminated else "interrupted", out_dir)
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     except SpecError as exc:
         print(exc.render(), file=sys.stderr)
         return EXIT_USAGE

@@ -92,23 +92,41 @@ def test_ctrl_c_shuts_down_cleanly_with_exit_130(tmp_path):
     import time
 
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lerobot_fn.cli", str(REPO / "specs" / "quickstart.toml"), *SMALL,
-         "--set", "train.steps=100000", "--set", "run.output_dir='run'"],
-        cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True,
-    )
+    log = tmp_path / "stderr.txt"
+    # SIGINT at its default in the child (a CI background job would otherwise pass it on ignored: a
+    # Python handler in the parent becomes SIG_DFL across exec), in its own process group so the
+    # whole tree can be killed if anything goes wrong
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        for line in proc.stderr:  # wait until training has started
-            if "read back" in line:
-                break
+        with log.open("w") as err:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "lerobot_fn.cli", str(REPO / "specs" / "quickstart.toml"), *SMALL,
+                 "--set", "train.steps=100000", "--set", "run.output_dir='run'"],
+                cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=err, text=True, start_new_session=True,
+            )
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    try:
+        deadline = time.monotonic() + 120
+        while "read back" not in log.read_text():  # wait until training has started
+            assert proc.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "training did not start within 120 s:\n" + log.read_text()
+            time.sleep(0.2)
         time.sleep(1.0)
         proc.send_signal(signal.SIGINT)
-        rest = proc.stderr.read()
-        assert proc.wait(timeout=120) == 130
+        proc.communicate(timeout=60)
+        assert proc.returncode == 130, log.read_text()
     finally:
-        proc.kill()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate(timeout=10)
+    rest = log.read_text()
     assert "interrupted" in rest and "Traceback" not in rest
     assert data.open(tmp_path / "run" / "dataset").meta.total_episodes == 2, "recorded episodes survive Ctrl-C"
+    assert not (tmp_path / "run" / "dataset" / ".staging").exists()
+    time.sleep(0.5)
+    with pytest.raises(ProcessLookupError):  # no child process (video encoder, loader worker) left behind
+        os.killpg(proc.pid, 0)
 
 
 def test_resume_reruns_from_the_run_directory_keeping_saved_episodes(tmp_path):
