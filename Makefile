@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Exact local pins (pyproject.toml declares ranges that also admit the GPU machine's torch 2.11).
 PINS := torch==2.14.1 torchvision==0.29.1 tensordict==0.14.3 torchrl==0.14.1
 
-.PHONY: quickstart test install clean
+.PHONY: quickstart test install browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,13 @@ quickstart: $(VENV)/.installed
 	$(BIN)/lerobot-run specs/quickstart.toml
 
 # pytest exits 5 when it collects no tests; make treats every non-zero status as failure.
-test: install
+test: install browser
 	$(BIN)/python -m pytest
+
+# The notebook browser tests drive Debian's chromium through chromium-driver (no browser download).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver)
 
 clean:
 	rm -rf $(VENV)
