@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 import torch
 
+from lerobot_fn import train
 from lerobot_fn.policies import act
 
 CHUNK, A = 4, 2
@@ -60,7 +63,7 @@ def test_training_loss_is_l1_plus_weighted_kl_and_finite(model_for):
     assert loss.ndim == 0 and torch.isfinite(loss)
     assert set(metrics) == {"l1_loss", "kld_loss"}
     assert metrics["kld_loss"] > 0
-    assert loss.item() == pytest.approx(metrics["l1_loss"] + config.kl_weight * metrics["kld_loss"], rel=1e-5)
+    assert loss.item() == pytest.approx(float(metrics["l1_loss"] + config.kl_weight * metrics["kld_loss"]), rel=1e-5)
 
 
 def test_eval_loss_is_masked_l1_of_the_predicted_chunk(model_for):
@@ -93,7 +96,7 @@ def test_no_kl_term_without_vae(model_for):
     model.train()
     loss, metrics = act.loss(model, config, _batch(), generator=torch.Generator().manual_seed(1))
     assert set(metrics) == {"l1_loss"}
-    assert loss.item() == pytest.approx(metrics["l1_loss"], rel=1e-6)
+    assert loss.item() == pytest.approx(float(metrics["l1_loss"]), rel=1e-6)
     assert not any(name.startswith("model.vae_encoder") for name in model.state_dict())
 
 
@@ -157,7 +160,7 @@ def test_optimizer_step_reduces_the_loss_on_a_fixed_batch(model_for):
         input_features=env_only, optimizer_lr=1e-3, optimizer_lr_backbone=1e-4, dropout=0.0
     )
     model.train()
-    optimizer = act.make_optimizer(model, config)
+    optimizer = train.make_optimizer(SimpleNamespace(family=act, config=config, model=model))
     assert [g["lr"] for g in optimizer.param_groups] == [1e-3, 1e-4]
     assert optimizer.param_groups[0]["weight_decay"] == config.optimizer_weight_decay
     g = torch.Generator().manual_seed(4)
@@ -168,7 +171,7 @@ def test_optimizer_step_reduces_the_loss_on_a_fixed_batch(model_for):
         loss, _ = act.loss(model, config, batch, generator=torch.Generator().manual_seed(0))
         optimizer.zero_grad()
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), act.optimizer_preset(config)["grad_clip_norm"])
+        torch.nn.utils.clip_grad_norm_(model.parameters(), act.optimizer_preset(config).grad_clip_norm)
         optimizer.step()
         losses.append(loss.item())
     assert losses[-1] < losses[0]

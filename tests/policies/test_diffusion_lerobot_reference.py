@@ -115,7 +115,7 @@ def test_loss_matches_lerobot_under_the_same_rng(case, mode):
     torch.manual_seed(123)
     value, metrics = dp.loss(model, config, batch)
     assert abs(value.item() - REF[f"policies/{name}/loss/{mode}"].item()) <= TOL
-    assert metrics["loss"] == pytest.approx(value.item())
+    assert float(metrics["loss"]) == pytest.approx(value.item())
 
 
 def test_seeded_init_matches_lerobot(case):

@@ -22,8 +22,8 @@ def loss(
     batch: dict[str, Tensor],
     *,
     generator: torch.Generator | None = None,
-) -> tuple[Tensor, dict[str, float]]:
-    """(scalar loss, {"l1_loss", "kld_loss" when the VAE is used}) for a preprocessed training batch.
+) -> tuple[Tensor, dict[str, Tensor]]:
+    """(scalar loss, {"l1_loss", "kld_loss" when the VAE is used} as 0-d tensors) for a preprocessed training batch.
 
     batch holds the observations plus "action" (B, chunk_size, A) and "action_is_pad" (B, chunk_size).
     """
@@ -41,12 +41,11 @@ def loss(
     use_vae_encoder = config.use_vae and model.training
     latent_noise = None
     if use_vae_encoder:
+        # drawn on the generator's device (a CPU generator may drive a GPU model), then moved
+        draw_on = generator.device if generator is not None else actions.device
         latent_noise = torch.randn(
-            (actions.shape[0], config.latent_dim),
-            generator=generator,
-            device=actions.device,
-            dtype=actions.dtype,
-        )
+            (actions.shape[0], config.latent_dim), generator=generator, device=draw_on, dtype=actions.dtype
+        ).to(actions.device)
     with _dropout_rng(generator, actions.device, active=model.training):
         predicted, (mu, log_sigma_x2) = model(batch, latent_noise=latent_noise)
 
@@ -54,11 +53,11 @@ def loss(
     valid = ~batch["action_is_pad"].unsqueeze(-1)  # (B, chunk, 1)
     n_valid = valid.sum() * abs_err.shape[-1]
     l1 = (abs_err * valid).sum() / n_valid.clamp_min(1)
-    metrics = {"l1_loss": l1.item()}
+    metrics = {"l1_loss": l1.detach()}  # tensors: no device sync per step
     if config.use_vae and log_sigma_x2 is not None:
         # KL to N(0, I), summed over latent dims, averaged over the batch (Kingma & Welling, App. B).
         kld = (-0.5 * (1 + log_sigma_x2 - mu.pow(2) - log_sigma_x2.exp())).sum(-1).mean()
-        metrics["kld_loss"] = kld.item()
+        metrics["kld_loss"] = kld.detach()
         return l1 + kld * config.kl_weight, metrics
     return l1, metrics
 

@@ -1,7 +1,7 @@
 """Diffusion Policy (Chi et al. 2023) in LeRobot 0.6.1's checkpoint format, as pure functions.
 
-The policy-family contract: `CONFIG_TYPE`, `Config`, `build_model`, `predict_chunk`,
-`initial_state`, `select_action`, `loss` (see lerobot_fn/policies/features.py for feature types).
+The policy-family contract is `lerobot_fn.policies.family` (see lerobot_fn/policies/features.py
+for feature types).
 """
 
 from .config import CONFIG_TYPE, Config
@@ -9,6 +9,7 @@ from .inference import State, conditional_sample, initial_state, predict_chunk, 
 from .loss import loss
 from .model import build_model
 from .scheduler import NoiseScheduler, make_betas, make_scheduler
+from .training import optimizer_preset, param_groups, scheduler_preset
 
 __all__ = [
     "CONFIG_TYPE",
@@ -21,7 +22,10 @@ __all__ = [
     "loss",
     "make_betas",
     "make_scheduler",
+    "optimizer_preset",
+    "param_groups",
     "predict_chunk",
     "scheduler_for",
+    "scheduler_preset",
     "select_action",
 ]

@@ -27,8 +27,8 @@ def loss(
     batch: Mapping[str, Tensor],
     *,
     generator: torch.Generator | None = None,
-) -> tuple[Tensor, dict[str, float]]:
-    """Normalised training batch -> (scalar loss, {"loss": value}).
+) -> tuple[Tensor, dict[str, Tensor]]:
+    """Normalised training batch -> (scalar loss, {"loss": value as a 0-d tensor}).
 
     batch: state (B, n_obs_steps, D), images (B, n_obs_steps, C, H, W), action (B, horizon, A),
     action_is_pad (B, horizon). Random crops apply when `model.training` (as LeRobot).
@@ -79,4 +79,4 @@ def loss(
         value = (err * mask).sum() / (mask.sum() * err.shape[-1]).clamp_min(1)
     else:
         value = err.mean()
-    return value, {"loss": float(value.detach())}
+    return value, {"loss": value.detach()}  # a 0-d tensor: no device sync per step
