@@ -40,11 +40,13 @@ def from_json(text: str, *, source: str = "calibration") -> dict[str, MotorCalib
     except json.JSONDecodeError as exc:
         raise ValueError(f"{source}: not valid JSON ({exc}); delete it and calibrate again") from None
     if not isinstance(raw, dict):
-        raise TypeError(f"{source}: expected an object of motor name -> calibration, found {type(raw).__name__}")
+        raise ValueError(  # noqa: TRY004 (a bad file is a ValueError like every other defect of its content)
+            f"{source}: expected an object of motor name -> calibration, found {type(raw).__name__}")
     out = {}
     for name, entry in raw.items():
         if not isinstance(entry, dict):
-            raise TypeError(f"{source}: motor '{name}': expected an object with {', '.join(FIELDS)}")
+            raise ValueError(  # noqa: TRY004
+                f"{source}: motor '{name}': expected an object with {', '.join(FIELDS)}")
         missing = [f for f in FIELDS if f not in entry]
         if missing:
             raise ValueError(f"{source}: motor '{name}' lacks {', '.join(missing)}")

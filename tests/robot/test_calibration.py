@@ -78,6 +78,6 @@ def test_range_recording_widens_and_refuses_a_joint_that_never_moved():
         check_ranges(mins, maxes)
 
 
-def test_a_file_that_is_not_an_object_is_a_type_error_naming_the_file():
-    with pytest.raises(TypeError, match="/x/a.json: expected an object"):
+def test_a_file_that_is_not_an_object_is_an_error_naming_the_file():
+    with pytest.raises(ValueError, match="/x/a.json: expected an object"):
         from_json("[1, 2]", source="/x/a.json")
