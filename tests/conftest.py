@@ -32,3 +32,11 @@ def dataset_fixtures(shared_fixtures: Path) -> Path:
 @pytest.fixture(scope="session")
 def policy_fixtures(shared_fixtures: Path) -> Path:
     return _require(shared_fixtures / "policies")
+
+
+@pytest.fixture(scope="session")
+def sample_dataset_root(tmp_path_factory) -> Path:
+    """`data.sample_dataset()` built once per test session (in a temp dir, not the user's cache)."""
+    from lerobot_fn.data import sample_dataset
+
+    return sample_dataset(root=tmp_path_factory.mktemp("sample") / "pusht")
