@@ -4,6 +4,10 @@ Layout, as LeRobot 0.6.1 writes it: `config.json` (the policy config, "type" fir
 `model.safetensors` (the policy state_dict, shared tensors written once), `policy_preprocessor.json`
 and `policy_postprocessor.json` with their step-state `*.safetensors` files. Hub ids resolve
 through the real `huggingface_hub.snapshot_download`.
+
+Every file is written crash-safely (`data.atomic`: temporary name, fsync, rename), weights and
+processor state before their JSON and `config.json` last, so a kill mid-save leaves the old
+checkpoint or the new one, and a directory with a `config.json` is complete.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, load_model, save_file, save_model
 
+from lerobot_fn.data.atomic import atomic_path
 from lerobot_fn.process.serialize import pipeline_from_config, pipeline_to_config
 from lerobot_fn.process.step import Pipeline
 
@@ -94,7 +99,8 @@ def save_pipeline(pipeline: Pipeline, directory: str | os.PathLike, config_filen
     directory.mkdir(parents=True, exist_ok=True)
     config, states = pipeline_to_config(pipeline)
     for filename, tensors in states.items():
-        save_file(tensors, str(directory / filename))
+        with atomic_path(directory / filename) as tmp:
+            save_file(tensors, str(tmp))
     path = directory / (config_filename or f"{pipeline.name}.json")
     _write_json(path, config, indent=2)
     return path
@@ -132,15 +138,12 @@ def write_config(config_dict: Mapping[str, Any], directory: Path) -> Path:
 def write_model(model: torch.nn.Module, directory: Path) -> Path:
     """model.safetensors as LeRobot writes it (`safetensors.torch.save_model`: shared tensors once)."""
     path = Path(directory) / MODEL_NAME
-    save_model(model, str(path))
+    with atomic_path(path) as tmp:
+        save_model(model, str(tmp))
     return path
 
 
 def _write_json(path: Path, data: Any, *, indent: int) -> Path:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
         json.dump(data, f, indent=indent)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
     return path

@@ -9,6 +9,7 @@ step (grad accumulation, bf16 autocast, clipping, EMA, DDP gradient averaging); 
 the resumable, shardable data order; `checkpoint` turns a state into values and back.
 """
 
+from lerobot_fn.train import checkpoint
 from lerobot_fn.train.features import delta_timestamps, policy_features, split_features
 from lerobot_fn.train.optim import make_optimizer, make_scheduler
 from lerobot_fn.train.sampler import BatchOrder
@@ -16,6 +17,18 @@ from lerobot_fn.train.state import OptimSpec, StepOptions, TrainState, init
 from lerobot_fn.train.step import augment, step, train_step
 
 __all__ = [
-    "BatchOrder", "OptimSpec", "StepOptions", "TrainState", "augment", "delta_timestamps", "init",
-    "make_optimizer", "make_scheduler", "policy_features", "split_features", "step", "train_step",
+    "BatchOrder",
+    "OptimSpec",
+    "StepOptions",
+    "TrainState",
+    "augment",
+    "checkpoint",
+    "delta_timestamps",
+    "init",
+    "make_optimizer",
+    "make_scheduler",
+    "policy_features",
+    "split_features",
+    "step",
+    "train_step",
 ]

@@ -15,9 +15,10 @@ import numpy as np
 import torch
 
 
-class BatchOrder(torch.utils.data.Sampler[list[int]]):
-    """A batch sampler over `positions` (dataset row indices) from `start_step` on, forever
-    (the training loop stops it); give it to `DataLoader(batch_sampler=...)`."""
+class BatchOrder(torch.utils.data.Sampler[int]):
+    """This process's row indices, batch after batch from `start_step` on, forever (the training
+    loop stops it): give it as `sampler` to a loader with the same `batch_size` and it yields
+    exactly `batch(start_step)`, `batch(start_step + 1)`, ..."""
 
     def __init__(self, positions: Sequence[int], batch_size: int, *, seed: int, start_step: int = 0,
                  shuffle: bool = True, rank: int = 0, world_size: int = 1):
@@ -48,10 +49,10 @@ class BatchOrder(torch.utils.data.Sampler[list[int]]):
         start = within * self.batch_size * self.world_size + self.rank * self.batch_size
         return self.epoch_order(epoch)[start:start + self.batch_size].tolist()
 
-    def __iter__(self) -> Iterator[list[int]]:
+    def __iter__(self) -> Iterator[int]:
         step = self.start_step
         while True:
-            yield self.batch(step)
+            yield from self.batch(step)
             step += 1
 
     def __len__(self) -> int:  # DataLoader asks; the stream is endless, the loop stops it
