@@ -45,6 +45,12 @@ JOBS: dict[str, Job] = _jobs(
         "offline first run: record a sample dataset, read it, train a small policy, save and reload it",
     ),
     Job(
+        "train",
+        "lerobot_fn.specs.train:TrainSpec",
+        "lerobot_fn.jobs.train:train",
+        "train an ACT or Diffusion policy on a dataset (LeRobot checkpoints, exact resume, DDP)",
+    ),
+    Job(
         "dataset.info",
         "lerobot_fn.specs.dataset:InfoSpec",
         "lerobot_fn.jobs.dataset:info",
