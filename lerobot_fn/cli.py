@@ -120,7 +120,9 @@ def _run(loaded, spec_toml: str, args: argparse.Namespace) -> int:
 
     options = getattr(loaded.spec, "run", None)
     out_dir = Path(options.output_dir) if options and options.output_dir else default_run_dir(loaded.job)
-    seed = options.seed if options else 0
+    seed = getattr(options, "seed", None)
+    if seed is None:  # a job whose seed lives in its own table (train.seed)
+        seed = getattr(getattr(loaded.spec, "train", None), "seed", 0)
     try:
         run = get_job(loaded.job).run_function()
     except ImportError as exc:  # a job whose optional extra is not installed
