@@ -180,10 +180,10 @@ def save(policy: Policy, path: str | os.PathLike) -> Path:
     """Write `policy` in LeRobot's `pretrained_model/` layout (LeRobot 0.6.1 loads it)."""
     directory = Path(path)
     directory.mkdir(parents=True, exist_ok=True)
-    ckpt.write_config(policy.config.to_dict(), directory)
-    ckpt.write_model(policy.model, directory)
+    ckpt.write_model(policy.model, directory)  # data first, config.json (what makes it loadable) last
     ckpt.save_pipeline(attrs.evolve(policy.preprocessor, name=PREPROCESSOR), directory, ckpt.PREPROCESSOR_NAME)
     ckpt.save_pipeline(attrs.evolve(policy.postprocessor, name=POSTPROCESSOR), directory, ckpt.POSTPROCESSOR_NAME)
+    ckpt.write_config(policy.config.to_dict(), directory)
     return directory
 
 
