@@ -19,6 +19,7 @@ import termios
 import threading
 import tty
 from pathlib import Path
+from typing import Self
 
 from . import dynamixel_protocol, feetech_protocol
 from .chain import ServoChain
@@ -136,7 +137,7 @@ class SimServer:
             with contextlib.suppress(OSError):
                 self.link.unlink()
 
-    def __enter__(self) -> SimServer:
+    def __enter__(self) -> Self:
         return self.start() if self.device is None else self
 
     def __exit__(self, *exc) -> None:
