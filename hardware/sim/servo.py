@@ -50,6 +50,7 @@ class SimServo:
         self._raw_set("Model_Number", model_number)
         if baud_index is not None:
             self.set("Baud_Rate", baud_index)
+        self.flash = bytes(self.mem[:self.eeprom_end])  # what survives a power cycle
         self.shaft = float(position)  # encoder ticks of the output shaft, unbounded
         self.speed = float(speed)  # ticks per second toward the goal while torque is on
         self.motion = motion
@@ -160,6 +161,9 @@ class SimServo:
     def _apply(self, name: str, raw: int) -> None:
         was_on = self.torque
         self._raw_set(name, raw)
+        addr, size = self.table[name]
+        if addr < self.eeprom_end and self.persists():
+            self.flash = self.flash[:addr] + bytes(self.mem[addr:addr + size]) + self.flash[addr + size:]
         if name == "Torque_Enable":
             if raw and not was_on:  # holding torque: the goal becomes where the joint is now
                 self._goal_present = self.present_from_shaft(self.shaft)
@@ -173,6 +177,20 @@ class SimServo:
 
     def limit_goal(self, goal: int) -> int:
         return goal
+
+    def persists(self) -> bool:
+        """Whether an EEPROM write now is kept across a power cycle."""
+        return True
+
+    def power_cycle(self) -> None:
+        """Power off and on: EEPROM comes back from flash, RAM from factory values, torque off."""
+        with self.lock:
+            self.mem[:self.eeprom_end] = self.flash
+            for name, value in self.factory.items():
+                if self.table[name][0] >= self.eeprom_end:
+                    self.set(name, value)
+            self._goal_present = None
+            self.overloaded = False
 
     def check_write(self, name: str, address: int) -> int | None:
         """None: write it; 0: ignore it silently; an error code: refuse the packet."""
@@ -234,11 +252,10 @@ class FeetechServo(SimServo):
         return max(lo, min(hi, goal)) if hi > lo else goal
 
     def check_write(self, name, address):
-        if name in self.read_only:
-            return 0
-        if address < self.eeprom_end and self._raw_get("Lock"):
-            return 0  # EPROM is locked: the value is not stored
-        return None
+        return 0 if name in self.read_only else None
+
+    def persists(self):
+        return not self._raw_get("Lock")  # Lock = 1: EPROM writes take effect but are lost at power off
 
     def status_error(self):
         return ftt.ERRBIT_OVERLOAD if self.overloaded else 0

@@ -1,0 +1,460 @@
+"""A motor bus over a vendor SDK: named registers, normalised positions, retries, clear errors.
+
+`FeetechBus` (feetech.py, over `scservo_sdk`) and `DynamixelBus` (dynamixel.py, over
+`dynamixel_sdk`) fill in the vendor parts. Values are normalised with `lerobot_fn.robot.normalize`
+using the bus's calibration, exactly as LeRobot's `MotorsBus` does; a port `sim://<robot>` starts
+the simulated arm in this process and talks to it through the same SDK calls.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any, Self
+
+import attrs
+
+from lerobot_fn.robot import MotorCalibration, NormMode, half_turn_homing, normalize, to_bytes, unnormalize
+
+from .errors import CHECK_GARBLED, CHECK_LINK, MotorCommError, MotorStatusError, PortUnplugged, where
+
+log = logging.getLogger(__name__)
+
+NORMALIZED = ("Goal_Position", "Present_Position")
+
+
+@attrs.frozen
+class Motor:
+    """One motor of a bus: its id, model and how its position is normalised."""
+
+    id: int
+    model: str
+    norm_mode: NormMode = NormMode.RANGE_M100_100
+
+
+class MotorsBus:
+    """Common logic; subclasses set the vendor tables and SDK objects."""
+
+    vendor = "?"
+    control_table: dict[str, dict[str, tuple[int, int]]]
+    model_number: dict[str, int]
+    resolution: dict[str, int]
+    baudrate_table: dict[int, int]
+    scan_baudrates: tuple[int, ...]
+    default_baudrate = 1_000_000
+    apply_drive_mode: bool
+    homing_is_subtracted: bool  # Present = Actual - Homing_Offset (Feetech) or + (Dynamixel)
+
+    def __init__(self, port: str, motors: dict[str, Motor], calibration: dict[str, MotorCalibration] | None = None,
+                 *, num_retry: int = 2):
+        ids = [m.id for m in motors.values()]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"two motors share an id on {port}: {motors}")
+        for name, m in motors.items():
+            if m.model not in self.control_table:
+                raise ValueError(f"motor '{name}': unknown {self.vendor} model {m.model!r}; "
+                                 f"known: {', '.join(sorted(self.control_table))}")
+        self.port = port
+        self.motors = dict(motors)
+        self.calibration: dict[str, MotorCalibration] = dict(calibration or {})
+        self.num_retry = num_retry
+        self._name_of = {m.id: n for n, m in self.motors.items()}
+        self._port_handler = None
+        self._device: str | None = None
+
+    # -- SDK glue (vendor) ---------------------------------------------------------------------
+    def _open_sdk(self, device: str) -> None:
+        raise NotImplementedError
+
+    def _sdk_result_text(self, comm: int) -> str:
+        raise NotImplementedError
+
+    def _sdk_error_text(self, error: int) -> str:
+        raise NotImplementedError
+
+    def _encode(self, register: str, model: str, value: int) -> int:
+        raise NotImplementedError
+
+    def _decode(self, register: str, model: str, value: int) -> int:
+        raise NotImplementedError
+
+    def broadcast_ping(self, num_retry: int = 0) -> dict[int, int]:
+        """{id: model number} of every motor that answers (waits the protocol's full reply window)."""
+        raise NotImplementedError
+
+    comm_success = 0
+
+    # -- connection ----------------------------------------------------------------------------
+    @property
+    def is_connected(self) -> bool:
+        return self._port_handler is not None and self._port_handler.is_open
+
+    @property
+    def device(self) -> str:
+        """The serial device actually opened (the pty behind a sim:// port)."""
+        return self._device or self.port
+
+    def connect(self, handshake: bool = True, *, baudrate: int | None = None) -> None:
+        """Open the port at `baudrate` (default: the bus's) and, with `handshake`, check every motor answers
+        with the expected model number."""
+        if self.is_connected:
+            raise RuntimeError(f"{type(self).__name__} at {self.port} is already connected")
+        device = self.port
+        from hardware.sim import is_sim_port, open_sim
+
+        if is_sim_port(self.port):
+            device = open_sim(self.port).port
+        self._device = device
+        try:
+            self._open_sdk(device)
+            self._set_port_baudrate(baudrate or self.default_baudrate)
+        except OSError as exc:  # pyserial's SerialException is one
+            self._port_handler = None
+            raise MotorCommError(f"could not open port {self.port}: {exc}. Check the device path (run "
+                                 "`lerobot-run specs/find_port.toml` to find it) and your permission to use it "
+                                 "(on Linux: `sudo usermod -aG dialout $USER`, then log in again)",
+                                 port=self.port) from None
+        if handshake:
+            try:
+                self._handshake()
+            except BaseException:
+                self._close()
+                raise
+
+    def _set_port_baudrate(self, baudrate: int) -> None:
+        if not self._port_handler.setBaudRate(baudrate):
+            raise MotorCommError(f"port {self.port}: the {self.vendor} SDK refused baud rate {baudrate}",
+                                 port=self.port)
+
+    def set_baudrate(self, baudrate: int) -> None:
+        self._require()
+        if self._port_handler.getBaudRate() != baudrate:
+            self._set_port_baudrate(baudrate)
+
+    @property
+    def baudrate(self) -> int:
+        return self._port_handler.getBaudRate() if self._port_handler else self.default_baudrate
+
+    def _handshake(self) -> None:
+        found = {}
+        for name, m in self.motors.items():
+            number = self.ping(name, num_retry=self.num_retry)
+            if number is not None:
+                found[name] = number
+        missing = [n for n in self.motors if n not in found]
+        wrong = {n: v for n, v in found.items() if v != self.model_number[self.motors[n].model]}
+        if missing or wrong:
+            lines = [f"motor check failed at port {self.port} ({self.baudrate} bps):"]
+            if missing:
+                lines.append("  no answer from " + ", ".join(f"'{n}' (id {self.motors[n].id})" for n in missing))
+            for n, v in wrong.items():
+                m = self.motors[n]
+                lines.append(f"  '{n}' (id {m.id}) is model number {v}, expected {self.model_number[m.model]} "
+                             f"({m.model})")
+            lines.append(CHECK_LINK.format(baud=self.baudrate)
+                         + (". A wrong model number means two motors share an id or a motor sits at the wrong "
+                            "joint" if wrong else ""))
+            raise MotorCommError("\n".join(lines), port=self.port)
+
+    def disconnect(self, disable_torque: bool = True) -> None:
+        """Close the port, turning torque off first (with retries; failures are logged, the port still closes)."""
+        if not self.is_connected:
+            return
+        try:
+            if disable_torque:
+                self.disable_torque(num_retry=5)
+        except PortUnplugged:
+            log.warning("%s: the port went away before torque could be turned off", self.port)
+        except (MotorCommError, MotorStatusError) as exc:
+            log.warning("%s: could not turn torque off on every motor: %s", self.port, exc)
+        finally:
+            self._close()
+
+    def _close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._port_handler.closePort()
+        self._port_handler = None
+
+    def __enter__(self) -> Self:
+        if not self.is_connected:
+            self.connect()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.disconnect()
+
+    def _require(self) -> None:
+        if not self.is_connected:
+            raise RuntimeError(f"{type(self).__name__} at {self.port} is not connected; call connect() first")
+
+    # -- names, addresses ----------------------------------------------------------------------
+    def _ids(self, motors: str | int | Sequence[str | int] | None) -> list[str]:
+        if motors is None:
+            return list(self.motors)
+        if isinstance(motors, (str, int)):
+            motors = [motors]
+        return [self._name_of[m] if isinstance(m, int) else m for m in motors]
+
+    def address(self, register: str, model: str) -> tuple[int, int]:
+        try:
+            return self.control_table[model][register]
+        except KeyError:
+            raise KeyError(f"register '{register}' is not in the {model} control table") from None
+
+    def _common_address(self, register: str, names: list[str]) -> tuple[int, int]:
+        addresses = {self.address(register, self.motors[n].model) for n in names}
+        if len(addresses) != 1:
+            raise ValueError(f"'{register}' sits at different addresses on these models; read them one by one")
+        return addresses.pop()
+
+    # -- one SDK call with retries and clear errors --------------------------------------------
+    def _call(self, what: str, fn, *args, motor: str | None = None, motor_id: int | None = None,
+              register: str | None = None, num_retry: int | None = None, check_status: bool = True) -> Any:
+        self._require()
+        tries = 1 + (self.num_retry if num_retry is None else num_retry)
+        value, comm, error = None, None, 0
+        for attempt in range(tries):
+            try:
+                value, comm, error = fn(*args)
+            except OSError as exc:  # pyserial's SerialException when the device disappears
+                self._port_handler.is_using = False
+                raise PortUnplugged(
+                    f"{what} {where(self.port, motor, motor_id, register)} failed: the port stopped working "
+                    f"({exc}). The USB cable was unplugged or the adapter lost power: reconnect it (then "
+                    "`lerobot-run specs/find_port.toml` if its name changed)",
+                    port=self.port, motor=motor, motor_id=motor_id, register=register) from None
+            if comm == self.comm_success:
+                break
+            log.debug("%s %s: try %d/%d: %s", what, where(self.port, motor, motor_id, register), attempt + 1, tries,
+                      self._sdk_result_text(comm))
+        if comm != self.comm_success:
+            hint = CHECK_GARBLED if "Incorrect" in self._sdk_result_text(comm) else CHECK_LINK
+            raise MotorCommError(
+                f"{what} {where(self.port, motor, motor_id, register)} failed after {tries} tries: "
+                f"{self._sdk_result_text(comm)} {hint.format(baud=self.baudrate)}",
+                port=self.port, motor=motor, motor_id=motor_id, register=register)
+        if check_status and error:
+            if isinstance(error, tuple):  # (motor id, error) from a sync read
+                motor_id, error = error
+                motor = self._name_of.get(motor_id)
+            raise MotorStatusError(
+                f"{what} {where(self.port, motor, motor_id, register)}: the motor reports "
+                f"{self._sdk_error_text(error)} (status 0x{error:02x}). {self._status_hint(error)}",
+                port=self.port, motor=motor, motor_id=motor_id, register=register)
+        return value
+
+    def _status_hint(self, error: int) -> str:
+        return "Check the motor"
+
+    # -- registers -----------------------------------------------------------------------------
+    def ping(self, motor: str | int, num_retry: int = 0) -> int | None:
+        """The model number of a motor, or None when it does not answer."""
+        motor_id = motor if isinstance(motor, int) else self.motors[motor].id
+        try:
+            number = self._call("ping", self._sdk_ping, motor_id, motor_id=motor_id, num_retry=num_retry,
+                                      check_status=False)
+        except MotorCommError:
+            return None
+        return number
+
+    def read(self, register: str, motor: str, *, normalize: bool = True, num_retry: int | None = None):
+        m = self.motors[motor]
+        addr, size = self.address(register, m.model)
+        value = self._call("read", self._sdk_read, m.id, addr, size, motor=motor, motor_id=m.id,
+                                 register=register, num_retry=num_retry)
+        value = self._decode(register, m.model, value)
+        if normalize and register in NORMALIZED:
+            return self._normalize(motor, value)
+        return value
+
+    def write(self, register: str, motor: str, value: float, *, normalize: bool = True,
+              num_retry: int | None = None) -> None:
+        m = self.motors[motor]
+        addr, size = self.address(register, m.model)
+        raw = self._unnormalize(motor, value) if normalize and register in NORMALIZED else int(value)
+        data = to_bytes(self._encode(register, m.model, raw), size)
+        self._call("write", self._sdk_write, m.id, addr, size, data, motor=motor, motor_id=m.id, register=register,
+                   num_retry=num_retry)
+
+    def sync_read(self, register: str, motors: str | Sequence[str] | None = None, *, normalize: bool = True,
+                  num_retry: int | None = None) -> dict[str, float]:
+        """One register of several motors in one round trip."""
+        names = self._ids(motors)
+        addr, size = self._common_address(register, names)
+        ids = [self.motors[n].id for n in names]
+        raw = self._call("sync read", self._sdk_sync_read, ids, addr, size, register=register, num_retry=num_retry)
+        out = {}
+        for name, motor_id in zip(names, ids, strict=True):
+            value = self._decode(register, self.motors[name].model, raw[motor_id])
+            out[name] = self._normalize(name, value) if normalize and register in NORMALIZED else value
+        return out
+
+    def sync_write(self, register: str, values: float | dict[str, float], *, normalize: bool = True,
+                   num_retry: int | None = None) -> None:
+        """One register of several motors in one packet (no answer expected: fast, for control loops)."""
+        if not isinstance(values, dict):
+            values = dict.fromkeys(self.motors, values)
+        names = list(values)
+        addr, size = self._common_address(register, names)
+        data = {}
+        for name, value in values.items():
+            m = self.motors[name]
+            raw = self._unnormalize(name, value) if normalize and register in NORMALIZED else int(value)
+            data[m.id] = to_bytes(self._encode(register, m.model, raw), size)
+        self._call("sync write", self._sdk_sync_write, data, addr, size, register=register, num_retry=num_retry)
+
+    # -- normalisation -------------------------------------------------------------------------
+    def _calibration_of(self, motor: str) -> MotorCalibration:
+        try:
+            return self.calibration[motor]
+        except KeyError:
+            raise RuntimeError(f"motor '{motor}' at {self.port} has no calibration; calibrate the arm first "
+                               "(`lerobot-run specs/so101_calibrate.toml`) or read raw values with "
+                               "normalize=False") from None
+
+    def _normalize(self, motor: str, raw: int) -> float:
+        m = self.motors[motor]
+        return normalize(raw, self._calibration_of(motor), m.norm_mode, resolution=self.resolution[m.model],
+                         apply_drive_mode=self.apply_drive_mode, motor=motor)
+
+    def _unnormalize(self, motor: str, value: float) -> int:
+        m = self.motors[motor]
+        return unnormalize(value, self._calibration_of(motor), m.norm_mode, resolution=self.resolution[m.model],
+                           apply_drive_mode=self.apply_drive_mode, motor=motor)
+
+    # -- torque --------------------------------------------------------------------------------
+    def enable_torque(self, motors: str | Sequence[str] | None = None, num_retry: int | None = None) -> None:
+        for name in self._ids(motors):
+            self.write("Torque_Enable", name, 1, num_retry=num_retry)
+
+    def disable_torque(self, motors: str | Sequence[str] | None = None, num_retry: int | None = None) -> None:
+        """Torque off on every motor asked, trying them all even when one fails (then raising the first error)."""
+        first = None
+        for name in self._ids(motors):
+            try:
+                self._disable_one(name, num_retry)
+            except PortUnplugged:
+                raise
+            except (MotorCommError, MotorStatusError) as exc:
+                first = first or exc
+        if first is not None:
+            raise first
+
+    def _disable_one(self, name: str, num_retry: int | None) -> None:
+        self.write("Torque_Enable", name, 0, num_retry=num_retry)
+
+    def torque_enabled(self) -> dict[str, bool]:
+        return {n: bool(v) for n, v in self.sync_read("Torque_Enable", normalize=False).items()}
+
+    @contextlib.contextmanager
+    def torque_disabled(self, motors: str | Sequence[str] | None = None) -> Iterator[None]:
+        """Torque off inside the block (to write EEPROM), back on after it, on every exit path."""
+        self.disable_torque(motors)
+        try:
+            yield
+        finally:
+            self.enable_torque(motors)
+
+    # -- calibration ---------------------------------------------------------------------------
+    def read_calibration(self) -> dict[str, MotorCalibration]:
+        raise NotImplementedError
+
+    def write_calibration(self, calibration: dict[str, MotorCalibration], cache: bool = True) -> None:
+        raise NotImplementedError
+
+    @property
+    def is_calibrated(self) -> bool:
+        """The calibration held here is the one in the motors."""
+        return bool(self.calibration) and self.read_calibration() == {n: self.calibration.get(n) for n in self.motors}
+
+    def reset_calibration(self, motors: Sequence[str] | None = None) -> None:
+        for name in self._ids(motors):
+            max_res = self.resolution[self.motors[name].model] - 1
+            self.write("Homing_Offset", name, 0, normalize=False)
+            self.write("Min_Position_Limit", name, 0, normalize=False)
+            self.write("Max_Position_Limit", name, max_res, normalize=False)
+        self.calibration = {}
+
+    def set_half_turn_homings(self, motors: Sequence[str] | None = None) -> dict[str, int]:
+        """Make every joint's present position read half a turn (2047) where it is now."""
+        names = self._ids(motors)
+        self.reset_calibration(names)
+        positions = self.sync_read("Present_Position", names, normalize=False)
+        offsets = {n: half_turn_homing(p, self.resolution[self.motors[n].model],
+                                       present_is_actual_minus_offset=self.homing_is_subtracted)
+                   for n, p in positions.items()}
+        for name, offset in offsets.items():
+            self.write("Homing_Offset", name, offset, normalize=False)
+        return offsets
+
+    # -- motor setup ---------------------------------------------------------------------------
+    def find_single_motor(self, motor: str, initial_baudrate: int | None = None) -> tuple[int, int]:
+        """(baud rate, id) of the only motor on the bus, scanning baud rates with broadcast pings."""
+        model = self.motors[motor].model
+        expected = self.model_number[model]
+        for baud in [initial_baudrate] if initial_baudrate else list(self.baudrate_table):
+            self.set_baudrate(baud)
+            found = self.broadcast_ping()
+            if len(found) > 1:
+                raise MotorCommError(f"{len(found)} motors answered at {baud} bps on {self.port} (ids "
+                                     f"{sorted(found)}); connect only the '{motor}' motor", port=self.port)
+            if found:
+                found_id, number = next(iter(found.items()))
+                if number != expected:
+                    raise MotorCommError(f"the motor found at {baud} bps (id {found_id}) is model number {number}, "
+                                         f"expected {expected} ({model}) for '{motor}': connect the right motor",
+                                         port=self.port, motor=motor, motor_id=found_id)
+                return baud, found_id
+        raise MotorCommError(f"no motor answered on {self.port} at any of {list(self.baudrate_table)} bps while "
+                             f"looking for '{motor}' ({model}): " + CHECK_LINK.format(baud="every"),
+                             port=self.port, motor=motor)
+
+    def setup_motor(self, motor: str, initial_baudrate: int | None = None, initial_id: int | None = None) -> None:
+        """Give the only connected motor this joint's id and the bus's default baud rate."""
+        if not self.is_connected:
+            self.connect(handshake=False)
+        if initial_baudrate is None or initial_id is None:
+            initial_baudrate, initial_id = self.find_single_motor(motor, initial_baudrate)
+        self.set_baudrate(initial_baudrate)
+        target = self.motors[motor]
+        self._raw_write(initial_id, target.model, "Torque_Enable", 0)
+        self._unlock(initial_id, target.model)
+        self._raw_write(initial_id, target.model, "ID", target.id)
+        self._raw_write(target.id, target.model, "Baud_Rate", self.baudrate_table[self.default_baudrate])
+        self.set_baudrate(self.default_baudrate)
+        if self.ping(target.id, num_retry=2) is None:
+            raise MotorCommError(f"'{motor}' does not answer at id {target.id}, {self.default_baudrate} bps after "
+                                 "setup; power-cycle it and run the setup again", port=self.port, motor=motor,
+                                 motor_id=target.id)
+
+    def _unlock(self, motor_id: int, model: str) -> None:
+        pass
+
+    def _raw_write(self, motor_id: int, model: str, register: str, value: int) -> None:
+        addr, size = self.address(register, model)
+        self._call("write", self._sdk_write, motor_id, addr, size, to_bytes(value, size), motor_id=motor_id,
+                   register=register)
+
+    def scan(self) -> dict[int, dict[int, int]]:
+        """{baud rate: {id: model number}} of every motor found at every baud rate the vendor supports."""
+        out = {}
+        for baud in self.scan_baudrates:
+            self.set_baudrate(baud)
+            found = self.broadcast_ping()
+            if found:
+                out[baud] = found
+        return out
+
+    def wait_until_still(self, timeout_s: float = 2.0, tolerance: int = 2) -> dict[str, int]:
+        """Raw positions once no joint moved by more than `tolerance` between two reads."""
+        last = self.sync_read("Present_Position", normalize=False)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            time.sleep(0.02)
+            now = self.sync_read("Present_Position", normalize=False)
+            if all(abs(now[n] - last[n]) <= tolerance for n in now):
+                return now
+            last = now
+        return last
