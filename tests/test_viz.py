@@ -36,3 +36,22 @@ def test_png_changes_with_the_marker():
 def test_curves_without_panels_is_refused():
     with pytest.raises(ValueError, match="no panel"):
         viz.curves({})
+
+
+def test_marked_curves_equal_a_full_redraw():
+    x = np.arange(40)
+    panels = {"s": (x, np.stack([np.sin(x / 6.0), np.cos(x / 6.0)], 1)), "r": (x, x / 40.0)}
+    plot = viz.MarkedCurves(panels, labels={"s": ["sin", "cos"]})
+    from io import BytesIO
+
+    from PIL import Image
+
+    def pixels(png):
+        return np.asarray(Image.open(BytesIO(png)).convert("RGB")).astype(int)
+
+    at5, at30 = pixels(plot.png(5)), pixels(plot.png(30))
+    assert at5.shape == at30.shape and (at5 != at30).any()
+    assert np.array_equal(pixels(plot.png(5)), at5)  # the marker of 30 is gone again
+    full = pixels(viz.png_bytes(viz.curves(panels, labels={"s": ["sin", "cos"]}, marker=5)))
+    assert full.shape == at5.shape
+    assert (np.abs(full - at5) > 32).mean() < 0.002  # same picture (anti-aliasing aside)

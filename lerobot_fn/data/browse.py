@@ -21,7 +21,9 @@ from lerobot_fn.data.reader import open as open_dataset
 from lerobot_fn.data.summary import signal_features
 
 
-def episode_signals(meta: DatasetMeta, episode: int, features: list[str] | None = None) -> dict[str, np.ndarray]:
+def episode_signals(
+    meta: DatasetMeta, episode: int, features: list[str] | None = None
+) -> dict[str, np.ndarray]:
     """An episode's numeric features as numpy arrays of shape (length, dim), in frame order,
     plus `frame_index` (length,). `features` defaults to `signal_features(meta)`."""
     features = signal_features(meta) if features is None else list(features)
@@ -65,7 +67,9 @@ class DatasetBrowser:
         """Row position in the dataset of one frame (rows are stored episode after episode)."""
         length = self.episode_length(episode)
         if not 0 <= frame_index < length:
-            raise IndexError(f"episode {episode} of {self.meta.root} has frames 0..{length - 1}, not {frame_index}")
+            raise IndexError(
+                f"episode {episode} of {self.meta.root} has frames 0..{length - 1}, not {frame_index}"
+            )
         first = sum(self.episode_length(e) for e in self.dataset.episodes if e < episode)
         return first + frame_index
 

@@ -68,6 +68,26 @@ def signal_features(meta: DatasetMeta) -> list[str]:
     ]
 
 
+def signal_panels(
+    meta: DatasetMeta, signals: dict[str, np.ndarray]
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, list[str]]]:
+    """Plot panels for an episode's signals (from `browse.episode_signals`): one panel per vector
+    feature, its lines named by `dim_names`, and the scalar features (reward, done, success...)
+    together in one panel "scalars". Returns (panels {title: (frame_index, values)}, labels)."""
+    x = signals["frame_index"]
+    panels, labels = {}, {}
+    scalars = [n for n in signals if n != "frame_index" and signals[n].reshape(len(x), -1).shape[1] == 1]
+    for name, values in signals.items():
+        if name == "frame_index" or name in scalars:
+            continue
+        panels[name] = (x, values)
+        labels[name] = dim_names(meta.features[name])
+    if scalars:
+        panels["scalars"] = (x, np.concatenate([signals[n].reshape(len(x), 1) for n in scalars], axis=1))
+        labels["scalars"] = scalars
+    return panels, labels
+
+
 def _round(values, digits: int = 4):
     arr = np.asarray(values, dtype=np.float64).reshape(-1)
     out = [round(float(v), digits) for v in arr]

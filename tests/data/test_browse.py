@@ -24,7 +24,9 @@ def test_frames_equal_the_reader_items(dataset_fixtures, name):
                 item = reference[start + f]
                 assert list(images) == reference.meta.camera_keys
                 for key, image in images.items():
-                    assert image.dtype == np.uint8 and image.shape == tuple(reference.meta.features[key].shape)
+                    assert image.dtype == np.uint8 and image.shape == tuple(
+                        reference.meta.features[key].shape
+                    )
                     expected = item[tuple(key.split("."))].permute(1, 2, 0).numpy()
                     np.testing.assert_array_equal(image, expected)
 

@@ -86,3 +86,18 @@ def test_dim_names_forms():
     assert summary.dim_names(Feature("float32", (2,), {"motors": ["a", "b"]})) == ["a", "b"]  # LeRobot < 2.0
     assert summary.dim_names(Feature("float32", (3,), None)) == ["0", "1", "2"]
     assert summary.dim_names(Feature("float32", (3,), ["too", "few"])) == ["0", "1", "2"]
+
+
+def test_signal_panels_group_the_scalars(dataset_fixtures):
+    from lerobot_fn.data.browse import episode_signals
+
+    meta = data.open(dataset_fixtures / "pusht_mini").meta
+    signals = episode_signals(meta, 0)
+    panels, labels = summary.signal_panels(meta, signals)
+    assert list(panels) == ["observation.state", "observation.environment_state", "action", "scalars"]
+    assert labels["action"] == ["motor_0", "motor_1"]
+    assert labels["scalars"] == ["next.reward", "next.done", "next.success"]
+    x, y = panels["scalars"]
+    assert y.shape == (24, 3)
+    np.testing.assert_array_equal(x, np.arange(24))
+    np.testing.assert_array_equal(y[:, 2], signals["next.success"].reshape(-1))
