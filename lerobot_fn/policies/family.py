@@ -32,10 +32,14 @@ class OptimizerPreset:
 class SchedulerPreset:
     """A learning-rate schedule as diffusers' `get_scheduler(name, num_warmup_steps, ...)` builds it
     (LeRobot's `DiffuserSchedulerConfig`): `name` is "cosine", "linear", "constant" or
-    "constant_with_warmup"."""
+    "constant_with_warmup"; or LeRobot's `CosineDecayWithWarmupSchedulerConfig` (SmolVLA, pi0):
+    "cosine_decay_with_warmup" with `num_decay_steps`, `peak_lr` and `decay_lr`."""
 
     name: str
     num_warmup_steps: int = 0
+    num_decay_steps: int | None = None
+    peak_lr: float | None = None
+    decay_lr: float | None = None
 
 
 @runtime_checkable

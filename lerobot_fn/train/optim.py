@@ -18,7 +18,7 @@ import torch
 from lerobot_fn.policies.family import OptimizerPreset, SchedulerPreset
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
-SCHEDULES = ("constant", "constant_with_warmup", "linear", "cosine")
+SCHEDULES = ("constant", "constant_with_warmup", "linear", "cosine", "cosine_decay_with_warmup")
 
 
 def make_optimizer(policy: Any, preset: OptimizerPreset | None = None, *, lr: float | None = None
@@ -41,6 +41,8 @@ def lr_lambda(preset: SchedulerPreset, total_steps: int) -> Callable[[int], floa
     if preset.name not in SCHEDULES:
         raise ValueError(f"scheduler {preset.name!r} is not supported; known: {', '.join(SCHEDULES)}")
     warmup = preset.num_warmup_steps
+    if preset.name == "cosine_decay_with_warmup":
+        return _cosine_decay_with_warmup(preset, total_steps)
 
     def factor(step: int) -> float:
         if preset.name == "constant":
@@ -53,6 +55,27 @@ def lr_lambda(preset: SchedulerPreset, total_steps: int) -> Callable[[int], floa
             return max(0.0, float(total_steps - step) / float(max(1, total_steps - warmup)))
         progress = float(step - warmup) / float(max(1, total_steps - warmup))
         return max(0.0, 0.5 * (1.0 + math.cos(math.pi * 0.5 * 2.0 * progress)))
+
+    return factor
+
+
+def _cosine_decay_with_warmup(preset: SchedulerPreset, total_steps: int) -> Callable[[int], float]:
+    """LeRobot's `CosineDecayWithWarmupSchedulerConfig`: linear warm-up from 1/(warmup+1), then cosine
+    decay from peak_lr to decay_lr; both phases shrink in proportion when total_steps < num_decay_steps."""
+    warmup, decay = preset.num_warmup_steps, preset.num_decay_steps
+    if decay is None or preset.peak_lr is None or preset.decay_lr is None:
+        raise ValueError("scheduler 'cosine_decay_with_warmup' needs num_decay_steps, peak_lr and decay_lr")
+    if total_steps < decay:
+        warmup, decay = int(warmup * total_steps / decay), total_steps
+    alpha = preset.decay_lr / preset.peak_lr
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            if step <= 0:
+                return 1 / (warmup + 1)
+            return (1 / (warmup + 1) - 1) * (1 - step / warmup) + 1
+        cosine = 0.5 * (1 + math.cos(math.pi * min(step, decay) / decay))
+        return (1 - alpha) * cosine + alpha
 
     return factor
 
