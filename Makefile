@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Exact local pins (pyproject.toml declares ranges that also admit the GPU machine's torch 2.11).
 PINS := torch==2.14.1 torchvision==0.29.1 tensordict==0.14.3 torchrl==0.14.1
+# The `hardware` extra, pinned: the vendors' servo SDKs the tests drive against the simulator, and OpenCV.
+HARDWARE_PINS := feetech-servo-sdk==1.0.0 dynamixel-sdk==4.1.0 pyserial==3.5 opencv-python-headless==4.14.0.94
 
 .PHONY: quickstart test install browser clean
 
@@ -18,6 +20,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q $(HARDWARE_PINS)
 	touch $@
 
 install: $(VENV)/.installed-dev
