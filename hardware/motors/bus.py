@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import termios
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any, Self
@@ -217,8 +218,9 @@ class MotorsBus:
         value, comm, error = None, None, 0
         for attempt in range(tries):
             try:
+                self._port_handler.ser.reset_input_buffer()  # a late or partial reply must not answer this call
                 value, comm, error = fn(*args)
-            except OSError as exc:  # pyserial's SerialException when the device disappears
+            except (OSError, termios.error) as exc:  # pyserial's SerialException when the device disappears
                 self._port_handler.is_using = False
                 raise PortUnplugged(
                     f"{what} {where(self.port, motor, motor_id, register)} failed: the port stopped working "

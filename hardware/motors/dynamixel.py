@@ -65,21 +65,17 @@ class DynamixelBus(MotorsBus):
 
     # -- SDK calls: (value, comm, error) -------------------------------------------------------
     def _sdk_ping(self, motor_id):
-        self._port_handler.ser.reset_input_buffer()
         return self._packet.ping(self._port_handler, motor_id)
 
     def _sdk_read(self, motor_id, address, size):
-        self._port_handler.ser.reset_input_buffer()
         fn = {1: self._packet.read1ByteTxRx, 2: self._packet.read2ByteTxRx, 4: self._packet.read4ByteTxRx}[size]
         return fn(self._port_handler, motor_id, address)
 
     def _sdk_write(self, motor_id, address, size, data):
-        self._port_handler.ser.reset_input_buffer()
         comm, error = self._packet.writeTxRx(self._port_handler, motor_id, address, size, data)
         return None, comm, error
 
     def _sdk_sync_read(self, ids, address, size):
-        self._port_handler.ser.reset_input_buffer()
         return sdk_group.sync_read(self._reader, self._packet, self._port_handler, ids, address, size,
                                    dxl.COMM_SUCCESS)
 
@@ -87,7 +83,6 @@ class DynamixelBus(MotorsBus):
         return sdk_group.sync_write(self._writer, data, address, size)
 
     def _sdk_broadcast_ping(self):
-        self._port_handler.ser.reset_input_buffer()
         data, comm = self._packet.broadcastPing(self._port_handler)
         if comm == dxl.COMM_RX_TIMEOUT:  # nobody answered: an empty bus, not a failure
             return {}, dxl.COMM_SUCCESS, 0

@@ -67,21 +67,17 @@ class FeetechBus(MotorsBus):
 
     # -- SDK calls: (value, comm, error) -------------------------------------------------------
     def _sdk_ping(self, motor_id):
-        self._port_handler.ser.reset_input_buffer()
         return self._packet.ping(self._port_handler, motor_id)
 
     def _sdk_read(self, motor_id, address, size):
-        self._port_handler.ser.reset_input_buffer()
         fn = {1: self._packet.read1ByteTxRx, 2: self._packet.read2ByteTxRx, 4: self._packet.read4ByteTxRx}[size]
         return fn(self._port_handler, motor_id, address)
 
     def _sdk_write(self, motor_id, address, size, data):
-        self._port_handler.ser.reset_input_buffer()
         comm, error = self._packet.writeTxRx(self._port_handler, motor_id, address, size, data)
         return None, comm, error
 
     def _sdk_sync_read(self, ids, address, size):
-        self._port_handler.ser.reset_input_buffer()
         return sdk_group.sync_read(self._reader, self._packet, self._port_handler, ids, address, size,
                                    scs.COMM_SUCCESS)
 
@@ -91,7 +87,6 @@ class FeetechBus(MotorsBus):
     def _sdk_broadcast_ping(self):
         """Every motor answers a broadcast PING in turn; collect the status packets for the full window."""
         ph = self._port_handler
-        ph.ser.reset_input_buffer()
         wait_length = STATUS_LENGTH * scs.MAX_ID
         tx = [0] * 6
         tx[scs.PKT_ID], tx[scs.PKT_LENGTH], tx[scs.PKT_INSTRUCTION] = scs.BROADCAST_ID, 2, scs.INST_PING

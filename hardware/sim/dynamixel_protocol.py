@@ -112,11 +112,13 @@ def _level(servo) -> int:
     return servo.get("Status_Return_Level")
 
 
-def _reply(chain: ServoChain, servo, error: int, params: bytes = b"") -> list[bytes]:
-    fault = chain.take_fault(servo.id)
+def _reply(chain: ServoChain, servo, error: int, params: bytes = b"", *, as_id: int | None = None) -> list[bytes]:
+    """A status packet from `servo` (from `as_id`, the id it had when the instruction came, if given)."""
+    motor_id = servo.id if as_id is None else as_id
+    fault = chain.take_fault(motor_id)
     if fault == NO_REPLY:
         return []
-    packet = status_packet(servo.id, error, params)
+    packet = status_packet(motor_id, error, params)
     if fault == CORRUPT:
         packet = packet[:-1] + bytes([packet[-1] ^ 0x5A])
     return [packet]
@@ -146,7 +148,7 @@ def handle(chain: ServoChain, motor_id: int, inst: int, params: bytes) -> list[b
         else:
             servo.pending = (address, params[2:])
             error = servo.status_error()
-        return _reply(chain, servo, error) if _level(servo) >= 2 else []
+        return _reply(chain, servo, error, as_id=motor_id) if _level(servo) >= 2 else []
     if inst == ACTION:
         _action(servo)
         return _reply(chain, servo, servo.status_error()) if _level(servo) >= 2 else []

@@ -64,12 +64,13 @@ class FeetechParser:
             yield packet[2], packet[4], packet[5:-1]
 
 
-def _reply(chain: ServoChain, servo, error: int, params: bytes = b"") -> list[bytes]:
-    old_id = servo.id
-    fault = chain.take_fault(old_id)
+def _reply(chain: ServoChain, servo, error: int, params: bytes = b"", *, as_id: int | None = None) -> list[bytes]:
+    """A status packet from `servo` (from `as_id`, the id it had when the instruction came, if given)."""
+    motor_id = servo.id if as_id is None else as_id
+    fault = chain.take_fault(motor_id)
     if fault == NO_REPLY:
         return []
-    packet = status_packet(old_id, error, params)
+    packet = status_packet(motor_id, error, params)
     if fault == CORRUPT:
         packet = packet[:-1] + bytes([packet[-1] ^ 0x5A])
     return [packet]
@@ -95,7 +96,7 @@ def handle(chain: ServoChain, motor_id: int, inst: int, params: bytes) -> list[b
         else:
             servo.pending = (params[0], params[1:])
             error = servo.status_error()
-        return _reply(chain, servo, error) if level else []
+        return _reply(chain, servo, error, as_id=motor_id) if level else []
     if inst == ACTION:
         _action(servo)
         return _reply(chain, servo, servo.status_error()) if level else []
