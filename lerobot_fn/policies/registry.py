@@ -8,6 +8,7 @@ from types import ModuleType
 FAMILIES: dict[str, str] = {
     "act": "lerobot_fn.policies.act",
     "diffusion": "lerobot_fn.policies.diffusion",
+    "smolvla": "lerobot_fn.policies.smolvla",
 }
 
 
