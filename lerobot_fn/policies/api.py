@@ -141,7 +141,11 @@ def make_processors(
     config: Any, stats: Mapping[str, Mapping[str, Any]] | None, *, device: str | torch.device = "cpu"
 ) -> tuple[Pipeline, Pipeline]:
     """LeRobot's default policy pipelines for a new policy: rename -> batch -> device -> normalize,
-    and unnormalize -> cpu. `stats` are a dataset's statistics (`meta/stats.json` form)."""
+    and unnormalize -> cpu. `stats` are a dataset's statistics (`meta/stats.json` form). A family
+    with its own pipelines (SmolVLA: task tokeniser) provides `make_processors`."""
+    family = family_module(config.to_dict()["type"], source=type(config).__qualname__)
+    if hasattr(family, "make_processors"):
+        return family.make_processors(config, stats, device=device)
     features = {**config.input_features, **config.output_features}
     norm_map = config.normalization_mapping
     pre = Pipeline(
