@@ -17,6 +17,7 @@ The VLM is referred to as "smolvla_tiny_vlm", relative to this directory: the sc
 run LeRobot with this directory as the working directory.
 """
 
+# ruff: noqa: C408 (configs read as keyword lists)
 from __future__ import annotations
 
 import argparse
@@ -56,7 +57,9 @@ TASKS = ["pick up the red cube", "push the green block to the left side"]
 BATCH = 2
 SELECT_STEPS = 10
 GRAD_KEYS = ["model.action_out_proj.weight", "model.state_proj.weight",
-             "model.vlm_with_expert.lm_expert.layers.1.self_attn.k_proj.weight"]
+             "model.vlm_with_expert.lm_expert.layers.1.self_attn.k_proj.weight",
+             "model.vlm_with_expert.vlm.model.text_model.layers.1.mlp.up_proj.weight",
+             "model.vlm_with_expert.vlm.model.text_model.embed_tokens.weight"]
 
 
 def make_tiny_vlm(directory: Path) -> None:

@@ -1,0 +1,235 @@
+"""SmolVLA configuration: every field of LeRobot 0.6.1's `SmolVLAConfig`, same defaults and order.
+
+`Config.from_dict` reads a LeRobot `config.json`; `Config.to_dict` writes one LeRobot parses. As
+LeRobot's `validate_features`, `empty_cameras` adds `observation.images.empty_camera_<i>` inputs
+(so a saved config lists them, as LeRobot's does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from lerobot_fn.policies.config_dict import config_fields
+from lerobot_fn.policies.features import (
+    FeatureType,
+    FeatureViews,
+    NormalizationMode,
+    PolicyFeature,
+    features_from_dict,
+    features_to_dict,
+    norm_map_from_dict,
+    norm_map_to_dict,
+)
+
+CONFIG_TYPE = "smolvla"
+OBS_STATE = "observation.state"
+OBS_IMAGES = "observation.images"
+OBS_LANGUAGE_TOKENS = "observation.language.tokens"
+OBS_LANGUAGE_ATTENTION_MASK = "observation.language.attention_mask"
+ACTION = "action"
+EMPTY_CAMERA_SHAPE = (3, 480, 640)
+ATTENTION_MODES = ("cross_attn", "self_attn")
+PAD_LANGUAGE = ("longest", "max_length")
+
+
+def _default_norm_map() -> dict[FeatureType, NormalizationMode]:
+    return norm_map_from_dict({"VISUAL": "IDENTITY", "STATE": "MEAN_STD", "ACTION": "MEAN_STD"})
+
+
+def _opt_pair(value: Any) -> tuple[int, int] | None:
+    return None if value is None else tuple(int(v) for v in value)
+
+
+def _float_pair(value: Any) -> tuple[float, float]:
+    return tuple(float(v) for v in value)
+
+
+def _opt_list(value: Any) -> list[str] | None:
+    return None if value is None else list(value)
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+@attrs.frozen
+class Config(FeatureViews):
+    """LeRobot's `SmolVLAConfig` (type "smolvla"); field order is config.json's order."""
+
+    # Common PreTrainedConfig fields.
+    n_obs_steps: int = 1
+    input_features: dict[str, PolicyFeature] = attrs.field(factory=dict)
+    output_features: dict[str, PolicyFeature] = attrs.field(factory=dict)
+    device: str | None = None
+    use_amp: bool = False
+    use_peft: bool = False
+    push_to_hub: bool = True
+    repo_id: str | None = None
+    private: bool | None = None
+    tags: list[str] | None = attrs.field(default=None, converter=_opt_list)
+    license: str | None = None
+    pretrained_path: str | None = attrs.field(default=None, converter=_opt_str)
+    pretrained_revision: str | None = None
+    # Input / output structure.
+    chunk_size: int = 50
+    n_action_steps: int = 50
+    normalization_mapping: dict[FeatureType, NormalizationMode] = attrs.field(factory=_default_norm_map)
+    max_state_dim: int = 32
+    """Shorter state vectors are zero-padded to this size before `state_proj`."""
+    max_action_dim: int = 32
+    """Actions are zero-padded to this size; the sampler works in this space, outputs are cut back."""
+    resize_imgs_with_padding: tuple[int, int] | None = attrs.field(default=(512, 512), converter=_opt_pair)
+    """(width, height) every camera is resized to, keeping its aspect ratio, padding left and top."""
+    empty_cameras: int = 0
+    adapt_to_pi_aloha: bool = False
+    use_delta_joint_actions_aloha: bool = False
+    tokenizer_max_length: int = 48
+    num_steps: int = 10
+    """Euler steps of the flow-matching sampler."""
+    use_cache: bool = True
+    freeze_vision_encoder: bool = True
+    train_expert_only: bool = True
+    train_state_proj: bool = True
+    # Training presets.
+    optimizer_lr: float = 1e-4
+    optimizer_betas: tuple[float, float] = attrs.field(default=(0.9, 0.95), converter=_float_pair)
+    optimizer_eps: float = 1e-8
+    optimizer_weight_decay: float = 1e-10
+    optimizer_grad_clip_norm: float = 10
+    scheduler_warmup_steps: int = 1_000
+    scheduler_decay_steps: int = 30_000
+    scheduler_decay_lr: float = 2.5e-6
+    # The VLM backbone and the action expert.
+    vlm_model_name: str = "HuggingFaceTB/SmolVLM2-500M-Video-Instruct"
+    """A Hub id or local directory with the SmolVLM config and tokenizer (and weights, see below)."""
+    load_vlm_weights: bool = False
+    """Read the VLM's pretrained weights when building a new policy (a checkpoint has them anyway)."""
+    add_image_special_tokens: bool = False
+    attention_mode: str = "cross_attn"
+    prefix_length: int = -1
+    pad_language_to: str = "longest"
+    num_expert_layers: int = -1
+    num_vlm_layers: int = 16
+    """Only the first `num_vlm_layers` text layers of the VLM are kept."""
+    self_attn_every_n_layers: int = 2
+    expert_width_multiplier: float = 0.75
+    min_period: float = 4e-3
+    max_period: float = 4.0
+    rtc_config: dict[str, Any] | None = None
+    """Real-Time Chunking settings (kept for LeRobot; RTC guidance itself is not implemented here)."""
+    compile_model: bool = False
+    compile_mode: str = "max-autotune"
+
+    def __attrs_post_init__(self) -> None:
+        if self.n_action_steps > self.chunk_size:
+            raise ValueError(
+                f"smolvla config: `n_action_steps` ({self.n_action_steps}) must be <= `chunk_size` "
+                f"({self.chunk_size}), the number of actions one model call predicts"
+            )
+        if self.use_delta_joint_actions_aloha:
+            raise NotImplementedError("smolvla config: `use_delta_joint_actions_aloha` is not supported (nor in LeRobot)")
+        if self.attention_mode not in ATTENTION_MODES:
+            raise ValueError(f"smolvla config: `attention_mode` must be one of {list(ATTENTION_MODES)}, "
+                             f"got {self.attention_mode!r}")
+        if self.pad_language_to not in PAD_LANGUAGE:
+            raise ValueError(f"smolvla config: `pad_language_to` must be one of {list(PAD_LANGUAGE)}, "
+                             f"got {self.pad_language_to!r}")
+        if self.num_steps < 1:
+            raise ValueError(f"smolvla config: `num_steps` must be >= 1, got {self.num_steps}")
+        # LeRobot's validate_features: the empty cameras become inputs (filled with -1, masked out).
+        features = dict(self.input_features)
+        for i in range(self.empty_cameras):
+            features.setdefault(f"{OBS_IMAGES}.empty_camera_{i}", PolicyFeature(FeatureType.VISUAL, EMPTY_CAMERA_SHAPE))
+        object.__setattr__(self, "input_features", features)
+
+    @property
+    def type(self) -> str:
+        return CONFIG_TYPE
+
+    @property
+    def observation_delta_indices(self) -> list[int]:
+        return [0]
+
+    @property
+    def action_delta_indices(self) -> list[int]:
+        return list(range(self.chunk_size))
+
+    @property
+    def reward_delta_indices(self) -> None:
+        return None
+
+    def validate_features(self) -> None:
+        """The features the model needs: a state, an action, at least one camera."""
+        if self.robot_state_feature is None:
+            raise ValueError(f"smolvla config: input_features must contain {OBS_STATE!r} of type STATE")
+        if self.action_feature is None:
+            raise ValueError(f"smolvla config: output_features must contain {ACTION!r} of type ACTION")
+        if not self.image_features:
+            raise ValueError(f"smolvla config: input_features need at least one VISUAL feature "
+                             f"(got {list(self.input_features)})")
+        for what, feature, limit in (("state", self.robot_state_feature, self.max_state_dim),
+                                     ("action", self.action_feature, self.max_action_dim)):
+            if feature.shape[0] > limit:
+                raise ValueError(f"smolvla config: the {what} has {feature.shape[0]} dimensions, more than "
+                                 f"max_{what}_dim={limit}")
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Config:
+        """Build from LeRobot's config.json contents; unknown keys and a wrong "type" are errors."""
+        d = config_fields(cls, d, CONFIG_TYPE, "smolvla")
+        for key in ("input_features", "output_features"):
+            if key in d:
+                d[key] = features_from_dict(d[key])
+        if "normalization_mapping" in d:
+            d["normalization_mapping"] = norm_map_from_dict(d["normalization_mapping"])
+        for key, value in d.items():
+            _check_value(key, value)
+        return cls(**d)
+
+    def to_dict(self) -> dict[str, Any]:
+        """LeRobot's config.json form: "type" first, then every field in LeRobot's order."""
+        out: dict[str, Any] = {"type": CONFIG_TYPE}
+        for f in attrs.fields(type(self)):
+            value = getattr(self, f.name)
+            if f.name in ("input_features", "output_features"):
+                value = features_to_dict(value)
+            elif f.name == "normalization_mapping":
+                value = norm_map_to_dict(value)
+            elif isinstance(value, (tuple, list)):
+                value = list(value)
+            out[f.name] = value
+        return out
+
+
+_KINDS: dict[str, tuple[type, ...]] = {
+    **dict.fromkeys(("n_obs_steps", "chunk_size", "n_action_steps", "max_state_dim", "max_action_dim",
+                     "empty_cameras", "tokenizer_max_length", "num_steps", "scheduler_warmup_steps",
+                     "scheduler_decay_steps", "prefix_length", "num_expert_layers", "num_vlm_layers",
+                     "self_attn_every_n_layers"), (int,)),
+    **dict.fromkeys(("optimizer_lr", "optimizer_eps", "optimizer_weight_decay", "optimizer_grad_clip_norm",
+                     "scheduler_decay_lr", "expert_width_multiplier", "min_period", "max_period"), (int, float)),
+    **dict.fromkeys(("use_amp", "use_peft", "push_to_hub", "adapt_to_pi_aloha", "use_delta_joint_actions_aloha",
+                     "use_cache", "freeze_vision_encoder", "train_expert_only", "train_state_proj",
+                     "load_vlm_weights", "add_image_special_tokens", "compile_model"), (bool,)),
+    **dict.fromkeys(("vlm_model_name", "attention_mode", "pad_language_to", "compile_mode"), (str,)),
+}
+
+
+def _check_value(key: str, value: Any) -> None:
+    """Reject wrongly typed JSON values with a message naming the key."""
+    kinds = _KINDS.get(key)
+    ok = True
+    if kinds is not None:
+        ok = isinstance(value, kinds) and (bool in kinds or not isinstance(value, bool))
+    elif key == "resize_imgs_with_padding" and value is not None:
+        ok = isinstance(value, (list, tuple)) and len(value) == 2 and all(
+            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)
+    elif key == "optimizer_betas":
+        ok = isinstance(value, (list, tuple)) and len(value) == 2
+    elif key == "rtc_config":
+        ok = value is None or isinstance(value, dict)
+    if not ok:
+        raise ValueError(f"smolvla config: key {key!r} has invalid value {value!r}")

@@ -1,0 +1,66 @@
+"""SmolVLA's flow-matching training loss (LeRobot's `SmolVLAPolicy.forward`, reduction "mean").
+
+x_t = t * noise + (1 - t) * actions, target u_t = noise - actions, loss = MSE(u_t, v_t) over the
+real action dimensions and the in-episode steps (`action_is_pad` masks the rest). Noise is N(0, 1);
+t ~ Beta(1.5, 1.0) * 0.999 + 0.001. Both are drawn in LeRobot's order (noise, then time on the
+CPU) from `generator`, or torch's default RNG; or pass them explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from lerobot_fn.process.padding import pad_vector
+
+from .config import ACTION, Config
+from .inference import draw_noise
+from .model import SmolVLAPolicy, prefill
+
+TIME_ALPHA, TIME_BETA, TIME_SCALE, TIME_OFFSET = 1.5, 1.0, 0.999, 0.001
+
+
+def sample_time(batch_size: int, device: torch.device, generator: torch.Generator | None = None) -> Tensor:
+    """(B,) float32 flow-matching times: Beta(1.5, 1) * 0.999 + 0.001, drawn on the CPU (as
+    `torch.distributions.Beta`, so the default-RNG stream equals LeRobot's)."""
+    if generator is not None and generator.device.type != "cpu":
+        raise ValueError("smolvla loss: the time sample is drawn on the CPU; pass a CPU torch.Generator")
+    concentration = torch.tensor([TIME_ALPHA, TIME_BETA], dtype=torch.float32).expand(batch_size, 2)
+    beta = torch._sample_dirichlet(concentration, generator=generator)[:, 0]
+    return (beta * TIME_SCALE + TIME_OFFSET).to(dtype=torch.float32, device=device)
+
+
+def loss(model: SmolVLAPolicy, config: Config, batch: Mapping[str, Tensor], *,
+         generator: torch.Generator | None = None, noise: Tensor | None = None, time: Tensor | None = None
+         ) -> tuple[Tensor, dict[str, Any]]:
+    """(scalar loss, metrics as 0-d tensors) for a preprocessed batch with `action` (B, chunk, A)."""
+    if ACTION not in batch:
+        raise KeyError(f"smolvla loss: the batch has no {ACTION!r} (have {sorted(batch)})")
+    actions = pad_vector(batch[ACTION], config.max_action_dim)
+    if actions.ndim != 3 or actions.shape[1] != config.chunk_size:
+        raise ValueError(f"smolvla loss: {ACTION!r} has shape {tuple(batch[ACTION].shape)}, expected "
+                         f"(B, chunk_size={config.chunk_size}, action_dim)")
+    if noise is None:
+        noise = draw_noise(tuple(actions.shape), actions.device, generator)
+    if time is None:
+        time = sample_time(actions.shape[0], actions.device, generator)
+    t = time[:, None, None]
+    x_t = t * noise + (1 - t) * actions
+    u_t = noise - actions
+    cache = prefill(model, config, batch)
+    v_t = model.model.velocity(cache, x_t, time)
+    losses = F.mse_loss(u_t, v_t, reduction="none")[:, :, : config.action_feature.shape[0]]
+    metrics = {"losses_after_forward": losses.detach().mean()}
+    pad = batch.get("action_is_pad")
+    if pad is None:
+        total = losses.mean()
+    else:
+        losses = losses * (~pad).unsqueeze(-1)
+        metrics["losses_after_in_ep_bound"] = losses.detach().mean()
+        total = losses.sum() / ((~pad).sum() * losses.shape[-1]).clamp_min(1)
+    metrics["loss"] = total.detach()
+    return total, metrics
