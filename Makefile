@@ -21,6 +21,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 $(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	$(BIN)/python -m pip install -q $(HARDWARE_PINS)
+	$(BIN)/python -m pip install -q transformers==5.5.4  # the vla extra, exact pin (SmolVLA)
 	touch $@
 
 install: $(VENV)/.installed-dev
