@@ -15,8 +15,6 @@ from safetensors.torch import load_file
 from lerobot_fn import policies
 from lerobot_fn.policies import smolvla
 
-pytest.importorskip("transformers", reason="the smolvla family needs the 'vla' extra (transformers)")
-
 DATA = Path(__file__).resolve().parent / "data"
 VARIANTS = ("a", "b")
 TASKS = ["pick up the red cube", "push the green block to the left side"]
