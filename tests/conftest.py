@@ -35,8 +35,21 @@ def policy_fixtures(shared_fixtures: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def sample_dataset_root(tmp_path_factory) -> Path:
-    """`data.sample_dataset()` built once per test session (in a temp dir, not the user's cache)."""
-    from lerobot_fn.data import sample_dataset
+def sample_lerobot_home(tmp_path_factory) -> Path:
+    """A temporary HF_LEROBOT_HOME holding `data.sample_dataset()`, built once per test session;
+    set it with `monkeypatch.setenv("HF_LEROBOT_HOME", str(sample_lerobot_home))`."""
+    from lerobot_fn.data import lerobot_home, sample_dataset
+    from lerobot_fn.data.sample import sample_root
 
-    return sample_dataset(root=tmp_path_factory.mktemp("sample") / "pusht")
+    home = tmp_path_factory.mktemp("lerobot_home")
+    sample_dataset(root=home / sample_root().relative_to(lerobot_home()))
+    return home
+
+
+@pytest.fixture(scope="session")
+def sample_dataset_root(sample_lerobot_home) -> Path:
+    """The root of `data.sample_dataset()` inside `sample_lerobot_home` (treat it as read-only)."""
+    from lerobot_fn.data import lerobot_home
+    from lerobot_fn.data.sample import sample_root
+
+    return sample_lerobot_home / sample_root().relative_to(lerobot_home())
