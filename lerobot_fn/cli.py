@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
+import os
 import signal
 import sys
 import threading
@@ -16,7 +18,7 @@ import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
-from .specs import JobError, SpecError, dump_spec, explain, list_jobs, load_spec, open_run
+from .specs import JobError, RunContext, SpecError, dump_spec, explain, list_jobs, load_spec, open_run
 from .specs.context import close_run, default_run_dir
 from .specs.toml_io import apply_overrides, read_toml, resolve
 
@@ -130,7 +132,10 @@ def _run(loaded, spec_toml: str, args: argparse.Namespace) -> int:
               "e.g. pip install 'lerobot-fn[hardware]'.", file=sys.stderr)
         return EXIT_FAILURE
     try:
-        ctx = open_run(out_dir, job=loaded.job, spec_toml=spec_toml, seed=seed, resume=bool(args.resume))
+        if _rank():  # torchrun: the run directory belongs to rank 0; the others only log to stderr
+            ctx = RunContext(out_dir=out_dir, seed=seed, log=_rank_logger(loaded.job), resume=bool(args.resume))
+        else:
+            ctx = open_run(out_dir, job=loaded.job, spec_toml=spec_toml, seed=seed, resume=bool(args.resume))
     except OSError as exc:
         print(f"lerobot-run: cannot create the run directory {out_dir}: {exc.strerror or exc}. "
               "Choose another with --set run.output_dir=PATH.", file=sys.stderr)
@@ -156,7 +161,21 @@ def _run(loaded, spec_toml: str, args: argparse.Namespace) -> int:
             traceback.print_exc()
         return EXIT_FAILURE
     finally:
-        close_run(ctx, result)
+        close_run(ctx, None if _rank() else result)
+
+
+def _rank() -> int:
+    """This process's rank under torchrun (0 otherwise)."""
+    return int(os.environ.get("RANK", "0"))
+
+
+def _rank_logger(job: str) -> logging.Logger:
+    log = logging.getLogger(f"lerobot_fn.run.{job}.rank{_rank()}")
+    log.setLevel(logging.WARNING)  # rank 0 reports progress; the others only what goes wrong
+    log.propagate = False
+    if not log.handlers:
+        log.addHandler(logging.StreamHandler(sys.stderr))
+    return log
 
 
 if __name__ == "__main__":
