@@ -59,13 +59,15 @@ def weights(run_dir: Path) -> dict[str, torch.Tensor]:
     return load_file(str(run_dir / "checkpoints" / "last" / "pretrained_model" / "model.safetensors"))
 
 
-def start(args: list[str], cwd: Path, log: Path, **env) -> subprocess.Popen:
-    """`python -m lerobot_fn.cli ARGS` in its own process group with SIGINT at its default (a
-    parent's Python handler becomes SIG_DFL across exec), stdout+stderr into `log`."""
+def start(args: list[str], cwd: Path, log: Path, *, nproc: int = 1, **env) -> subprocess.Popen:
+    """`python -m lerobot_fn.cli ARGS` (under torchrun when `nproc` > 1) in its own process group
+    with SIGINT at its default (a parent's Python handler becomes SIG_DFL across exec), stdout and
+    stderr into `log`."""
+    launcher = ["-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}"] if nproc > 1 else []
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with log.open("w") as out:
-            return subprocess.Popen([sys.executable, "-m", "lerobot_fn.cli", *args], cwd=cwd, stdout=out,
+            return subprocess.Popen([sys.executable, *launcher, "-m", "lerobot_fn.cli", *args], cwd=cwd, stdout=out,
                                     stderr=subprocess.STDOUT, start_new_session=True,
                                     env={**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", **env})
     finally:
