@@ -80,9 +80,9 @@ def _write_video(frames: torch.Tensor, path: Path, fps: int) -> None:
 
 
 def _start(env: Any) -> None:
-    """Start the worker processes of a (transformed) ParallelEnv ahead of its first reset."""
+    """Start the worker processes of a (transformed) WorkerEnv ahead of its first reset."""
     base = getattr(env, "base_env", env)
-    if getattr(base, "is_closed", False) and hasattr(base, "start"):
+    if hasattr(base, "started") and hasattr(base, "start") and not base.started:
         base.start()
 
 

@@ -144,16 +144,17 @@ class _Factory:
 
 
 def make_env(config: EnvConfig, task: Task, num_envs: int = 1, *, render: bool = False) -> EnvBase:
-    """`num_envs` copies of `task`: a `ParallelEnv` (shared memory, one worker process each) or, for one,
+    """`num_envs` copies of `task`: a `WorkerEnv` (shared memory, one worker process each) or, for one,
     a `SerialEnv` in this process; wrapped with `ToTensorImage` for the cameras. No simulator and no
     worker process exists until the first `reset()`; `close()` ends the workers."""
-    from torchrl.envs import ParallelEnv, SerialEnv, TransformedEnv
+    from torchrl.envs import SerialEnv, TransformedEnv
     from torchrl.envs.transforms import ToTensorImage
+
+    from .workers import WorkerEnv
 
     factory = _Factory(config, task, render)
     if num_envs > 1:
-        # forkserver/spawn: a worker never inherits the parent's GL context, CUDA state or threads
-        base: EnvBase = ParallelEnv(num_envs, factory, shared_memory=True, mp_start_method="spawn")
+        base: EnvBase = WorkerEnv(factory, num_envs, description=f"{config.type}/{task.name}")
     else:
         base = SerialEnv(1, factory)
     cameras = [k.key for k in config.observation_keys() if k.camera]
