@@ -141,10 +141,10 @@ class WorkerEnv(EnvBase):
         self.start()
         mask = torch.ones(self.num_envs, dtype=torch.bool)
         if tensordict is not None:
-            if "_reset" in tensordict.keys():
+            if "_reset" in tensordict:
                 mask = tensordict.get("_reset").reshape(self.num_envs)
             for key in _RESET_INPUTS:
-                if key in tensordict.keys():
+                if key in tensordict:
                     self._reset_in.get(key).copy_(tensordict.get(key))
         workers = mask.nonzero().flatten().tolist()
         self._run("reset", workers)
