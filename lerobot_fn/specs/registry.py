@@ -51,6 +51,12 @@ JOBS: dict[str, Job] = _jobs(
         "train an ACT or Diffusion policy on a dataset (LeRobot checkpoints, exact resume, DDP)",
     ),
     Job(
+        "eval",
+        "lerobot_fn.specs.eval:EvalSpec",
+        "lerobot_fn.jobs.eval:eval",
+        "evaluate a policy in simulation (pusht, aloha, metaworld, libero): eval_info.json and videos",
+    ),
+    Job(
         "dataset.info",
         "lerobot_fn.specs.dataset:InfoSpec",
         "lerobot_fn.jobs.dataset:info",
