@@ -141,20 +141,34 @@ def _(episode_rows, meta, mo, output_dir):
     split_output = mo.ui.text(
         value=str(output_dir / f"{meta.root.name}_splits"), label="split into", full_width=True
     )
-    split_button = mo.ui.run_button(label="Split into train / val")
     mo.vstack(
         [
             mo.md("## Dataset tools\nEach writes a new dataset; the one shown here is never changed."),
             mo.md(f"**Delete** the selected episodes: {selected or 'select rows in the episode table'}"),
             delete_output,
             delete_button,
-            mo.md("**Split** by episodes in order (LeRobot's rule)"),
+            mo.md(
+                "**Split** by episodes in order, LeRobot's rule: train gets int(n * fraction) episodes, "
+                "val the rest; a split with no episode is left out"
+            ),
             split_fraction,
             split_output,
-            split_button,
         ]
     )
-    return delete_button, delete_output, selected, split_button, split_fraction, split_output
+    return delete_button, delete_output, selected, split_fraction, split_output
+
+
+@app.cell
+def _(browser, mo, split_fraction, tools):
+    _train = round(split_fraction.value, 2)
+    _plan = tools.fractions_to_episodes(len(browser.episodes), {"train": _train, "val": round(1 - _train, 2)})
+    split_plan = {k: [browser.episodes[i] for i in v] for k, v in _plan.items()}
+    split_button = mo.ui.run_button(
+        label="Split into " + " / ".join(f"{k} {v}" for k, v in split_plan.items()),
+        disabled=len(split_plan) < 2,
+    )
+    split_button
+    return split_button, split_plan
 
 
 @app.cell
@@ -170,11 +184,10 @@ def _(data, delete_button, delete_output, meta, mo, selected, tools):
 
 
 @app.cell
-def _(data, meta, mo, split_button, split_fraction, split_output, tools):
+def _(data, meta, mo, split_button, split_output, split_plan, tools):
     mo.stop(not split_button.value)
-    _train = round(split_fraction.value, 2)
     try:
-        _parts = tools.split(meta.root, split_output.value, {"train": _train, "val": round(1 - _train, 2)})
+        _parts = tools.split(meta.root, split_output.value, split_plan)
         _msg = mo.callout(
             mo.md(
                 "\n".join(f"- {k}: `{p}` ({data.open(p).num_episodes} episodes)" for k, p in _parts.items())

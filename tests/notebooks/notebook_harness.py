@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -188,23 +187,41 @@ def image_bytes(driver, alt: str) -> bytes:
         return r.read()
 
 
-def slider(driver, label: str):
-    """The draggable thumb of the marimo slider whose label is `label` (inside its shadow root)."""
+def ui_element(driver, tag: str, label: str):
+    """The shadow root of the marimo UI element `<marimo-{tag}>` whose label contains `label`."""
     from selenium.webdriver.common.by import By
 
-    for element in driver.find_elements(By.CSS_SELECTOR, "marimo-slider"):
-        rendered = json.loads(element.get_attribute("data-label") or '""')  # the label as HTML, in JSON
-        if f">{label}<" in rendered:
-            return element.shadow_root.find_element(By.CSS_SELECTOR, '[role="slider"]')
-    raise LookupError(f"no slider labelled {label!r}")
+    for element in driver.find_elements(By.CSS_SELECTOR, f"marimo-{tag}"):
+        rendered = json.loads(element.get_attribute("data-label") or '""') or ""  # the label as HTML
+        if label in rendered:
+            return element.shadow_root
+    raise LookupError(f"no marimo-{tag} labelled {label!r}")
+
+
+def slider(driver, label: str):
+    """The draggable thumb of the marimo slider labelled exactly `label`."""
+    from selenium.webdriver.common.by import By
+
+    return ui_element(driver, "slider", f">{label}<").find_element(By.CSS_SELECTOR, '[role="slider"]')
+
+
+def click(driver, element) -> None:
+    """Scroll `element` to the middle of the window (clear of sticky headers), then click it."""
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+    element.click()
 
 
 def save_screenshot(driver, tmp_path: Path, name: str) -> Path:
-    """Screenshot into the pytest tmp dir; also into $LEROBOT_FN_NOTEBOOK_SCREENSHOTS when set."""
+    """Screenshot into the pytest tmp dir. With $LEROBOT_FN_NOTEBOOK_SCREENSHOTS set (e.g. to
+    docs/img), also a small copy there for the docs: 900 px wide, 128 colours."""
     path = tmp_path / f"{name}.png"
     driver.save_screenshot(str(path))
     target = os.environ.get(SCREENSHOT_DIR_ENV)
     if target:
+        from PIL import Image
+
         Path(target).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(target) / path.name)
+        image = Image.open(path).convert("RGB")
+        small = image.resize((900, round(image.height * 900 / image.width)), Image.LANCZOS)
+        small.quantize(colors=128).save(Path(target) / path.name, optimize=True)
     return path

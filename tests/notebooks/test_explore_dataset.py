@@ -1,10 +1,23 @@
-"""explore_dataset.py in a real browser: the sliders change the camera images and the plot."""
+"""explore_dataset.py in a real browser: the sliders change the camera images and the plot, the
+tool buttons write new datasets."""
 
 from __future__ import annotations
 
 import pytest
-from notebook_harness import NOTEBOOKS, image_bytes, marimo_app, save_screenshot, slider, wait_for
+from notebook_harness import (
+    NOTEBOOKS,
+    click,
+    image_bytes,
+    marimo_app,
+    save_screenshot,
+    slider,
+    ui_element,
+    wait_for,
+)
+from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+
+from lerobot_fn import data
 
 PLOT = "signals over the episode"
 CAMERAS = ("observation.images.top", "observation.images.left_wrist")
@@ -53,3 +66,22 @@ def test_sliders_change_cameras_and_plot(chromium, notebook_env, dataset_fixture
         )
         shot = save_screenshot(chromium, tmp_path, "explore_dataset")
         assert shot.stat().st_size > 10_000
+
+        # select episode 1 in the episode table, delete it into a new dataset
+        table = ui_element(chromium, "table", "Select episodes")
+        click(chromium, table.find_elements(By.CSS_SELECTOR, '[role="checkbox"]')[2])  # [0] is "select all"
+        button = wait_for(lambda: ui_element(chromium, "button", "Delete episodes [1]"), "the delete button")
+        click(chromium, button.find_element(By.CSS_SELECTOR, "button"))
+        wait_for(lambda: "Wrote" in chromium.find_element(By.TAG_NAME, "body").text, "the delete result")
+        edited = data.open(tmp_path / "aloha_sim_mini_edited")
+        assert edited.num_episodes == 2 and edited.num_frames == 40 + 33
+
+        fraction = slider(chromium, "train fraction")  # 0.8 of 3 episodes: val would be empty
+        click(chromium, fraction)
+        for _ in range(3):
+            fraction.send_keys(Keys.ARROW_LEFT)  # 0.65: train int(1.95) = 1 episode, val the other 2
+        button = wait_for(lambda: ui_element(chromium, "button", "train [0] / val [1, 2]"), "the split plan")
+        click(chromium, button.find_element(By.CSS_SELECTOR, "button"))
+        wait_for(lambda: "val:" in chromium.find_element(By.TAG_NAME, "body").text, "the split result")
+        splits = tmp_path / "aloha_sim_mini_splits"
+        assert [data.open(splits / k).num_episodes for k in ("train", "val")] == [1, 2]
