@@ -46,4 +46,5 @@ from lerobot_fn.data.atomic import DatasetWriteError
 from lerobot_fn.data.encode import VideoEncoding
 from lerobot_fn.data.resume import recover, resume
 from lerobot_fn.data.sample import sample_dataset
+from lerobot_fn.data.verify import FileProblem, verify
 from lerobot_fn.data.writer import DatasetWriter, create

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 import torch
 
-from lerobot_fn.data.reader import Dataset, to_tensordict
+from lerobot_fn.data.loader import get_items
+from lerobot_fn.data.reader import Dataset
 
 
 class ConcatDataset(torch.utils.data.Dataset):
@@ -76,8 +77,9 @@ class ConcatDataset(torch.utils.data.Dataset):
         item["dataset_index"] = torch.tensor(which)
         return item
 
-    def __getitem__(self, idx: int):
-        return to_tensordict(self.get_raw(idx))
+    def __getitem__(self, idx):
+        """`ds[i]`: one item; `ds[a:b]`, `ds[[i, j]]`: a stacked `Batch` (see `data.loader.get_items`)."""
+        return get_items(self, idx)
 
     def __getitems__(self, indices: list[int]) -> list[dict]:
         return [self.get_raw(i) for i in indices]

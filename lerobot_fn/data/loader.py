@@ -9,19 +9,36 @@ from __future__ import annotations
 
 import functools
 import gc
+import operator
 
+import numpy as np
 import torch
 from tensordict import NonTensorData, NonTensorStack, TensorDict
+from tensordict.utils import LinkedList
 
 from lerobot_fn.data.features import nested_key
+from lerobot_fn.process.keys import from_flat_dict
 
 
-def collate(items: list) -> TensorDict:
-    """List of flat item dicts (or TensorDicts) -> one TensorDict with batch size [len(items)]."""
+class Batch(TensorDict):
+    """A collated batch: a TensorDict whose text entries (`batch["task"]`) read as plain lists of
+    strings, as in LeRobot's batches, instead of tensordict's `LinkedList` (a list that writes back
+    into the batch and does not pickle). Indexing, `.to(device)` and pickling keep the class."""
+
+    def __getitem__(self, index):
+        out = super().__getitem__(index)
+        return list(out) if type(out) is LinkedList else out
+
+
+def collate(items: list) -> Batch:
+    """List of flat item dicts (or TensorDicts) -> one `Batch` with batch size [len(items)]."""
     if not items:
         raise ValueError("cannot collate an empty batch")
     if isinstance(items[0], TensorDict):
-        return torch.stack(items)
+        stacked = torch.stack(items)
+        batch = Batch({}, batch_size=stacked.batch_size)
+        batch.update(stacked)
+        return batch
     batch = len(items)
     nested: dict = {}
     others: dict = {}
@@ -35,10 +52,37 @@ def collate(items: list) -> TensorDict:
             d[leaf] = value
         else:
             others[name] = [it[name] for it in items]
-    td = TensorDict(nested, batch_size=[batch])
+    td = Batch(nested, batch_size=[batch])
     for name, values in others.items():
         td.set(nested_key(name), NonTensorStack(*(NonTensorData(v) for v in values), batch_size=[batch]))
     return td
+
+
+def get_items(dataset, index):
+    """`ds[index]` of a map-style dataset: an int gives one item (batch size []); a slice, a list,
+    an array or a 1-D tensor of ints gives those items stacked into a `Batch`, as the loader would."""
+    if isinstance(index, slice):
+        indices = list(range(len(dataset)))[index]
+        if not indices:
+            raise IndexError(f"slice {index} selects no frame of a dataset of {len(dataset)} frames")
+        return collate(dataset.__getitems__(indices))
+    if isinstance(index, (list, tuple, np.ndarray, torch.Tensor)) and np.ndim(index) == 1:
+        values = index.tolist() if hasattr(index, "tolist") else list(index)
+        if not values or any(isinstance(v, bool) for v in values):
+            raise IndexError(f"index {index!r}: expected a non-empty sequence of frame indices (ints)")
+        return collate(dataset.__getitems__([_frame_index(v) for v in values]))
+    return from_flat_dict(dataset.get_raw(_frame_index(index)))
+
+
+def _frame_index(value) -> int:
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(
+            f"dataset index must be an int, a slice or a sequence of ints, got {type(value).__name__} {value!r}"
+        ) from None
 
 
 def _float_images(batch: TensorDict, keys: tuple) -> TensorDict:
@@ -83,7 +127,29 @@ class TensorDictLoader(torch.utils.data.DataLoader):
             self.dataset.close()
             gc.collect()
         it = super().__iter__()
-        return _FloatImagesIterator(it, self.float_image_keys) if self.float_image_keys else it
+        it = _FloatImagesIterator(it, self.float_image_keys) if self.float_image_keys else it
+        return _never_empty(it, self.batch_size, self.drop_last)
+
+
+def _never_empty(it, batch_size, drop_last):
+    """Yield the batches of `it`; an epoch without any batch is an error, not a silent no-op (a
+    training loop `while step < steps: for batch in loader:` would otherwise spin forever)."""
+    empty = True
+    for batch in it:
+        empty = False
+        yield batch
+    if empty:
+        why = f" with drop_last=True and batch_size={batch_size}" if drop_last else ""
+        raise ValueError(f"the data loader yielded no batch{why}: the dataset (or stream) has fewer frames")
+
+
+def check_batches(size: int, batch_size: int, drop_last: bool, what: str = "the dataset") -> None:
+    """Refuse a loader that would yield no batch: fewer frames than one batch with drop_last."""
+    if drop_last and size < batch_size:
+        raise ValueError(
+            f"{what} has {size} frames, fewer than batch_size={batch_size}: with drop_last=True the "
+            f"loader would yield no batch. Use batch_size <= {size}, drop_last=False, or more data."
+        )
 
 
 def _uint8_transport_keys(dataset) -> tuple:
@@ -141,6 +207,12 @@ def loader(
         dataset = _RawStream(dataset)
     if sampler is not None and shuffle:
         raise ValueError("pass either shuffle=True or a sampler (set shuffle on the sampler)")
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    if sampler is not None and hasattr(sampler, "__len__"):
+        check_batches(len(sampler), batch_size, drop_last, "the sampler")
+    elif not isinstance(dataset, torch.utils.data.IterableDataset):
+        check_batches(len(dataset), batch_size, drop_last)
     if persistent_workers is None:
         persistent_workers = num_workers > 0
     kwargs = {}

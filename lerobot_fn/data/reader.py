@@ -22,6 +22,7 @@ from lerobot_fn.data.columns import _is_numeric, _torch_dtype, column_to_numpy, 
 from lerobot_fn.data.delta import check_delta_timestamps, delta_indices, query_frames
 from lerobot_fn.data.errors import DatasetError, DatasetFileError
 from lerobot_fn.data.features import Feature
+from lerobot_fn.data.loader import get_items
 from lerobot_fn.data.meta import DatasetMeta, read_parquet
 from lerobot_fn.data.video import VideoDecoder
 from lerobot_fn.process.keys import from_flat_dict
@@ -266,8 +267,9 @@ class Dataset(torch.utils.data.Dataset):
         futures = {k: self._pool.submit(self._decode_one, ep, k, ts) for k, ts in requests.items()}
         return {k: f.result() for k, f in futures.items()}
 
-    def __getitem__(self, idx: int) -> TensorDict:
-        return to_tensordict(self.get_raw(idx))
+    def __getitem__(self, idx) -> TensorDict:
+        """`ds[i]`: one item (batch size []); `ds[a:b]`, `ds[[i, j]]`: a stacked `Batch`."""
+        return get_items(self, idx)
 
     def __getitems__(self, indices: list[int]) -> list[dict]:
         """Batched fetch used by `torch.utils.data.DataLoader`: raw dicts, collated by `loader`."""
@@ -316,13 +318,16 @@ def open(
     video_backend: str | None = None,
     return_uint8: bool = False,
 ) -> Dataset:
-    """Open a LeRobotDataset v3.0 from a local directory or a Hub repo id (`user/name`).
+    """Open a LeRobotDataset v3.0 from a local directory, a Hub repo id (`user/name`) or a sample
+    dataset (`"sample:pusht"`, see `sample_dataset`).
 
     For a repo id the files go to `root` (default `$HF_LEROBOT_HOME/<repo_id>`, shared with
     LeRobot); only the files of `episodes` are fetched when given. See `Dataset` for items.
     """
     from lerobot_fn.data import hub
+    from lerobot_fn.data.sample import resolve_source
 
+    source = resolve_source(source)
     path = Path(source)
     repo_id = None
     if path.is_dir():

@@ -35,17 +35,23 @@ class SampleRecipe:
     frames_per_episode: int
     fps: int
     image_size: tuple[int, int]
+    use_videos: bool = True
     seed: int = 0
     version: int = 1
 
 
-SAMPLES = {"pusht": SampleRecipe(episodes=6, frames_per_episode=40, fps=10, image_size=(96, 96))}
+SAMPLES = {
+    "pusht": SampleRecipe(episodes=6, frames_per_episode=40, fps=10, image_size=(96, 96)),
+    # the same task with the camera as PNG images in the parquet files (what `images_to_video` converts)
+    "pusht_images": SampleRecipe(episodes=3, frames_per_episode=20, fps=10, image_size=(96, 96), use_videos=False),
+}
+SAMPLE_PREFIX = "sample:"  # `dataset = "sample:pusht"` in a spec, `data.open("sample:pusht")`
 
 
 def _features(recipe: SampleRecipe) -> dict[str, dict]:
     """LeRobot's `lerobot/pusht` features: `observation.image`, 2-D state and action, reward and flags."""
     height, width = recipe.image_size
-    features = sample_features(height, width, image_key="observation.image")
+    features = sample_features(height, width, use_videos=recipe.use_videos, image_key="observation.image")
     features.update({
         "next.reward": {"dtype": "float32", "shape": (1,), "names": None},
         "next.done": {"dtype": "bool", "shape": (1,), "names": None},
@@ -75,7 +81,8 @@ def _write(root: Path, recipe: SampleRecipe) -> None:
     from lerobot_fn.data.writer import create
 
     generator = torch.Generator().manual_seed(recipe.seed)
-    with create(root, fps=recipe.fps, features=_features(recipe), robot_type="synthetic") as writer:
+    features = _features(recipe)
+    with create(root, fps=recipe.fps, features=features, robot_type="synthetic", use_videos=recipe.use_videos) as writer:
         for _ in range(recipe.episodes):
             for frame in _pusht_frames(generator, recipe):
                 writer.add_frame(frame)
@@ -99,6 +106,7 @@ def sample_dataset(name: str = "pusht", root: str | os.PathLike | None = None) -
 
     "pusht": 6 episodes x 40 frames at 10 fps, a 96x96 AV1 camera `observation.image`, 2-D
     `observation.state` and `action` in PushT's pixel coordinates, `next.reward/done/success`.
+    "pusht_images": 3 episodes x 20 frames of the same, the camera stored as PNG images.
     `root` puts it there instead of the cache (`$HF_LEROBOT_HOME/lerobot_fn_samples/`).
     Open it with `data.open(sample_dataset())`.
     """
@@ -120,3 +128,12 @@ def sample_dataset(name: str = "pusht", root: str | os.PathLike | None = None) -
     finally:
         shutil.rmtree(build, ignore_errors=True)
     return target
+
+
+def resolve_source(source):
+    """`"sample:<name>"` -> the path of that sample dataset (built on first use); anything else as given.
+
+    A local directory literally called `sample:<name>` wins, as a path always does."""
+    if isinstance(source, str) and source.startswith(SAMPLE_PREFIX) and not Path(source).exists():
+        return sample_dataset(source[len(SAMPLE_PREFIX):])
+    return source

@@ -35,12 +35,25 @@ def _summary(root: Path) -> dict:
 
 
 def info(spec: S.InfoSpec, ctx: RunContext) -> dict:
+    from lerobot_fn.data import verify
     from lerobot_fn.data.tools import dataset_info
 
     with _as_job_error(f"dataset.info of {spec.dataset}"):
         result = dataset_info(spec.dataset)
     ctx.log.info("%s", json.dumps(result, indent=2))
-    return result
+    if not spec.check:
+        return result
+    problems = verify(result["root"])
+    for problem in problems:
+        ctx.log.error("broken file %s", problem)
+    if problems:
+        raise JobError(
+            f"dataset.info: {len(problems)} broken file(s) in {result['root']}:\n"
+            + "\n".join(f"  {p}" for p in problems)
+            + "\nRe-download or re-record them (check = false skips this check)."
+        )
+    ctx.log.info("check: every data and video file of %s reads", result["root"])
+    return {**result, "checked": True}
 
 
 def delete_episodes(spec: S.DeleteEpisodesSpec, ctx: RunContext) -> dict:

@@ -6,6 +6,7 @@ import typing
 
 import attrs
 
+from .paths import NOTES
 from .registry import JOBS, get_job
 from .schema import field_doc
 
@@ -43,7 +44,9 @@ def _rows(cls: type, prefix: str) -> list[str]:
             rows.append(f"[{path}]  {field_doc(field)}")
             rows.extend(_rows(tp, f"{path}."))
         else:
-            rows.append(f"{path}: {_type_text(tp)}, {_default_text(field)}\n    {field_doc(field)}")
+            note = NOTES.get(field.metadata.get("path"))
+            doc = f"{field_doc(field)} ({note})" if note else field_doc(field)
+            rows.append(f"{path}: {_type_text(tp)}, {_default_text(field)}\n    {doc}")
     return rows
 
 

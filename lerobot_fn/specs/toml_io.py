@@ -12,7 +12,8 @@ import tomli_w
 
 from .converter import structure, unstructure
 from .errors import SpecError, SpecIssue
-from .registry import get_job
+from .paths import absolute_paths, merge
+from .registry import JOBS, get_job
 
 
 @attrs.frozen
@@ -88,9 +89,24 @@ def resolve(raw: dict[str, Any], source: str) -> LoadedSpec:
     return LoadedSpec(job=job_name, spec=structure(body, job.schema_class(), source), source=source)
 
 
+def load_raw(path: str | Path, overrides: Iterable[str] = ()) -> dict[str, Any]:
+    """A spec file's data with `overrides` applied and its paths absolute: the file's against the
+    file's directory, the overrides' against the working directory."""
+    raw = read_toml(path)
+    overrides = list(overrides)
+    merged = apply_overrides(raw, overrides)
+    job = JOBS.get(merged.get("job")) if isinstance(merged.get("job"), str) else None
+    if job is None:  # `resolve` reports the missing or unknown job
+        return merged
+    schema = job.schema_class()
+    from_file = absolute_paths(raw, schema, Path(path).resolve().parent)
+    from_cli = absolute_paths(apply_overrides({}, overrides), schema, Path.cwd())
+    return merge(apply_overrides(from_file, overrides), from_cli)
+
+
 def load_spec(path: str | Path, overrides: Iterable[str] = ()) -> LoadedSpec:
-    """Read, override and validate a spec file in one step."""
-    return resolve(apply_overrides(read_toml(path), overrides), str(path))
+    """Read, override and validate a spec file in one step (paths resolved as `load_raw` says)."""
+    return resolve(load_raw(path, overrides), str(path))
 
 
 def dump_spec(job: str, spec: Any) -> str:

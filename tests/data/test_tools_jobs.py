@@ -1,5 +1,6 @@
-"""The dataset tools as `lerobot-run` jobs: the spec files in specs/ run as they are, results and
-errors come back as the CLI promises (exit 0 with result.json; exit 1 with a one-paragraph error)."""
+"""The dataset tools as `lerobot-run` jobs: every shipped spec runs as is, from any working
+directory of a fresh clone (no ../shared), on the sample dataset generated into the cache; results
+and errors come back as the CLI promises (exit 0 with result.json; exit 1 with one paragraph)."""
 
 import json
 from pathlib import Path
@@ -9,72 +10,63 @@ import pytest
 from lerobot_fn import data
 from lerobot_fn.cli import main
 
-REPO = Path(__file__).resolve().parents[2]
+SPECS = Path(__file__).resolve().parents[2] / "specs"
 
 
 @pytest.fixture(autouse=True)
-def _in_repo(monkeypatch):
-    monkeypatch.chdir(REPO)  # the specs point at ../shared/fixtures relative to the repository
+def _user(tmp_path, monkeypatch, sample_lerobot_home):
+    monkeypatch.chdir(tmp_path)  # not the repository: the specs must not depend on the working directory
+    monkeypatch.setenv("HF_LEROBOT_HOME", str(sample_lerobot_home))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+def _run(spec, tmp_path, *overrides):
+    run = tmp_path / "run"
+    code = main([str(SPECS / spec), *(a for o in overrides for a in ("--set", o)), "--set", f"run.output_dir={run}"])
+    return code, run
 
 
 def test_dataset_jobs_are_listed_and_explained(capsys):
     assert main(["--list"]) == 0
     out = capsys.readouterr().out
-    for job in (
-        "dataset.info",
-        "dataset.delete_episodes",
-        "dataset.split",
-        "dataset.merge",
-        "dataset.add_feature",
-        "dataset.remove_feature",
-        "dataset.images_to_video",
-        "dataset.recompute_stats",
-        "dataset.convert_v21",
-        "dataset.push",
-    ):
-        assert job in out
+    for job in ("info", "delete_episodes", "split", "merge", "add_feature", "remove_feature",
+                "images_to_video", "recompute_stats", "convert_v21", "push"):
+        assert f"dataset.{job}" in out
     assert main(["--explain", "dataset.split"]) == 0
     assert "fraction of the episodes" in capsys.readouterr().out
 
 
-def test_delete_episodes_spec_runs_as_is(tmp_path):
-    run = tmp_path / "run"
-    assert main(["specs/dataset_delete_episodes.toml", "--set", f"run.output_dir={run}"]) == 0
-    result = json.loads((run / "result.json").read_text())
-    assert result["episodes"] == 2 and result["frames"] == 73
-    assert len(data.open(run / "dataset")) == 73
+@pytest.mark.parametrize(
+    ("spec", "check"),
+    [
+        ("dataset_info.toml", lambda r, run: r["episodes"] == 6 and r["checked"]),
+        ("dataset_delete_episodes.toml", lambda r, run: (r["episodes"], r["frames"]) == (5, 200)),
+        ("dataset_split.toml", lambda r, run: r["train"]["episodes"] == 3 == data.open(run / "val").num_episodes),
+        ("dataset_merge.toml", lambda r, run: (r["episodes"], r["frames"]) == (12, 480)),
+        ("dataset_remove_feature.toml", lambda r, run: "next.success" not in data.open(run / "dataset").features),
+        ("dataset_recompute_stats.toml", lambda r, run: r["frames"] == 240),
+        ("dataset_images_to_video.toml",
+         lambda r, run: data.open(run / "dataset").meta.video_keys == ["observation.image"]),
+    ],
+)
+def test_shipped_spec_runs_as_is_on_the_sample_dataset(spec, check, tmp_path):
+    code, run = _run(spec, tmp_path)
+    assert code == 0, (run / "log.txt").read_text()
+    assert check(json.loads((run / "result.json").read_text()), run)
 
 
-def test_split_spec_and_info_spec(tmp_path):
-    run = tmp_path / "split"
-    assert main(["specs/dataset_split.toml", "--set", f"run.output_dir={run}"]) == 0
-    assert data.open(run / "train").num_episodes == 3 and data.open(run / "val").num_episodes == 1
-    info_run = tmp_path / "info"
-    assert (
-        main(
-            [
-                "specs/dataset_info.toml",
-                "--set",
-                f"dataset={run / 'val'}",
-                "--set",
-                f"run.output_dir={info_run}",
-            ]
-        )
-        == 0
-    )
-    assert json.loads((info_run / "result.json").read_text())["episodes"] == 1
+def test_the_specs_that_need_your_data_or_the_hub_fail_clearly_and_say_so_in_the_log(tmp_path, capsys):
+    code, run = _run("dataset_convert_v21.toml", tmp_path)
+    err = capsys.readouterr().err
+    missing = SPECS / "path" / "to" / "v21_dataset"  # the placeholder, relative to the spec file
+    assert code == 1 and str(missing) in err and "Traceback" not in err
+    assert str(missing) in (run / "log.txt").read_text()
 
 
-def test_job_failure_is_one_paragraph(tmp_path, capsys):
-    code = main(
-        [
-            "specs/dataset_delete_episodes.toml",
-            "--set",
-            "episodes=[9]",
-            "--set",
-            f"run.output_dir={tmp_path / 'r'}",
-        ]
-    )
+def test_job_failure_is_one_paragraph_in_the_terminal_and_the_log(tmp_path, capsys):
+    code, run = _run("dataset_delete_episodes.toml", tmp_path, "episodes=[9]")
     assert code == 1
     err = capsys.readouterr().err
-    assert "episodes [9] not in" in err and "Traceback" not in err
+    assert "episodes [9] not in" in err and "Traceback" not in err and "log.txt" in err
+    log = (run / "log.txt").read_text()
+    assert "episodes [9] not in" in log and "Traceback" in log  # the log keeps the traceback for a bug report

@@ -31,7 +31,9 @@ class Source:
 
     @classmethod
     def open(cls, root: str | Path) -> Source:
-        root = Path(root)
+        from lerobot_fn.data.sample import resolve_source
+
+        root = Path(resolve_source(root))
         info = load_info(root)
         rows: list[dict] = []
         for path in sorted((root / EPISODES_DIR).glob("*/*.parquet")):
