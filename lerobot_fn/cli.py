@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .specs import JobError, RunContext, SpecError, dump_spec, explain, list_jobs, load_spec, open_run
-from .specs.context import close_run, default_run_dir
-from .specs.toml_io import apply_overrides, read_toml, resolve
+from .specs.context import FILE_ONLY, close_run, default_run_dir
+from .specs.toml_io import load_raw, resolve
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 
@@ -76,7 +76,7 @@ def _load(args: argparse.Namespace):
     if args.resume:
         run_dir = Path(args.resume)
         spec_file = run_dir / "spec.toml"
-        raw = apply_overrides(read_toml(spec_file), args.overrides)
+        raw = load_raw(spec_file, args.overrides)
         run_table = raw.setdefault("run", {})
         if isinstance(run_table, dict):
             run_table["output_dir"] = str(run_dir)
@@ -87,9 +87,14 @@ def _load(args: argparse.Namespace):
 def main(argv: list[str] | None = None) -> int:
     try:
         with signal_handlers():
-            return _main(argv)
+            code = _main(argv)
+            sys.stdout.flush()  # inside the try: a closed pipe is reported here, not at interpreter exit
+            return code
     except KeyboardInterrupt as exc:  # a signal before the job started (or after it ended): quiet exit
         return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+    except BrokenPipeError:  # `lerobot-run --list | head`: the reader left; stop writing, no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILURE
 
 
 def _main(argv: list[str] | None) -> int:
@@ -121,7 +126,8 @@ def _run(loaded, spec_toml: str, args: argparse.Namespace) -> int:
     from .specs.registry import get_job
 
     options = getattr(loaded.spec, "run", None)
-    out_dir = Path(options.output_dir) if options and options.output_dir else default_run_dir(loaded.job)
+    explicit = bool(options and options.output_dir)
+    out_dir = Path(options.output_dir) if explicit else default_run_dir(loaded.job)
     seed = getattr(options, "seed", None)
     if seed is None:  # a job whose seed lives in its own table (train.seed)
         seed = getattr(getattr(loaded.spec, "train", None), "seed", 0)
@@ -135,7 +141,9 @@ def _run(loaded, spec_toml: str, args: argparse.Namespace) -> int:
         if _rank():  # torchrun: the run directory belongs to rank 0; the others only log to stderr
             ctx = RunContext(out_dir=out_dir, seed=seed, log=_rank_logger(loaded.job), resume=bool(args.resume))
         else:
-            ctx = open_run(out_dir, job=loaded.job, spec_toml=spec_toml, seed=seed, resume=bool(args.resume))
+            ctx = open_run(out_dir, job=loaded.job, spec_toml=spec_toml, seed=seed, resume=bool(args.resume),
+                           unique=not explicit)
+            out_dir = ctx.out_dir
     except OSError as exc:
         print(f"lerobot-run: cannot create the run directory {out_dir}: {exc.strerror or exc}. "
               "Choose another with --set run.output_dir=PATH.", file=sys.stderr)
@@ -151,14 +159,14 @@ def _run(loaded, spec_toml: str, args: argparse.Namespace) -> int:
                         "terminated (SIGTERM)" if terminated else "interrupted", out_dir)
         return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     except SpecError as exc:
-        print(exc.render(), file=sys.stderr)
+        ctx.log.error("%s", exc.render())
         return EXIT_USAGE
     except Exception as exc:  # noqa: BLE001 - the CLI's one place that turns failures into a paragraph
         what = str(exc) if isinstance(exc, JobError) else f"{type(exc).__name__}: {exc}"
-        print(f"lerobot-run: job '{loaded.job}' failed. {what}\nRun directory: {out_dir} (log.txt). "
-              + ("" if args.debug else "Re-run with --debug to see the traceback."), file=sys.stderr)
-        if args.debug:
-            traceback.print_exc()
+        # everything said on the terminal is in log.txt too; the log always keeps the traceback
+        ctx.log.error("lerobot-run: job '%s' failed. %s\nRun directory: %s (log.txt). %s", loaded.job, what,
+                      out_dir, "" if args.debug else "Re-run with --debug to see the traceback.")
+        ctx.log.error("%s", traceback.format_exc().rstrip(), extra=None if args.debug else FILE_ONLY)
         return EXIT_FAILURE
     finally:
         close_run(ctx, None if _rank() else result)
