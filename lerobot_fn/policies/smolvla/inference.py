@@ -1,9 +1,9 @@
 """SmolVLA inference as pure functions: sample an action chunk by Euler integration of the learned flow,
 or step an episode with an explicit action-queue state.
 
-The sampler is openpi's: x_1 = noise, t from 1 to 0 in `num_steps` steps of dt = -1/num_steps,
-x <- x + dt * v(x, t); the prefix (images, task, state) goes through the VLM once per chunk and its
-keys/values serve every step. `noise` is x_1, (B, chunk_size, max_action_dim); when not given it is
+The sampler is openpi's (`VLAFlowMatching.forward`): x_1 = noise, t from 1 to 0 in `num_steps`
+steps of dt = -1/num_steps, x <- x + dt * v(x, t); the prefix (images, task, state) goes through the
+VLM once per chunk and its keys/values serve every step. `noise` is x_1, (B, chunk_size, max_action_dim); when not given it is
 drawn from `generator` (or torch's default RNG, as LeRobot does).
 """
 
@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 
 from .config import Config
-from .model import SmolVLAPolicy, prefill
+from .model import SmolVLAPolicy, model_inputs
 
 
 def _rtc_check(config: Config) -> None:
@@ -34,20 +34,14 @@ def draw_noise(shape: tuple[int, ...], device: torch.device, generator: torch.Ge
 def sample_actions(model: SmolVLAPolicy, config: Config, batch: Mapping[str, Tensor], *,
                    noise: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
     """(B, chunk_size, max_action_dim) normalised, padded actions for a preprocessed batch."""
-    cache = prefill(model, config, batch)
-    b = cache.pad_mask.shape[0]
-    device = cache.pad_mask.device
-    shape = (b, config.chunk_size, config.max_action_dim)
+    inputs = model_inputs(config, batch)
+    state = inputs[-1]
+    shape = (state.shape[0], config.chunk_size, config.max_action_dim)
     if noise is None:
-        noise = draw_noise(shape, device, generator)
+        noise = draw_noise(shape, state.device, generator)
     elif tuple(noise.shape) != shape:
         raise ValueError(f"smolvla noise: shape {tuple(noise.shape)}, expected {shape} (B, chunk_size, max_action_dim)")
-    x_t = noise.to(device=device, dtype=torch.float32)
-    dt = -1.0 / config.num_steps
-    for step in range(config.num_steps):
-        time = torch.tensor(1.0 + step * dt, dtype=torch.float32, device=device).expand(b)
-        x_t = x_t + dt * model.model.velocity(cache, x_t, time)
-    return x_t
+    return model.model(*inputs, noise.to(device=state.device, dtype=torch.float32))
 
 
 def predict_chunk(model: SmolVLAPolicy, config: Config, batch: Mapping[str, Tensor], *,

@@ -97,8 +97,9 @@ class VLAFlowMatching(nn.Module):
         return self.vlm_with_expert.embed_language_tokens(tokens)[None].expand(batch, -1, -1)
 
     def embed_prefix(self, images: list[Tensor], img_masks: list[Tensor], lang_tokens: Tensor,
-                     lang_masks: Tensor, state: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """(embeddings (B, P, hidden), pad mask (B, P), attention-block mask (B, P))."""
+                     lang_masks: Tensor, state: Tensor) -> tuple[Tensor, Tensor, Tensor, int]:
+        """(embeddings (B, P, hidden), pad mask (B, P), attention-block mask (B, P), number of image
+        and language tokens before the state token)."""
         embs, pads, blocks = [], [], []
         b = state.shape[0]
         device = state.device
@@ -120,6 +121,7 @@ class VLAFlowMatching(nn.Module):
                 add(end, torch.ones(end.shape[:2], dtype=torch.bool, device=device), 0)
         lang = self.vlm_with_expert.embed_language_tokens(lang_tokens)
         add(lang * math.sqrt(lang.shape[-1]), lang_masks, 0)
+        n_context = sum(e.shape[1] for e in embs)
         state_emb = self.state_proj(state)
         state_emb = state_emb[:, None] if state_emb.ndim == 2 else state_emb
         add(state_emb, torch.ones(state_emb.shape[:2], dtype=torch.bool, device=device), 1)
@@ -128,7 +130,7 @@ class VLAFlowMatching(nn.Module):
         if missing > 0:  # pad the prefix to a fixed length (masked out)
             emb = F.pad(emb, (0, 0, 0, missing))
             pad, block = F.pad(pad, (0, missing)), F.pad(block, (0, missing))
-        return emb, pad, block
+        return emb, pad, block, n_context
 
     def embed_suffix(self, noisy_actions: Tensor, time: Tensor) -> Tensor:
         """(B, chunk, max_action_dim) x_t and (B,) time -> (B, chunk, expert hidden) action tokens."""
@@ -140,9 +142,11 @@ class VLAFlowMatching(nn.Module):
         return self.action_time_mlp_out(F.silu(x))
 
     def prefill(self, images, img_masks, lang_tokens, lang_masks, state) -> PrefixCache:
-        """Embed the prefix and run it through the VLM layers once (the keys/values every step reuses)."""
-        emb, pad, block = self.embed_prefix(images, img_masks, lang_tokens, lang_masks, state)
-        return self.vlm_with_expert.prefill(emb, make_att_2d_masks(pad, block), pad)
+        """Embed the prefix and run it through the VLM layers once (the keys/values every step reuses).
+        While training, images + language run apart from the state token (see `SmolVLMWithExpert.prefill`)."""
+        emb, pad, block, n_context = self.embed_prefix(images, img_masks, lang_tokens, lang_masks, state)
+        split = n_context if torch.is_grad_enabled() else None
+        return self.vlm_with_expert.prefill(emb, make_att_2d_masks(pad, block), pad, split=split)
 
     def velocity(self, cache: PrefixCache, x_t: Tensor, time: Tensor) -> Tensor:
         """The predicted flow v_t (B, chunk, max_action_dim), float32, for noisy actions x_t at `time`."""
@@ -151,6 +155,20 @@ class VLAFlowMatching(nn.Module):
         causal = torch.ones(s, s, dtype=torch.bool, device=suffix.device).tril()[None].expand(b, s, s)
         out = self.vlm_with_expert.suffix_pass(suffix, cache, causal)
         return self.action_out_proj(out[:, -self.config.chunk_size :].to(torch.float32))
+
+
+    def forward(self, images: list[Tensor], img_masks: list[Tensor], lang_tokens: Tensor, lang_masks: Tensor,
+                state: Tensor, noise: Tensor) -> Tensor:
+        """The Euler sampler: x_1 = noise (B, chunk, max_action_dim) -> actions x_0, in `num_steps` steps
+        of dt = -1/num_steps, the prefix run once. (`forward` so `policies.optimize` compiles it whole.)"""
+        cache = self.prefill(images, img_masks, lang_tokens, lang_masks, state)
+        b = noise.shape[0]
+        x_t = noise.to(torch.float32)
+        dt = -1.0 / self.config.num_steps
+        for step in range(self.config.num_steps):
+            time = torch.tensor(1.0 + step * dt, dtype=torch.float32, device=noise.device).expand(b)
+            x_t = x_t + dt * self.velocity(cache, x_t, time)
+        return x_t
 
 
 class SmolVLAPolicy(nn.Module):
@@ -219,8 +237,13 @@ def language(batch: Mapping[str, Tensor]) -> tuple[Tensor, Tensor]:
     return batch[OBS_LANGUAGE_TOKENS], batch[OBS_LANGUAGE_ATTENTION_MASK].bool()
 
 
-def prefill(model: SmolVLAPolicy, config: Config, batch: Mapping[str, Tensor]) -> PrefixCache:
-    """The prefix cache for a preprocessed batch."""
+def model_inputs(config: Config, batch: Mapping[str, Tensor]) -> tuple:
+    """(images, image masks, language tokens, language mask, padded state) for a preprocessed batch."""
     images, masks = prepare_images(config, batch)
     tokens, lang_mask = language(batch)
-    return model.model.prefill(images, masks, tokens, lang_mask, prepare_state(config, batch))
+    return images, masks, tokens, lang_mask, prepare_state(config, batch)
+
+
+def prefill(model: SmolVLAPolicy, config: Config, batch: Mapping[str, Tensor]) -> PrefixCache:
+    """The prefix cache for a preprocessed batch."""
+    return model.model.prefill(*model_inputs(config, batch))

@@ -19,9 +19,9 @@ per step. RoPE uses LeRobot's wavelength 10_000 (not the VLM config's `rope_thet
 from __future__ import annotations
 
 import copy
-from typing import Any
+import itertools
+from typing import Any, NamedTuple
 
-import attrs
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -76,8 +76,7 @@ def make_att_2d_masks(pad_masks: Tensor, att_masks: Tensor) -> Tensor:
     return (cumsum[:, None, :] <= cumsum[:, :, None]) & (pad_masks[:, None, :] & pad_masks[:, :, None])
 
 
-@attrs.frozen(eq=False)
-class PrefixCache:
+class PrefixCache(NamedTuple):
     """Per VLM layer: post-RoPE prefix keys/values (B, P, Hkv, D); for cross-attention layers with an
     expert, the expert's projections of them (B, P, Hkv_e, D); and the prefix padding mask (B, P)."""
 
@@ -200,16 +199,26 @@ class SmolVLMWithExpert(nn.Module):
 
     # --- the two passes ---
 
-    def prefill(self, prefix: Tensor, att_2d: Tensor, pad_mask: Tensor) -> PrefixCache:
-        """Run the prefix (B, P, hidden) through the VLM layers; keep every layer's keys/values."""
+    def prefill(self, prefix: Tensor, att_2d: Tensor, pad_mask: Tensor, *, split: int | None = None) -> PrefixCache:
+        """Run the prefix (B, P, hidden) through the VLM layers; keep every layer's keys/values.
+
+        `split`: tokens [:split] (images, language) never attend to the rest (state, padding), so
+        they can run as their own stream; with a frozen VLM they then carry no autograd graph and
+        backward runs through the one state token only (same values, a fraction of the work)."""
         scale = self.head_dim**-0.5
         bias = attention_bias(att_2d, prefix.dtype)
         rope = rope_tables(torch.cumsum(pad_mask, dim=1) - 1, self.head_dim)
+        bounds = [0, prefix.shape[1]] if split is None else [0, split, prefix.shape[1]]
+        spans = list(itertools.pairwise(bounds))
+        streams = [prefix[:, a:b] for a, b in spans]
+        if split is not None and not any(p.requires_grad for p in self.vlm.parameters()):
+            streams[0] = streams[0].detach()  # images + language: nothing to train upstream
         keys, values, cross = [], [], []
         pairs = self.layer_pairs()
         for i, (layer, expert) in enumerate(pairs):
-            q, k, v = _qkv(layer, prefix, self.head_dim)
-            k = apply_rope(k, rope)
+            qkv = [_qkv(layer, h, self.head_dim) for h in streams]
+            k = apply_rope(torch.cat([x[1] for x in qkv], dim=1), rope)
+            v = torch.cat([x[2] for x in qkv], dim=1)
             keys.append(k)
             values.append(v)
             if expert is not None and not self.is_self_attn(i):
@@ -219,8 +228,12 @@ class SmolVLMWithExpert(nn.Module):
                 cross.append((ek.view(b, p, -1, self.head_dim), ev.view(b, p, -1, self.head_dim)))
             else:
                 cross.append(None)
-            if i < len(pairs) - 1:  # the last layer's prefix output is never read
-                prefix = _finish(layer, prefix, attend(apply_rope(q, rope), k, v, bias, scale))
+            if i == len(pairs) - 1:  # the last layer's prefix output is never read
+                break
+            for j, ((a, e), h, (q, _, _)) in enumerate(zip(spans, streams, qkv, strict=True)):
+                rope_j = (rope[0][:, a:e], rope[1][:, a:e])
+                att = attend(apply_rope(q, rope_j), k[:, :e], v[:, :e], bias[:, :, a:e, :e], scale)
+                streams[j] = _finish(layer, h, att)
         return PrefixCache(tuple(keys), tuple(values), tuple(cross), pad_mask)
 
     def suffix_pass(self, suffix: Tensor, cache: PrefixCache, suffix_att_2d: Tensor) -> Tensor:
@@ -231,7 +244,7 @@ class SmolVLMWithExpert(nn.Module):
         p = cache.pad_mask.shape[1]
         prefix_part = cache.pad_mask[:, None, :].expand(b, s, p)
         offsets = cache.pad_mask.sum(dim=-1, keepdim=True)
-        rope_self = rope_tables(offsets + torch.arange(s, device=suffix.device)[None] , self.head_dim)
+        rope_self = rope_tables(offsets + torch.arange(s, device=suffix.device)[None], self.head_dim)
         rope_cross = rope_tables(torch.arange(s, device=suffix.device)[None].expand(b, s), self.head_dim)
         bias_self = attention_bias(torch.cat([prefix_part, suffix_att_2d], dim=2), suffix.dtype)
         bias_cross = attention_bias(prefix_part, suffix.dtype)
