@@ -23,7 +23,7 @@ def optimizer_state(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.T
     for index, values in state_dict["state"].items():
         for name, value in values.items():
             tensor = value if isinstance(value, torch.Tensor) else torch.tensor(value)
-            flat[f"state/{index}/{name}"] = tensor.detach().cpu().contiguous()
+            flat[f"state/{index}/{name}"] = tensor.detach().to("cpu", copy=True).contiguous()  # a value, not a view
     groups = [{k: list(v) if isinstance(v, tuple) else v for k, v in g.items()} for g in state_dict["param_groups"]]
     return flat, groups
 
@@ -54,7 +54,7 @@ def training_state(state: TrainState) -> dict[str, Any]:
         "optimizer": optimizer_state(state.optimizer),
         "scheduler": state.scheduler.state_dict() if state.scheduler is not None else None,
         "rng": rng_state(state),
-        "ema": {k: v.detach().cpu().contiguous() for k, v in state.ema.items()} if state.ema is not None else None,
+        "ema": {k: v.detach().to("cpu", copy=True) for k, v in state.ema.items()} if state.ema is not None else None,
         "step": state.step,
     }
 
