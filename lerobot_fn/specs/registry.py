@@ -116,6 +116,23 @@ JOBS: dict[str, Job] = _jobs(
         "lerobot_fn.jobs.dataset:push",
         "upload a dataset to the Hugging Face Hub (repo, card, files, version tag)",
     ),
+    # hardware jobs (hardware/): named by string so listing jobs imports no serial, SDK or camera code
+    Job("find_port", "hardware.specs:FindPortSpec", "hardware.jobs:find_port",
+        "find an arm's serial port (unplug it when asked)"),
+    Job("find_cameras", "hardware.specs:FindCamerasSpec", "hardware.jobs:find_cameras",
+        "list the cameras OpenCV can open"),
+    Job("setup_motors", "hardware.specs:SetupMotorsSpec", "hardware.jobs:setup_motors",
+        "give a new arm's motors their ids and baud rate, one motor at a time"),
+    Job("calibrate", "hardware.specs:CalibrateSpec", "hardware.jobs:calibrate",
+        "calibrate an arm and save LeRobot's calibration file"),
+    Job("teleoperate", "hardware.specs:TeleoperateSpec", "hardware.jobs:teleoperate",
+        "drive a follower arm with a leader arm, keyboard or gamepad"),
+    Job("record", "hardware.specs:RecordSpec", "hardware.jobs:record",
+        "record a LeRobotDataset on the robot, teleoperated or policy-driven"),
+    Job("replay", "hardware.specs:ReplaySpec", "hardware.jobs:replay",
+        "play a recorded episode's actions on the follower"),
+    Job("run_policy", "hardware.specs:RunPolicySpec", "hardware.jobs:run_policy",
+        "run a policy on the robot, next chunk computed ahead while the current one plays"),
 )
 
 
