@@ -16,7 +16,7 @@ def lerobot_run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProc
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.run(
         [sys.executable, "-m", "lerobot_fn.cli", *args],
-        capture_output=True, text=True, cwd=cwd or REPO, env=env, timeout=300,
+        capture_output=True, text=True, cwd=cwd or REPO, env=env, timeout=300, check=False, start_new_session=True,
     )
 
 
@@ -103,7 +103,21 @@ def test_job_whose_extra_is_missing_exits_1_saying_what_to_install(tmp_path):
         f"sys.exit(main([{str(spec)!r}]))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
-                         env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300)
+                         env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300, check=False)
     assert out.returncode == 1
     assert "job 'needs_extra' cannot start" in out.stderr and "an_extra_that_is_not_installed" in out.stderr
     assert "Traceback" not in out.stderr and not (tmp_path / "outputs").exists()
+
+
+@pytest.mark.parametrize("args", [["--list"], ["--explain", "dataset.split"], ["specs/quickstart.toml", "--dry-run"]])
+def test_output_into_a_closed_pipe_ends_quietly(args):
+    """`lerobot-run --list | head -1`: the reader is gone before we write; no BrokenPipe traceback."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        out = subprocess.run([sys.executable, "-m", "lerobot_fn.cli", *args], stdout=write_end,
+                             stderr=subprocess.PIPE, text=True, cwd=REPO, timeout=120, check=False,
+                             start_new_session=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    finally:
+        os.close(write_end)
+    assert out.returncode == 1 and out.stderr == ""
