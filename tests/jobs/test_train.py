@@ -40,7 +40,8 @@ def test_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path, policy):
 
 
 def test_checkpoint_layout_is_lerobots_and_loads(tmp_path):
-    spec = write_spec(tmp_path, "act", steps=2)
+    """...and the opt-in TensorBoard events and W&B offline run (no network) are written."""
+    spec = write_spec(tmp_path, "act", steps=2, extra="tensorboard = true\nwandb = true\n")
     assert run(str(spec), "--set", f"run.output_dir={str(tmp_path / 'run')!r}", "--set", "train.save_every=1") == 0
     root = tmp_path / "run" / "checkpoints"
     assert sorted(p.name for p in root.iterdir()) == ["000001", "000002", "last"]
@@ -60,6 +61,15 @@ def test_checkpoint_layout_is_lerobots_and_loads(tmp_path):
     assert record["step"] == 2 and 0 <= record["data_wait_fraction"] <= 1 and record["samples_per_s"] > 0
     result = json.loads((tmp_path / "run" / "result.json").read_text())
     assert result["step"] == 2 and result["checkpoint"].endswith("000002/pretrained_model")
+
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(tmp_path / "run" / "tensorboard"))
+    events.Reload()
+    assert [e.step for e in events.Scalars("train/loss")] == [1, 2]
+    assert events.Scalars("train/loss")[-1].value == pytest.approx(record["loss"], rel=1e-6)
+    offline = list((tmp_path / "run" / "wandb").glob("offline-run-*/run-*.wandb"))
+    assert len(offline) == 1 and offline[0].stat().st_size > 0
 
 
 def test_fine_tunes_a_lerobot_checkpoint(tmp_path, dataset_fixtures, policy_fixtures):
