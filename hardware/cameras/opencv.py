@@ -30,7 +30,7 @@ class OpenCVCamera(ThreadedCamera):
         if not cap.isOpened():
             cap.release()
             raise ConnectionError(f"OpenCV could not open camera {self.index_or_path!r}; list the cameras with "
-                                  "`lerobot-run specs/find_cameras.toml` and check nothing else uses it")
+                                  "`lerobot-run specs/so101_find_cameras.toml` and check nothing else uses it")
         width, height, fps = self._want
         if width:
             cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)

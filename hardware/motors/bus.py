@@ -114,7 +114,7 @@ class MotorsBus:
         except OSError as exc:  # pyserial's SerialException is one
             self._port_handler = None
             raise MotorCommError(f"could not open port {self.port}: {exc}. Check the device path (run "
-                                 "`lerobot-run specs/find_port.toml` to find it) and your permission to use it "
+                                 "`lerobot-run specs/so101_find_port.toml` to find it) and your permission to use it "
                                  "(on Linux: `sudo usermod -aG dialout $USER`, then log in again)",
                                  port=self.port) from None
         if handshake:
@@ -225,7 +225,7 @@ class MotorsBus:
                 raise PortUnplugged(
                     f"{what} {where(self.port, motor, motor_id, register)} failed: the port stopped working "
                     f"({exc}). The USB cable was unplugged or the adapter lost power: reconnect it (then "
-                    "`lerobot-run specs/find_port.toml` if its name changed)",
+                    "`lerobot-run specs/so101_find_port.toml` if its name changed)",
                     port=self.port, motor=motor, motor_id=motor_id, register=register) from None
             if comm == self.comm_success:
                 break
