@@ -189,10 +189,26 @@ class SmolVLMWithExpert(nn.Module):
     # --- embeddings ---
 
     def embed_image(self, image: Tensor) -> Tensor:
-        """(B, 3, H, W) in [-1, 1] -> (B, tokens, text hidden) through SigLIP and the connector."""
+        """(B, 3, H, W) in [-1, 1] -> (B, tokens, text hidden) through SigLIP and the connector.
+
+        SmolVLM's vision forward with every patch valid (LeRobot passes no patch mask), its patch
+        positions computed without the data-dependent indexing that stops torch.compile."""
         vision = self.vlm.model.vision_model
-        hidden = vision(pixel_values=image.to(vision.dtype), patch_attention_mask=None).last_hidden_state
-        return self.vlm.model.connector(hidden)
+        pixels = image.to(vision.dtype)
+        emb = vision.embeddings
+        patches = emb.patch_embedding(pixels).flatten(2).transpose(1, 2)
+        rows, cols = pixels.shape[2] // emb.patch_size, pixels.shape[3] // emb.patch_size
+        side = emb.num_patches_per_side
+        boundaries = torch.arange(1 / side, 1.0, 1 / side, device=pixels.device)
+
+        def buckets(n: int) -> Tensor:
+            coords = torch.arange(n, device=pixels.device, dtype=torch.float32) * (1.0 / torch.tensor(float(n)))
+            return torch.bucketize(coords.clamp(max=1.0 - 1e-6).to(pixels.dtype), boundaries, right=True)
+
+        position_ids = (buckets(rows)[:, None] * side + buckets(cols)[None, :]).reshape(1, -1)
+        hidden = patches + emb.position_embedding(position_ids)
+        hidden = vision.encoder(inputs_embeds=hidden, attention_mask=None).last_hidden_state
+        return self.vlm.model.connector(vision.post_layernorm(hidden))
 
     def embed_language_tokens(self, tokens: Tensor) -> Tensor:
         return self.vlm.model.text_model.get_input_embeddings()(tokens)
