@@ -13,7 +13,7 @@ from .servo import wave
 
 
 class SimHand(CalibrationUI):
-    def __init__(self, port: str, *, sweep_s: float = 1.0, log=print):
+    def __init__(self, port: str, *, sweep_s: float = 0.4, log=print):
         self.chain = open_sim(port).chain
         self.sweep_s, self.log = sweep_s, log
         self._saved = None
@@ -38,7 +38,7 @@ class SimHand(CalibrationUI):
 
     def keep_recording(self, positions, mins, maxes):
         if time.monotonic() < self._end:
-            time.sleep(0.005)
+            time.sleep(0.002)
             return True
         for servo, motion, rest in zip(self.chain.servos, self._saved, REST_POSE, strict=False):
             with servo.lock:  # let go: back at rest, moving again only if it moved before
