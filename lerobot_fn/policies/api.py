@@ -26,7 +26,7 @@ from lerobot_fn.policies import legacy
 from lerobot_fn.policies.registry import family as family_module
 from lerobot_fn.process.actions import RelativeActions
 from lerobot_fn.process.basic import AddBatchDim, DeviceMove, RenameObservations
-from lerobot_fn.process.keys import from_flat_dict, to_flat_dict
+from lerobot_fn.process.keys import from_flat_dict, nested_key, to_flat_dict
 from lerobot_fn.process.normalize import Normalize, Unnormalize, _NormalizeBase
 from lerobot_fn.process.step import Pipeline
 
@@ -200,8 +200,57 @@ def _as_tensordict(obs: TensorDictBase | Mapping[str, Any]) -> TensorDictBase:
 
 
 def preprocess(policy: Policy, obs: TensorDictBase | Mapping[str, Any]) -> dict[str, torch.Tensor]:
-    """Raw observations -> the flat, normalised, batched dict the family functions take."""
-    return to_flat_dict(policy.preprocessor(_as_tensordict(obs)))
+    """Raw observations -> the flat, normalised, batched dict the family functions take.
+
+    Camera images may be uint8 (0-255, as `data.open(..., return_uint8=True)` and cameras give them)
+    or float in [0, 1]: uint8 ones become float32 on the policy's device, just before normalisation.
+    Anything else (a float image in 0-255, HWC layout, another dtype) is refused naming the camera."""
+    pre = policy.preprocessor
+    split = _after_device_move(pre.steps)
+    td = _camera_images(policy.config, attrs.evolve(pre, steps=pre.steps[:split])(_as_tensordict(obs)))
+    return to_flat_dict(attrs.evolve(pre, steps=pre.steps[split:])(td))
+
+
+def _after_device_move(steps: tuple) -> int:
+    """Where camera images are converted: right after the move to the device, and in any case
+    before normalisation."""
+    for i, step in enumerate(steps):
+        if isinstance(step, DeviceMove):
+            return i + 1
+        if isinstance(step, _NormalizeBase):
+            return i
+    return len(steps)
+
+
+def _camera_images(config: Any, td: TensorDictBase) -> TensorDictBase:
+    """Check the policy's camera inputs and turn uint8 ones into float32 in [0, 1] (same device)."""
+    cameras = getattr(config, "image_features", {})
+    if not cameras:
+        return td
+    td = td.copy()  # never write into the caller's TensorDict
+    for name, feature in cameras.items():
+        value = td.get(nested_key(name), None)
+        if value is None:
+            continue
+        chw = tuple(feature.shape)
+        if value.dtype == torch.uint8:
+            found = tuple(value.shape[-3:])
+            if found != chw:
+                hwc = " (it looks HWC: permute it to CHW)" if found == (chw[1], chw[2], chw[0]) else ""
+                raise ValueError(f"camera {name!r}: uint8 image of shape {tuple(value.shape)}, expected "
+                                 f"(..., {chw[0]}, {chw[1]}, {chw[2]}){hwc}")
+            td.set(nested_key(name), value.to(torch.float32).div_(255))
+        elif value.is_floating_point():
+            low, high = (float(v) for v in value.aminmax()) if value.numel() else (0.0, 0.0)
+            if low < -1e-3 or high > 1 + 1e-3:
+                raise ValueError(
+                    f"camera {name!r}: float images must be in [0, 1], this one spans [{low:.3g}, {high:.3g}]"
+                    + (" (0-255 values: divide by 255, or pass the uint8 image)" if high > 2 else
+                       " (already normalised? pass raw images: the policy normalises them)")
+                )
+        else:
+            raise TypeError(f"camera {name!r}: images must be uint8 (0-255) or float in [0, 1], got {value.dtype}")
+    return td
 
 
 def postprocess(policy: Policy, action: torch.Tensor, obs: TensorDictBase | None = None) -> torch.Tensor:
