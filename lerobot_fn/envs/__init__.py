@@ -14,10 +14,22 @@ from __future__ import annotations
 import importlib
 
 from .config import ENV_TYPES, EnvConfig, MissingExtraError, ObsKey, Task, make_config, register
-from .evaluation import evaluate
-from .sim_env import SimEnv, auto_num_envs, make_env
+
+# torch/torchrl-based names are imported on first use, so that a worker process (which imports
+# only `lerobot_fn.envs.sim` and its benchmark's config) starts without importing torch
+_LAZY = {"evaluate": "evaluation", "SimEnv": "sim_env", "auto_num_envs": "sim_env", "make_env": "sim_env",
+         "WorkerEnv": "workers", "EnvWorkerError": "workers"}
 
 BENCHMARK_MODULES = ("pusht",)
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
 
 
 def _load_all() -> None:
@@ -27,6 +39,6 @@ def _load_all() -> None:
 
 
 __all__ = [
-    "ENV_TYPES", "EnvConfig", "MissingExtraError", "ObsKey", "SimEnv", "Task", "auto_num_envs",
-    "evaluate", "make_config", "make_env", "register",
+    "ENV_TYPES", "EnvConfig", "EnvWorkerError", "MissingExtraError", "ObsKey", "SimEnv", "Task",
+    "WorkerEnv", "auto_num_envs", "evaluate", "make_config", "make_env", "register",
 ]

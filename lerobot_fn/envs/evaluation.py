@@ -81,8 +81,10 @@ def _write_video(frames: torch.Tensor, path: Path, fps: int) -> None:
 
 def _start(env: Any) -> None:
     """Start the worker processes of a (transformed) WorkerEnv ahead of its first reset."""
+    from .workers import WorkerEnv
+
     base = getattr(env, "base_env", env)
-    if hasattr(base, "started") and hasattr(base, "start") and not base.started:
+    if isinstance(base, WorkerEnv):
         base.start()
 
 

@@ -1,32 +1,33 @@
 """`WorkerEnv`: N simulators in N worker processes behind one batched TorchRL env.
 
-Why not torchrl's `ParallelEnv`: its parent spin-waits on shared-memory flags for the workers,
-which on a machine with as many cores as workers (a 2-core laptop or CI box running 2 envs) takes
-a core away from the simulators: measured here 2-5x slower than gymnasium's AsyncVectorEnv.
-`WorkerEnv` keeps the same contract (an `EnvBase` of batch size [N], specs known before any worker
-starts, shared-memory observation buffers) and blocks on pipes instead: the parent writes the
-actions into shared memory, sends each worker one short message, and sleeps until they answer.
+Why not torchrl's `ParallelEnv`: its parent spin-waits on shared-memory flags, which on a machine
+with as many cores as workers (a 2-core laptop or CI box running 2 envs) takes a core away from the
+simulators (measured here: slower than gymnasium's AsyncVectorEnv), and its workers import torch
+and torchrl (seconds per worker on a small machine). `WorkerEnv` keeps the contract (an `EnvBase`
+of batch size [N], specs known before any worker starts, observations in shared memory) with
+numpy-only workers (`sim.worker_main`) that block on pipes: the parent writes the actions into
+shared memory, sends each worker a short message and sleeps until they answer.
 
 Workers are spawned (never forked: no inherited GL context, CUDA state or threads) on the first
 `reset()` or an explicit `start()`; each builds its simulator on its first reset (the gym package
-is imported there). `close()` ends them (and they end by themselves if the parent dies: their pipe
-closes). A worker that raises reports its error, re-raised here with the worker's traceback.
+is imported there). `close()` ends them; they also end by themselves when the parent dies (their
+pipe closes). A worker's exception is re-raised here with the worker's traceback.
 """
 
 from __future__ import annotations
 
-import signal
-import traceback
-from collections.abc import Callable
+import multiprocessing as mp
 from typing import Any
 
+import numpy as np
 import torch
-from tensordict import TensorDict, TensorDictBase
+from tensordict import TensorDictBase
 from torchrl.envs import EnvBase
 
-from .config import MissingExtraError
+from .config import EnvConfig, MissingExtraError, Task
+from .sim import SharedLayout, layout, worker_main
+from .sim_env import set_specs, to_tensordict
 
-_RESET_INPUTS = ("episode_seed", "record")
 POLL_S = 1.0
 
 
@@ -34,54 +35,20 @@ class EnvWorkerError(RuntimeError):
     """A simulator worker failed (its traceback is in the message) or died."""
 
 
-def _worker(factory: Callable[[], EnvBase], index: int, conn, out: TensorDictBase, action: torch.Tensor,
-            reset_in: TensorDictBase) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it closes us cleanly
-    torch.set_num_threads(1)
-    env = None
-    try:
-        env = factory()
-        conn.send(("ready", None))
-        while True:
-            command = conn.recv()
-            if command == "step":
-                result = env._step(TensorDict({"action": action[index]}, batch_size=[]))
-            elif command == "reset":
-                result = env._reset(reset_in[index])
-                result.set("reward", torch.zeros(1))
-            else:  # "close"
-                break
-            out[index].update_(result.select(*out.keys(True, True), strict=False))
-            conn.send(("ok", None))
-    except (EOFError, KeyboardInterrupt, BrokenPipeError):
-        pass  # the parent went away
-    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
-        try:
-            conn.send(("error", (type(exc).__name__, str(exc), traceback.format_exc())))
-        except (BrokenPipeError, OSError):
-            pass
-    finally:
-        if env is not None:
-            env.close(raise_if_closed=False)
-        conn.close()
-
-
 class WorkerEnv(EnvBase):
-    """`num_envs` copies of `factory()` (a SimEnv), one per worker process; see the module doc."""
+    """`num_envs` simulators of `config` running `task`, one per worker process."""
 
-    def __init__(self, factory: Callable[[], EnvBase], num_envs: int, *, description: str = "env"):
+    def __init__(self, config: EnvConfig, task: Task, num_envs: int, *, render: bool = False):
         super().__init__(device="cpu", batch_size=torch.Size([num_envs]))
-        proto = factory()  # builds specs only: a SimEnv creates no simulator before its first reset
-        self.factory, self.num_envs, self.description = factory, num_envs, description
-        self.observation_spec = proto.observation_spec.expand(num_envs).clone()
-        self.action_spec = proto.action_spec.expand(num_envs, *proto.action_spec.shape).clone()
-        self.reward_spec = proto.reward_spec.expand(num_envs, *proto.reward_spec.shape).clone()
-        self.full_done_spec = proto.full_done_spec.expand(num_envs).clone()
-        self.state_spec = proto.state_spec.expand(num_envs).clone()
-        proto.close(raise_if_closed=False)
+        self.config, self.task, self.render, self.num_envs = config, task, render, num_envs
+        self.description = f"{config.type}/{task.name}"
+        set_specs(self, config, render, (num_envs,))
+        self._layout = SharedLayout(layout(config, render), num_envs)
         self._procs: list[Any] = []
         self._conns: list[Any] = []
-        self._frozen = torch.zeros(num_envs, dtype=torch.bool)
+        self._frozen = np.zeros(num_envs, dtype=bool)
+        self._seeds = torch.full((num_envs,), -1, dtype=torch.int64)
+        self._record = torch.zeros(num_envs, dtype=torch.bool)
 
     @property
     def started(self) -> bool:
@@ -95,17 +62,21 @@ class WorkerEnv(EnvBase):
         """Spawn the workers and wait until each is ready (idempotent)."""
         if self._procs:
             return
-        ctx = torch.multiprocessing.get_context("spawn")
-        keys = [*self.observation_spec.keys(True, True), "reward", *self.full_done_spec.keys(True, True)]
-        self._out = self.fake_tensordict().get("next").select(*keys).zero_().share_memory_()
-        self._action = torch.zeros(self.action_spec.shape, dtype=self.action_spec.dtype).share_memory_()
-        self._reset_in = self.state_spec.zero().share_memory_()
+        ctx = mp.get_context("spawn")
+        self._buffer = ctx.RawArray("B", self._layout.nbytes)
+        action_size = self.num_envs * int(np.prod(self.config.action_shape))
+        self._actions_raw = ctx.RawArray("f", action_size)
+        self._views = self._layout.views(self._buffer)
+        self._actions = np.frombuffer(self._actions_raw, dtype=np.float32).reshape(
+            self.num_envs, *self.config.action_shape)
         try:
             for i in range(self.num_envs):
                 parent, child = ctx.Pipe()
-                proc = ctx.Process(target=_worker, args=(self.factory, i, child, self._out, self._action,
-                                                         self._reset_in), daemon=True,
-                                   name=f"lerobot-fn-env-{i}")
+                proc = ctx.Process(
+                    target=worker_main, name=f"lerobot-fn-env-{i}", daemon=True,
+                    args=(self.config, self.task, self.render, self.num_envs, i, child, self._buffer,
+                          self._actions_raw),
+                )
                 proc.start()
                 child.close()
                 self._procs.append(proc)
@@ -131,11 +102,14 @@ class WorkerEnv(EnvBase):
                 raise MissingExtraError(message)
             raise EnvWorkerError(f"{self.description}: env worker {i} failed: {name}: {message}\n{tb}")
 
-    def _run(self, command: str, workers: list[int]) -> None:
-        for i in workers:
-            self._conns[i].send(command)
-        for i in workers:
+    def _run(self, messages: dict[int, tuple]) -> None:
+        for i, message in messages.items():
+            self._conns[i].send(message)
+        for i in messages:
             self._receive(i)
+
+    def _outputs(self) -> TensorDictBase:
+        return to_tensordict(self._views, (self.num_envs,), copy=True)
 
     def _reset(self, tensordict: TensorDictBase | None = None, **kwargs) -> TensorDictBase:
         self.start()
@@ -143,22 +117,26 @@ class WorkerEnv(EnvBase):
         if tensordict is not None:
             if "_reset" in tensordict:
                 mask = tensordict.get("_reset").reshape(self.num_envs)
-            for key in _RESET_INPUTS:
-                if key in tensordict:
-                    self._reset_in.get(key).copy_(tensordict.get(key))
-        workers = mask.nonzero().flatten().tolist()
-        self._run("reset", workers)
-        self._frozen[mask] = False
-        keys = [*self.observation_spec.keys(True, True), *self.full_done_spec.keys(True, True)]
-        return self._out.select(*keys).clone().update(self._reset_in.clone())
+            if "episode_seed" in tensordict:
+                self._seeds = tensordict.get("episode_seed").clone()
+            if "record" in tensordict:
+                self._record = tensordict.get("record").clone()
+        messages = {}
+        for i in mask.nonzero().flatten().tolist():
+            seed = int(self._seeds[i])
+            messages[i] = ("reset", None if seed < 0 else seed, bool(self._record[i]))
+        self._run(messages)
+        self._frozen[mask.numpy()] = False
+        return self._outputs().exclude("reward").update({"episode_seed": self._seeds.clone(),
+                                                        "record": self._record.clone()})
 
     def _step(self, tensordict: TensorDictBase) -> TensorDictBase:
-        self._action.copy_(tensordict.get("action"))
-        workers = (~self._frozen).nonzero().flatten().tolist()  # a finished episode costs nothing
-        self._run("step", workers)
-        result = self._out.clone()
-        result.get("reward")[self._frozen] = 0.0
-        self._frozen |= result.get("done").reshape(self.num_envs)
+        self._actions[...] = tensordict.get("action").detach().cpu().numpy()
+        # a finished episode costs nothing: its worker is not even asked (its outputs stay as they were)
+        self._run({i: ("step",) for i in np.flatnonzero(~self._frozen).tolist()})
+        result = self._outputs()
+        result.get("reward")[torch.from_numpy(self._frozen)] = 0.0
+        self._frozen |= self._views["done"].reshape(self.num_envs)
         return result
 
     def _set_seed(self, seed: int | None) -> None:
@@ -167,7 +145,7 @@ class WorkerEnv(EnvBase):
     def _shutdown(self) -> None:
         for conn in self._conns:
             try:
-                conn.send("close")
+                conn.send(("close",))
             except (BrokenPipeError, OSError):
                 pass
         for proc in self._procs:

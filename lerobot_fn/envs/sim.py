@@ -1,0 +1,145 @@
+"""The simulator side of an env, in plain numpy: what runs inside a worker process.
+
+`Simulator` builds the benchmark's gym env on its first reset (importing the gym package there),
+turns each gym observation into LeRobot-named arrays, and freezes an episode once it has ended
+(further steps replay the last output with zero reward and do no simulation, as LeRobot's
+`FreezeAfterEpisodeEnd`). `layout` lists every output array (name, shape, dtype) from the config
+alone, so buffers can be allocated before any simulator exists. Nothing here imports torch: a
+worker process starts in about the time Python, numpy and the simulator take to import.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .config import EnvConfig, Task, nested_get
+
+FLAGS = ("done", "terminated", "truncated", "success")
+
+
+def layout(config: EnvConfig, render: bool) -> list[tuple[str, tuple[int, ...], Any]]:
+    """Every output of reset/step: LeRobot feature names (cameras uint8 HWC), `render` frames when
+    `render`, then `reward` (float32) and the bool flags, each of shape (1,)."""
+    out: list[tuple[str, tuple[int, ...], Any]] = []
+    for k in config.observation_keys():
+        out.append((k.feature, tuple(k.shape), np.uint8 if k.camera else np.float32))
+    if render:
+        out.append(("render", (*config.render_size(), 3), np.uint8))
+    out.append(("reward", (1,), np.float32))
+    out.extend((flag, (1,), np.bool_) for flag in FLAGS)
+    return out
+
+
+class Simulator:
+    """One gym env of `config` running `task`, built lazily; outputs dicts of arrays per `layout`."""
+
+    def __init__(self, config: EnvConfig, task: Task, render: bool = False):
+        self.config, self.task, self.render = config, task, render
+        self.keys = config.observation_keys()
+        self._gym: Any = None
+        self._record = False
+        self._final: dict[str, np.ndarray] | None = None
+        self._blank = np.zeros((*config.render_size(), 3), dtype=np.uint8) if render else None
+
+    @property
+    def started(self) -> bool:
+        return self._gym is not None
+
+    def _outputs(self, obs: Any, reward: float, terminated: bool, truncated: bool, success: bool) -> dict:
+        out: dict[str, np.ndarray] = {}
+        for k in self.keys:
+            value = np.asarray(nested_get(obs, k.source))
+            out[k.feature] = value if k.camera else value.astype(np.float32, copy=False).reshape(k.shape)
+        if self.render:
+            out["render"] = self._gym.render() if self._record else self._blank
+        out["reward"] = np.array([reward], dtype=np.float32)
+        out["done"] = np.array([terminated or truncated])
+        out["terminated"] = np.array([terminated])
+        out["truncated"] = np.array([truncated])
+        out["success"] = np.array([success])
+        return out
+
+    def reset(self, seed: int | None = None, record: bool = False) -> dict[str, np.ndarray]:
+        if self._gym is None:
+            self.config.setup_worker()
+            self._gym = self.config.make_gym(self.task)
+        self._record = record and self.render
+        self._final = None
+        obs, _info = self._gym.reset(seed=seed)
+        return self._outputs(obs, 0.0, False, False, False)
+
+    def step(self, action: np.ndarray) -> dict[str, np.ndarray]:
+        if self._final is not None:
+            return self._final
+        obs, reward, terminated, truncated, info = self._gym.step(action)
+        out = self._outputs(obs, float(reward), bool(terminated), bool(truncated), bool(info.get("is_success", False)))
+        if terminated or truncated:
+            self._final = {**out, "reward": np.zeros(1, dtype=np.float32)}
+        return out
+
+    def close(self) -> None:
+        if self._gym is not None:
+            self._gym.close()
+            self._gym = None
+
+
+def worker_main(config: EnvConfig, task: Task, render: bool, n: int, index: int, conn, buffer, actions) -> None:
+    """A worker process: build a Simulator, then serve "reset"/"step"/"close" over `conn`, reading its
+    action from and writing its outputs into shared memory (`buffer`/`actions`, see `SharedLayout`)."""
+    import signal
+    import traceback
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it closes us cleanly
+    sim = None
+    try:
+        views = SharedLayout(layout(config, render), n).views(buffer, index)
+        action_view = np.frombuffer(actions, dtype=np.float32).reshape(-1, *config.action_shape)[index]
+        sim = Simulator(config, task, render)
+        conn.send(("ready", None))
+        while True:
+            command = conn.recv()
+            if command[0] == "step":
+                out = sim.step(action_view.copy())
+            elif command[0] == "reset":
+                out = sim.reset(command[1], command[2])
+            else:  # "close"
+                break
+            for name, view in views.items():
+                view[...] = out[name]
+            conn.send(("ok", None))
+    except (EOFError, KeyboardInterrupt, BrokenPipeError):
+        pass  # the parent went away
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
+        try:
+            conn.send(("error", (type(exc).__name__, str(exc), traceback.format_exc())))
+        except (BrokenPipeError, OSError):
+            pass
+    finally:
+        if sim is not None:
+            sim.close()
+        conn.close()
+
+
+class SharedLayout:
+    """Where every output array of `n` envs lives inside one shared byte buffer (64-byte aligned)."""
+
+    def __init__(self, entries: list[tuple[str, tuple[int, ...], Any]], n: int):
+        self.n = n
+        self.offsets: list[tuple[str, tuple[int, ...], Any, int]] = []
+        offset = 0
+        for name, shape, dtype in entries:
+            self.offsets.append((name, shape, dtype, offset))
+            offset += (int(np.prod((n, *shape))) * np.dtype(dtype).itemsize + 63) // 64 * 64
+        self.nbytes = max(offset, 64)
+
+    def views(self, buffer: Any, index: int | None = None) -> dict[str, np.ndarray]:
+        """name -> array view (n, *shape) into `buffer`, or only env `index`'s row."""
+        raw = np.frombuffer(buffer, dtype=np.uint8, count=self.nbytes)
+        arrays = {}
+        for name, shape, dtype, offset in self.offsets:
+            size = int(np.prod((self.n, *shape))) * np.dtype(dtype).itemsize
+            array = raw[offset : offset + size].view(dtype).reshape(self.n, *shape)
+            arrays[name] = array if index is None else array[index]
+        return arrays
