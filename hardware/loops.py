@@ -21,12 +21,15 @@ def control_loop(robot, action_source: ActionSource | None, *, fps: int, duratio
                  on_frame: Callable[[dict, dict], None] | None = None, should_stop: Callable[[], bool] | None = None,
                  display_every_s: float = 0.0, display=print) -> LoopStats:
     """Every 1/fps s: observe, ask `action_source(obs)` for goals (None: hold still), send them, hand
-    (observation, sent action) to `on_frame`. Ticks keep absolute deadlines; returns their jitter."""
+    (observation, sent action) to `on_frame`; `duration_s * fps` ticks (or until `should_stop`). Ticks keep
+    absolute deadlines; returns their jitter."""
     ticker = Ticker(fps)
-    end = None if duration_s is None else time.perf_counter() + duration_s
+    ticks = None if duration_s is None else max(1, round(duration_s * fps))  # frames of the episode
     next_display = time.perf_counter() + display_every_s
-    while end is None or time.perf_counter() < end:
+    done = 0
+    while ticks is None or done < ticks:
         now = ticker.tick()
+        done += 1
         obs = robot.get_observation()
         sent = robot.send_action(action_source(obs)) if action_source is not None else {}
         if on_frame is not None:
