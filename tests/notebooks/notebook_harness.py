@@ -78,6 +78,15 @@ def tail(path: Path, lines: int = 40) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
+def staged(notebook: Path, tmp_path: Path) -> Path:
+    """A copy of `notebook` in `tmp_path` to run: marimo writes session caches into __marimo__/
+    beside the notebook file, and the tests leave the checkout untouched."""
+    copy = tmp_path / "notebooks" / notebook.name
+    copy.parent.mkdir(exist_ok=True)
+    copy.write_bytes(notebook.read_bytes())
+    return copy
+
+
 def run_notebook_process(args: list[str], *, cwd: Path, env: dict, log: Path, timeout_s: float) -> int:
     """Run `python args...` to completion in its own process group; its exit status."""
     with open(log, "wb") as out:

@@ -11,6 +11,7 @@ from notebook_harness import (
     marimo_app,
     save_screenshot,
     slider,
+    staged,
     ui_element,
     wait_for,
 )
@@ -31,7 +32,7 @@ def _shown(driver) -> dict[str, bytes]:
 def test_sliders_change_cameras_and_plot(chromium, notebook_env, dataset_fixtures, tmp_path):
     dataset = dataset_fixtures / "aloha_sim_mini"  # two cameras, three episodes
     with marimo_app(
-        NOTEBOOKS / "explore_dataset.py",
+        staged(NOTEBOOKS / "explore_dataset.py", tmp_path),
         ["--dataset", str(dataset), "--output", str(tmp_path)],
         cwd=tmp_path,
         env=notebook_env,

@@ -4,7 +4,7 @@ defaults) and as a plain script, and a failing cell fails the run."""
 from __future__ import annotations
 
 import pytest
-from notebook_harness import NOTEBOOKS, run_notebook_process, tail
+from notebook_harness import NOTEBOOKS, run_notebook_process, staged, tail
 
 ALL = sorted(p for p in NOTEBOOKS.glob("*.py") if not p.name.startswith("_"))
 CELL_ERROR = "MarimoExceptionRaisedError"
@@ -19,7 +19,7 @@ def test_there_are_notebooks():
 def test_export_html_runs_every_cell(notebook, notebook_env, tmp_path):
     out, log = tmp_path / f"{notebook.stem}.html", tmp_path / "export.log"
     rc = run_notebook_process(
-        ["-m", "marimo", "export", "html", str(notebook), "-o", str(out)],
+        ["-m", "marimo", "export", "html", str(staged(notebook, tmp_path)), "-o", str(out)],
         cwd=tmp_path, env=notebook_env, log=log, timeout_s=200,
     )  # fmt: skip
     assert rc == 0, f"marimo export html {notebook.name} failed ({rc}):\n{tail(log)}"
@@ -31,7 +31,9 @@ def test_export_html_runs_every_cell(notebook, notebook_env, tmp_path):
 @pytest.mark.parametrize("notebook", ALL, ids=lambda p: p.stem)
 def test_runs_as_a_script(notebook, notebook_env, tmp_path):
     log = tmp_path / "script.log"
-    rc = run_notebook_process([str(notebook)], cwd=tmp_path, env=notebook_env, log=log, timeout_s=200)
+    rc = run_notebook_process(
+        [str(staged(notebook, tmp_path))], cwd=tmp_path, env=notebook_env, log=log, timeout_s=200
+    )
     assert rc == 0, f"python {notebook.name} failed ({rc}):\n{tail(log)}"
 
 
