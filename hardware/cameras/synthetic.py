@@ -29,6 +29,9 @@ class SyntheticCamera(ThreadedCamera):
         self._k, self._next = 0, time.perf_counter()
 
     def _grab(self) -> np.ndarray:
+        wait = self._next - time.perf_counter() - 0.002
+        if wait > 0 and self._stop.wait(wait):  # disconnect() does not wait for a slow frame rate
+            return self._frame
         sleep_until(self._next)
         self._next += 1.0 / self.fps
         shift = (self._k * self.speed) % self.width
