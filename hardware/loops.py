@@ -137,3 +137,49 @@ def record_session(robot, writer, action_source: ActionSource, *, fps: int, num_
 def attrs_dict(stats: LoopStats) -> dict:
     return {"ticks": stats.n, "p50_ms": round(stats.p50_ms, 3), "p99_ms": round(stats.p99_ms, 3),
             "max_ms": round(stats.max_ms, 3), "over_budget": stats.over_budget}
+
+
+class BackgroundTeleop:
+    """Teleoperation in a background thread, for notebooks and GUIs: `start()`, `stop()`, and
+    `last_observation` / `last_action` for a live display. The caller keeps the arms connected."""
+
+    def __init__(self, robot, teleop, *, fps: int = 30):
+        self.robot, self.teleop, self.fps = robot, teleop, fps
+        self.last_observation: dict = {}
+        self.last_action: dict = {}
+        self.stats: LoopStats | None = None
+        self.error: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self._stop.clear()
+        self.error = None
+
+        def frame(obs, sent):
+            self.last_observation, self.last_action = obs, sent
+
+        def run():
+            try:
+                self.stats = control_loop(self.robot, lambda obs: self.teleop.get_action(), fps=self.fps,
+                                          duration_s=None, on_frame=frame, should_stop=self._stop.is_set)
+            except Exception as exc:  # noqa: BLE001 (kept for the caller: a notebook shows it)
+                self.error = exc
+
+        self._thread = threading.Thread(target=run, name="teleop", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> LoopStats | None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        if self.error is not None:
+            raise self.error
+        return self.stats

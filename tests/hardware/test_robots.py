@@ -123,3 +123,20 @@ def test_no_calibration_and_no_terminal_is_a_clear_error(monkeypatch, tmp_path):
         with pytest.raises(RuntimeError, match=r"no calibration .*nocal.json.*so101_calibrate.toml"):
             robot.connect()
         assert not robot.is_connected
+
+
+def test_background_teleoperation_starts_and_stops(sim_port, lerobot_home):
+    from hardware.loops import BackgroundTeleop
+
+    write_calibration(lerobot_home, "robots", "so_follower", "bg")
+    write_calibration(lerobot_home, "teleoperators", "so_leader", "bg")
+    with SOFollower(sim_port("so101_follower"), id="bg") as follower, SOLeader(sim_port("so101_leader"), id="bg") as leader:
+        teleop = BackgroundTeleop(follower, leader, fps=50)
+        teleop.start()
+        deadline = time.monotonic() + 5
+        while not teleop.last_action and time.monotonic() < deadline:
+            time.sleep(0.01)
+        stats = teleop.stop()
+        assert not teleop.running and stats.n >= 1
+        assert set(teleop.last_action) == {f"{j}.pos" for j in JOINTS}
+        assert "shoulder_pan.pos" in teleop.last_observation
