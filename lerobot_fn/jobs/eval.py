@@ -7,7 +7,7 @@ from lerobot_fn.specs import JobError, RunContext
 from lerobot_fn.specs.eval import EvalSpec
 
 
-def eval(spec: EvalSpec, ctx: RunContext) -> dict:  # noqa: A001 - the job's name
+def eval(spec: EvalSpec, ctx: RunContext) -> dict:
     config = spec.env.config()
     ctx.log.info("evaluating %s on %s (%d tasks), %d episodes per task, seed %d", spec.policy.path,
                  config.type, len(config.tasks()), spec.eval.n_episodes, ctx.seed)
