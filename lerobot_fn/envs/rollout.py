@@ -7,6 +7,7 @@ depends only on its seed, not on which batch or env slot it ran in.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -78,11 +79,13 @@ def rollout(
     task: str,
     max_steps: int,
     record: list[bool] | None = None,
+    on_step: Callable[[TensorDictBase, torch.Tensor, TensorDictBase, torch.Tensor], None] | None = None,
 ) -> tuple[list[Episode], list[torch.Tensor]]:
     """Run `len(seeds)` episodes (one per env slot) until all are done or `max_steps` have passed.
 
     Returns the episodes and, for the slots with `record[i]`, their rendered frames (T, H, W, 3)
-    from the reset through the last step of the episode."""
+    from the reset through the last step of the episode. `on_step(obs, action, next, alive)` sees
+    every transition (`alive`: the slots whose episode was still running), e.g. to record a dataset."""
     n = len(seeds)
     record = record or [False] * n
     generators = [torch.Generator().manual_seed(s) for s in seeds]
@@ -103,6 +106,8 @@ def rollout(
         td = env.step(td)
         nxt = td.get("next")
         alive = ~done
+        if on_step is not None:
+            on_step(obs, action, nxt, alive)
         reward = nxt.get("reward").reshape(n).double()
         sum_reward += torch.where(alive, reward, 0.0)
         max_reward = torch.where(alive, torch.maximum(max_reward, reward), max_reward)
