@@ -19,8 +19,11 @@ class SpecIssue:
 
     path: str
     message: str
+    source: str | None = None
+    """Where the value came from when not the spec file itself (`--set train.steps=x`)."""
 
     def render(self, source: str) -> str:
+        source = self.source or source
         where = f"{source} at {self.path}" if self.path else source
         return f"{where}: {self.message}"
 
