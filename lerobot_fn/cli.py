@@ -80,7 +80,7 @@ def _load(args: argparse.Namespace):
         run_table = raw.setdefault("run", {})
         if isinstance(run_table, dict):
             run_table["output_dir"] = str(run_dir)
-        return resolve(raw, str(spec_file))
+        return resolve(raw, str(spec_file), args.overrides)
     return load_spec(args.spec, args.overrides)
 
 
