@@ -218,7 +218,7 @@ def _train(spec: TrainSpec, ctx: RunContext, group: Processes) -> dict[str, Any]
         state = _restore(state, resume_from, group, opts.batch_size, log)
 
     dataset = data.open(root, delta_timestamps=core.delta_timestamps(policy.config, meta.fps),
-                        episodes=spec.dataset.episodes or None)
+                        episodes=spec.dataset.episodes or None, return_uint8=True)  # float on the device
     frames = data.EpisodeAwareSampler(dataset, drop_n_last_frames=getattr(policy.config, "drop_n_last_frames", 0))
     try:
         order = core.BatchOrder(frames.indices, opts.batch_size, seed=opts.seed, start_step=state.step,
@@ -266,7 +266,7 @@ def _loop(state, loader, spec: TrainSpec, group: Processes, logger: TrainLogger,
     try:
         while state.step < opts.steps:
             waited = time.perf_counter()
-            batch = next(batches)
+            batch = core.to_device(next(batches), group.device, state.policy.config.image_features)
             window.wait += time.perf_counter() - waited
             state, metrics = core.step(state, batch)
             logger.step(state.step)

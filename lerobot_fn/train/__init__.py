@@ -10,6 +10,7 @@ the resumable, shardable data order; `checkpoint` turns a state into values and 
 """
 
 from lerobot_fn.train import checkpoint
+from lerobot_fn.train.batch import to_device
 from lerobot_fn.train.features import delta_timestamps, policy_features, split_features
 from lerobot_fn.train.optim import make_optimizer, make_scheduler
 from lerobot_fn.train.sampler import BatchOrder
@@ -30,5 +31,6 @@ __all__ = [
     "policy_features",
     "split_features",
     "step",
+    "to_device",
     "train_step",
 ]

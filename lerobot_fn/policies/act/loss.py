@@ -45,7 +45,9 @@ def loss(
         draw_on = generator.device if generator is not None else actions.device
         latent_noise = torch.randn(
             (actions.shape[0], config.latent_dim), generator=generator, device=draw_on, dtype=actions.dtype
-        ).to(actions.device)
+        )
+        if latent_noise.device != actions.device:  # pinned and non-blocking: the host never waits for the GPU
+            latent_noise = latent_noise.pin_memory().to(actions.device, non_blocking=True)
     with _dropout_rng(generator, actions.device, active=model.training):
         predicted, (mu, log_sigma_x2) = model(batch, latent_noise=latent_noise)
 

@@ -43,8 +43,17 @@ def randn(
 ) -> Tensor:
     """torch.randn on `device`, drawn on the generator's device when that differs (CPU generator, GPU model)."""
     if generator is not None and generator.device.type != torch.device(device).type:
-        return torch.randn(shape, generator=generator, device=generator.device, dtype=dtype).to(device)
+        return host_to_device(torch.randn(shape, generator=generator, device=generator.device, dtype=dtype), device)
     return torch.randn(shape, generator=generator, device=device, dtype=dtype)
+
+
+def host_to_device(tensor: Tensor, device: torch.device | str) -> Tensor:
+    """A CPU tensor on `device`; to a GPU through pinned memory without blocking, so drawing noise
+    on a CPU generator never makes the host wait for the GPU's queue."""
+    device = torch.device(device)
+    if device.type != "cuda" or tensor.device.type != "cpu":
+        return tensor.to(device)
+    return tensor.pin_memory().to(device, non_blocking=True)
 
 
 def _split_noise(noise: Tensor | Mapping[str, Any] | None) -> tuple[Tensor | None, Sequence[Tensor] | None]:

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .config import ACTION, Config
-from .inference import _env_state, randn, scheduler_for
+from .inference import _env_state, host_to_device, randn, scheduler_for
 from .model import DiffusionPolicyModel, require_state, stack_images
 
 ACTION_IS_PAD = "action_is_pad"
@@ -68,7 +68,7 @@ def loss(
     timesteps = torch.randint(
         0, config.num_train_timesteps, (trajectory.shape[0],), device=draw_on, generator=generator
     )
-    timesteps = timesteps.long().to(device)
+    timesteps = host_to_device(timesteps.long(), device)
     noisy = sched.add_noise(trajectory, eps, timesteps)
     pred = model.diffusion.unet(noisy, timesteps, global_cond=cond)
     target = eps if config.prediction_type == "epsilon" else trajectory
