@@ -102,9 +102,10 @@ def download(
         return local
     if is_offline():
         raise DatasetFileError(
-            f"dataset {repo_id!r} is not (fully) in the local cache {local} and HF_HUB_OFFLINE is set; "
-            "download it once with network access or unset HF_HUB_OFFLINE"
+            f"dataset {repo_id!r} is not (fully) in the local cache {local} and HF_HUB_OFFLINE is set "
+            "(offline); download it once with network access or unset HF_HUB_OFFLINE"
         )
+    import httpx
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
 
@@ -125,4 +126,11 @@ def download(
         raise DatasetFileError(f"dataset {repo_id!r} has no revision {revision!r} on the Hub: {e}") from e
     except HfHubHTTPError as e:
         raise DatasetFileError(f"downloading dataset {repo_id!r} (revision {revision!r}) failed: {e}") from e
+    except DatasetError:
+        raise
+    except (httpx.TransportError, OSError) as e:  # DNS, refused connection, timeout, proxy: no network
+        raise DatasetFileError(
+            f"the Hugging Face Hub could not be reached for dataset {repo_id!r} (no network? "
+            f"{type(e).__name__}: {e}); check the connection, or set HF_HUB_OFFLINE=1 to use the local cache"
+        ) from e
     return local

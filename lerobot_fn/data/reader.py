@@ -334,11 +334,19 @@ def open(
         local = path
     elif isinstance(source, str) and hub.looks_like_repo_id(source):
         repo_id = source
-        local = hub.download(
-            source, root=root, revision=revision, episodes=None if episodes is None else list(episodes)
-        )
+        try:
+            local = hub.download(
+                source, root=root, revision=revision, episodes=None if episodes is None else list(episodes)
+            )
+        except DatasetFileError as e:  # a mistyped local path looks like "user/name" too: say both
+            raise DatasetFileError(
+                f"no local dataset directory {path.absolute()}, and the Hub lookup of {source!r} failed: {e}"
+            ) from e
     else:
-        raise DatasetFileError(f"no dataset directory at {path} (and {str(source)!r} is not a Hub repo id)")
+        what = "is not a directory" if path.exists() else "does not exist"
+        raise DatasetFileError(
+            f"no dataset at {path.absolute()}: it {what} (and {str(source)!r} is not a Hub repo id user/name)"
+        )
     meta = DatasetMeta.load(local, repo_id=repo_id)
     return Dataset(
         meta,

@@ -229,3 +229,37 @@ def test_streaming_through_loader_with_workers(hub):
     b = batches[0]
     assert b["action"].shape == (10, 3, 2) and b["action_is_pad"].shape == (10, 3)
     assert b["observation", "image"].shape == (10, 3, 96, 96)
+
+
+@pytest.mark.parametrize("typo", ["datasets/pusht_mnii", "lerobot/pusht_mnii"])
+def test_a_mistyped_local_path_names_the_directory_and_why_the_hub_lookup_failed(hub, tmp_path, monkeypatch, typo):
+    monkeypatch.chdir(tmp_path)
+    missing = tmp_path / typo
+    with pytest.raises(DatasetFileError, match=f"no local dataset directory {missing}, and the Hub lookup "
+                                               f"of '{typo}' failed: no dataset '{typo}' on the Hub"):
+        data.open(typo)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(DatasetFileError, match=f"no local dataset directory {missing},.*HF_HUB_OFFLINE is set"):
+        data.open(typo)
+
+
+def test_no_network_is_a_dataset_error_not_a_raw_http_error(hub, tmp_path, monkeypatch):
+    import huggingface_hub.constants as c
+
+    dead = "http://127.0.0.1:9"  # nothing listens on the discard port: connection refused
+    monkeypatch.setattr(c, "ENDPOINT", dead)
+    monkeypatch.setenv("HF_ENDPOINT", dead)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DatasetFileError, match=r"no local dataset directory .*datasets/pusht_mnii, and the Hub "
+                                               r"lookup of 'datasets/pusht_mnii' failed: the Hugging Face Hub "
+                                               r"could not be reached .*no network\?"):
+        data.open("datasets/pusht_mnii")
+
+
+def test_a_path_that_is_not_a_repo_id_names_the_absolute_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(DatasetFileError, match=f"no dataset at {tmp_path / 'pusht_mnii'}: it does not exist"):
+        data.open("pusht_mnii")
+    with pytest.raises(DatasetFileError, match=f"no dataset at {tmp_path / 'notes.txt'}: it is not a directory"):
+        data.open("notes.txt")
