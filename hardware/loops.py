@@ -19,10 +19,10 @@ ActionSource = Callable[[Mapping], Mapping[str, float]]
 
 def control_loop(robot, action_source: ActionSource | None, *, fps: int, duration_s: float | None,
                  on_frame: Callable[[dict, dict], None] | None = None, should_stop: Callable[[], bool] | None = None,
-                 display_every_s: float = 0.0, display=print) -> LoopStats:
+                 display_every_s: float = 0.0, display=print, periods_out: list | None = None) -> LoopStats:
     """Every 1/fps s: observe, ask `action_source(obs)` for goals (None: hold still), send them, hand
     (observation, sent action) to `on_frame`; `duration_s * fps` ticks (or until `should_stop`). Ticks keep
-    absolute deadlines; returns their jitter."""
+    absolute deadlines; returns their jitter (and appends every period, in s, to `periods_out`)."""
     ticker = Ticker(fps)
     ticks = None if duration_s is None else max(1, round(duration_s * fps))  # frames of the episode
     next_display = time.perf_counter() + display_every_s
@@ -39,6 +39,8 @@ def control_loop(robot, action_source: ActionSource | None, *, fps: int, duratio
             display("  ".join(f"{k.removesuffix('.pos')} {v:7.2f}" for k, v in obs.items() if k.endswith(".pos")))
         if should_stop is not None and should_stop():
             break
+    if periods_out is not None:
+        periods_out.extend(ticker.periods)
     return loop_stats(ticker.periods, fps)
 
 
@@ -98,7 +100,8 @@ class EpisodeSaver:
 
 def record_session(robot, writer, action_source: ActionSource, *, fps: int, num_episodes: int, episode_time_s: float,
                    reset_time_s: float, task: str, controls, reset_source: ActionSource | None = None,
-                   on_episode_start: Callable[[], None] | None = None, say=log.info) -> dict:
+                   on_episode_start: Callable[[], None] | None = None, say=log.info,
+                   periods_out: list | None = None) -> dict:
     """Record until `writer` holds `num_episodes` episodes or the user stops; each episode is saved in the
     background while the next reset period runs. Returns the number recorded and each episode's loop stats."""
     saver = EpisodeSaver(writer)
@@ -116,7 +119,7 @@ def record_session(robot, writer, action_source: ActionSource, *, fps: int, num_
             stats.append(control_loop(
                 robot, action_source, fps=fps, duration_s=episode_time_s,
                 on_frame=lambda obs, sent: writer.add_frame(dataset_frame(robot, obs, sent, task)),
-                should_stop=lambda: controls.exit_early))
+                should_stop=lambda: controls.exit_early, periods_out=periods_out))
             if controls.rerecord_episode or not writer.episode_frames:
                 writer.discard_episode()
                 if controls.rerecord_episode:
