@@ -297,7 +297,9 @@ def optimize(
     model = policy.model
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
-    if compile:
+    if compile and hasattr(policy.family, "compile_model"):  # a family that knows its hot functions
+        policy.family.compile_model(model, mode=compile_mode)
+    elif compile:
         for target in _compile_targets(model):
             target.compile(mode=compile_mode, dynamic=False)
     if isinstance(autocast, str):
