@@ -7,7 +7,7 @@ The family contract is `lerobot_fn.policies.family`; the VLM comes from `transfo
 from .config import CONFIG_TYPE, Config
 from .inference import State, initial_state, predict_chunk, sample_actions, select_action
 from .loss import loss, sample_time
-from .model import SmolVLAPolicy, VLAFlowMatching, build_model
+from .model import SmolVLAPolicy, VLAFlowMatching, build_model, compile_model
 from .processors import make_processors
 from .training import optimizer_preset, param_groups, scheduler_preset
 
@@ -18,6 +18,7 @@ __all__ = [
     "State",
     "VLAFlowMatching",
     "build_model",
+    "compile_model",
     "initial_state",
     "loss",
     "make_processors",
