@@ -119,7 +119,9 @@ try:
         record_loop(robot=robot, events={"exit_early": False, "stop_recording": False, "rerecord_episode": False},
                     fps=FPS, teleop_action_processor=t, robot_action_processor=r, robot_observation_processor=o,
                     dataset=dataset, teleop=leader, control_time_s=seconds, single_task="bench")
+        start = time.perf_counter()
         dataset.save_episode()
+        save_s = time.perf_counter() - start
         dataset.finalize()
         leader.disconnect()
     else:
@@ -151,7 +153,8 @@ try:
             precise_sleep(max(0.0, 1 / FPS - (time.perf_counter() - start)))
 finally:
     robot.disconnect()
-print(json.dumps({"periods": [b - a for a, b in zip(stamps, stamps[1:])]}))
+extra = {"save_episode_s": round(save_s, 2)} if mode == "record" else {}
+print(json.dumps({"periods": [b - a for a, b in zip(stamps, stamps[1:])], **extra}))
 '''
 
 
@@ -203,46 +206,45 @@ def stats_of(periods):
 
 def ours(mode: str, follower: Path, leader: Path, cal: Path, seconds: float, out: Path) -> dict:
     from hardware.cameras import CameraConfig
-    from hardware.loops import control_loop, dataset_features, record_session
+    from hardware.loops import control_loop, dataset_features, dataset_frame
     from hardware.robots import SOFollower
     from hardware.teleoperators import SOLeader
-    from hardware.teleoperators.keys import RecordControls
     from lerobot_fn import data
 
     cam = CameraConfig(type="synthetic", width=640, height=480, fps=FPS)
     names = ["front", "wrist"] if mode == "record" else ["top", "left_wrist"]
     robot = SOFollower(str(follower), id="bench", calibration_dir=cal / "f", cameras=dict.fromkeys(names, cam))
     ticks: list[float] = []
-    with robot:
-        if mode == "record":
-            with SOLeader(str(leader), id="bench", calibration_dir=cal / "l") as arm:
-                writer = data.create(out / "ours_ds", fps=FPS, features=dataset_features(robot), robot_type="so_follower")
-                with writer:
-                    record_session(robot, writer, lambda obs: arm.get_action(), fps=FPS, num_episodes=1,
-                                   episode_time_s=seconds, reset_time_s=0, task="bench", controls=RecordControls(),
-                                   periods_out=ticks)
-        else:
-            import torch
+    if mode == "record":
+        # the writer first: its encoder processes start while the arms connect and the cameras warm up
+        with data.create(out / "ours_ds", fps=FPS, features=dataset_features(robot), robot_type="so_follower") as writer, \
+                robot, SOLeader(str(leader), id="bench", calibration_dir=cal / "l") as arm:
+            control_loop(robot, lambda obs: arm.get_action(), fps=FPS, duration_s=seconds, periods_out=ticks,
+                         on_frame=lambda obs, sent: writer.add_frame(dataset_frame(robot, obs, sent, "bench")))
+            start = time.perf_counter()
+            writer.save_episode()
+            return {**stats_of(ticks), "save_episode_s": round(time.perf_counter() - start, 2)}
+    import torch
 
-            from hardware.policy_runner import ChunkedPolicyRunner
-            from lerobot_fn import policies
+    from hardware.policy_runner import ChunkedPolicyRunner
+    from lerobot_fn import policies
 
-            torch.set_num_threads(1)
-            policy = policies.load(FIXTURE)
-            with ChunkedPolicyRunner(policy, robot.joints, names) as runner:
-                control_loop(robot, lambda obs: runner.action(obs, period_s=1 / FPS), fps=FPS, duration_s=seconds,
-                             periods_out=ticks)
-                inference = sorted(runner.inference_s)
-            return {**stats_of(ticks), "chunks": len(inference),
-                    "inference_p50_ms": round(1000 * inference[len(inference) // 2], 1)}
-    return stats_of(ticks)
+    torch.set_num_threads(1)
+    policy = policies.load(FIXTURE)
+    with robot, ChunkedPolicyRunner(policy, robot.joints, names) as runner:
+        runner.prime(robot.get_observation())  # the first chunk is ready before the clock starts
+        control_loop(robot, lambda obs: runner.action(obs, period_s=1 / FPS), fps=FPS, duration_s=seconds,
+                     periods_out=ticks)
+        inference = sorted(runner.inference_s)
+    return {**stats_of(ticks), "chunks": len(inference), "inference_p50_ms": round(1000 * inference[len(inference) // 2], 1)}
 
 
 def lerobot(mode: str, follower: Path, leader: Path, cal: Path, seconds: float, out: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     line = run([str(LEROBOT_PY), "-c", LEROBOT_SIDE, mode, str(follower), str(leader), str(cal), str(seconds),
                 str(out), str(FIXTURE)], timeout=seconds * 10 + 300, env=env)
-    return stats_of(json.loads(line)["periods"])
+    result = json.loads(line)
+    return {**stats_of(result.pop("periods")), **result}
 
 
 def main() -> None:

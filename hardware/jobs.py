@@ -169,6 +169,12 @@ def _open_writer(spec: RecordSpec, robot, root: Path, resume: bool, ctx: RunCont
                               "(or `lerobot-run --resume RUN_DIR`), or choose another dataset.repo_id / root") from None
 
 
+def _restart(runner, robot) -> None:
+    """A new episode: forget the last one's chunks and have the first chunk ready before the clock starts."""
+    runner.reset()
+    runner.prime(robot.get_observation())
+
+
 def record(spec: RecordSpec, ctx: RunContext) -> dict:
     from .teleoperators.keys import RecordControls
 
@@ -180,11 +186,12 @@ def record(spec: RecordSpec, ctx: RunContext) -> dict:
     teleop = build.teleop_from(spec.teleop, robot.joints) if spec.teleop else None
     policy = _load_policy(spec.policy, ctx) if spec.policy else None
     with contextlib.ExitStack() as stack:
+        # the writer first: its video encoder processes start up while the arms connect and cameras warm up
+        writer = stack.enter_context(_open_writer(spec, robot, root, spec.resume or ctx.resume, ctx))
         stack.enter_context(robot)
         if teleop is not None:
             stack.enter_context(_connected(teleop, robot))
         runner = stack.enter_context(_runner(policy, robot, spec.policy, options.single_task)) if policy else None
-        writer = stack.enter_context(_open_writer(spec, robot, root, spec.resume or ctx.resume, ctx))
         controls = RecordControls()
         if getattr(teleop, "other_keys", False) is None:  # the keyboard teleop owns the terminal: share it
             teleop.other_keys = controls.press
@@ -200,7 +207,7 @@ def record(spec: RecordSpec, ctx: RunContext) -> dict:
         summary = record_session(
             robot, writer, source, fps=options.fps, num_episodes=options.num_episodes,
             episode_time_s=options.episode_time_s, reset_time_s=options.reset_time_s, task=options.single_task,
-            controls=controls, reset_source=teleop_source, on_episode_start=runner.reset if runner else None,
+            controls=controls, reset_source=teleop_source, on_episode_start=(lambda: _restart(runner, robot)) if runner else None,
             say=ctx.log.info)
         total = writer.total_episodes
     ctx.log.info("dataset %s: %d episodes", root, total)
@@ -260,6 +267,7 @@ def run_policy(spec: RunPolicySpec, ctx: RunContext) -> dict:
     robot = build.robot_from(spec.robot)
     policy = _load_policy(spec.policy, ctx)
     with robot, _runner(policy, robot, spec.policy, spec.task) as runner:
+        runner.prime(robot.get_observation())
         stats = control_loop(robot, lambda obs: runner.action(obs, period_s=1 / spec.fps), fps=spec.fps,
                              duration_s=spec.duration_s)
         inference = sorted(runner.inference_s)
