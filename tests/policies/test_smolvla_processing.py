@@ -70,6 +70,14 @@ def test_bad_config_values_name_the_key(change, message):
         smolvla.Config.from_dict({**RAW, **change})
 
 
+def test_unsupported_options_are_refused_not_ignored():
+    with pytest.raises(NotImplementedError, match="adapt_to_pi_aloha"):
+        smolvla.Config.from_dict({**RAW, "adapt_to_pi_aloha": True})
+    config = smolvla.Config.from_dict({**RAW, "rtc_config": {"enabled": True, "execution_horizon": 10}})
+    with pytest.raises(NotImplementedError, match="real-time chunking"):
+        smolvla.predict_chunk(None, config, {})
+
+
 def test_state_wider_than_max_state_dim_is_refused():
     raw = {**RAW, "input_features": {**RAW["input_features"], "observation.state": {"type": "STATE", "shape": [9]}}}
     with pytest.raises(ValueError, match="state has 9 dimensions, more than max_state_dim=8"):

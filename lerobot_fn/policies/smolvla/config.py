@@ -131,6 +131,9 @@ class Config(FeatureViews):
             )
         if self.use_delta_joint_actions_aloha:
             raise NotImplementedError("smolvla config: `use_delta_joint_actions_aloha` is not supported (nor in LeRobot)")
+        if self.adapt_to_pi_aloha:
+            raise NotImplementedError("smolvla config: `adapt_to_pi_aloha` (ALOHA joint/gripper conversions) is not "
+                                      "supported here; set it to false")
         if self.attention_mode not in ATTENTION_MODES:
             raise ValueError(f"smolvla config: `attention_mode` must be one of {list(ATTENTION_MODES)}, "
                              f"got {self.attention_mode!r}")
