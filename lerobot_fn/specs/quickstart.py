@@ -1,42 +1,56 @@
-"""Schema of the `quickstart` job: the offline first run of a new user."""
+"""Schema of the `quickstart` job: record -> train -> evaluate, offline, in about ten minutes on a laptop."""
 
 from __future__ import annotations
 
-from typing import Literal
-
 import attrs
 
-from .schema import RunOptions, positive, spec_field
+from .eval import EnvTable
+from .schema import RunOptions, check, positive, spec_field
+
+_QUICK_ENV = attrs.Factory(lambda: EnvTable(
+    type="metaworld", task="reach-v3",
+    options={"obs_type": "environment_state_agent_pos", "episode_length": 200},
+))
 
 
 @attrs.frozen
-class SampleDataset:
-    """A small synthetic PushT-like dataset written with the dataset writer."""
+class Demos:
+    """Scripted-expert demonstrations, written as a LeRobotDataset v3.0."""
 
-    episodes: int = spec_field(3, doc="number of episodes to record", validator=positive)
-    frames_per_episode: int = spec_field(30, doc="frames in each episode", validator=positive)
-    fps: int = spec_field(10, doc="frames per second", validator=positive)
-    image_size: tuple[int, int] = spec_field((64, 64), doc="camera image height and width in pixels")
-    use_videos: bool = spec_field(True, doc="store the camera as AV1 video (false: PNG images in parquet)")
+    episodes: int = spec_field(40, doc="successful expert episodes to record", validator=positive)
 
 
 @attrs.frozen
 class QuickTrain:
-    """A few optimisation steps of a small policy on the sample dataset."""
+    """A small ACT policy trained on the demonstrations with the train job's `train.init` / `train.step`."""
 
-    policy: Literal["act", "diffusion"] = spec_field("act", doc="policy family to train")
-    steps: int = spec_field(20, doc="optimisation steps", validator=positive)
-    batch_size: int = spec_field(8, doc="frames per batch", validator=positive)
-    learning_rate: float = spec_field(1e-4, doc="AdamW learning rate", validator=positive)
-    chunk_size: int = spec_field(8, doc="actions predicted per chunk (ACT chunk_size / Diffusion horizon)",
-                                 validator=positive)
+    steps: int = spec_field(3000, doc="optimisation steps", validator=positive)
+    batch_size: int = spec_field(64, doc="frames per batch", validator=positive)
+    learning_rate: float = spec_field(1e-3, doc="AdamW learning rate", validator=positive)
+    chunk_size: int = spec_field(10, doc="actions predicted per chunk (ACT chunk_size)", validator=positive)
+    n_action_steps: int = spec_field(5, doc="actions executed from each chunk", validator=positive)
+
+
+@attrs.frozen
+class QuickEval:
+    """The trained policy and a random one, evaluated on the same seeds."""
+
+    n_episodes: int = spec_field(20, doc="episodes per policy", validator=positive)
+    batch_size: int = spec_field(0, doc="parallel envs; 0: auto (CPU cores)",
+                                 validator=check(lambda v: v >= 0, "an integer >= 0"))
+    max_episodes_rendered: int = spec_field(
+        2, doc="episodes of each policy saved as mp4 (needs headless OpenGL: OSMesa on a CPU)",
+        validator=check(lambda v: v >= 0, "an integer >= 0"))
 
 
 @attrs.frozen
 class QuickstartSpec:
-    """Write a sample dataset, read it back, train a small policy for a few steps, predict an action chunk
-    and save the checkpoint: every stage of the library, offline, in about a minute on a laptop CPU."""
+    """The whole loop once, offline: a scripted expert records demonstrations in simulation (Meta-World
+    reach-v3 by default) into a LeRobotDataset v3.0, a small ACT policy is trained on them, and it is
+    evaluated in the same env next to a random policy (success rates, eval_info.json, videos)."""
 
-    dataset: SampleDataset = spec_field(attrs.Factory(SampleDataset), doc="the sample dataset to write")
-    train: QuickTrain = spec_field(attrs.Factory(QuickTrain), doc="the short training run")
+    env: EnvTable = spec_field(_QUICK_ENV, doc="the simulated task (its expert must read the full state)")
+    demos: Demos = spec_field(attrs.Factory(Demos), doc="the demonstrations")
+    train: QuickTrain = spec_field(attrs.Factory(QuickTrain), doc="the training run")
+    eval: QuickEval = spec_field(attrs.Factory(QuickEval), doc="the evaluation")
     run: RunOptions = spec_field(attrs.Factory(RunOptions), doc="run directory, seed and device")
