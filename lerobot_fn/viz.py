@@ -38,8 +38,9 @@ def curves(
         x = np.asarray(x, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64).reshape(len(x), -1)
         names = list(labels.get(title) or [])
+        style = {"marker": "o", "markersize": 3} if len(x) <= 10 else {}  # a few points (evals) stay visible
         for d in range(y.shape[1]):
-            ax.plot(x, y[:, d], linewidth=1.2, label=names[d] if d < len(names) else str(d))
+            ax.plot(x, y[:, d], linewidth=1.2, label=names[d] if d < len(names) else str(d), **style)
         if marker is not None and len(x):
             ax.axvline(marker, color="black", linewidth=1.0, alpha=0.7)
             i = int(np.argmin(np.abs(x - marker)))
