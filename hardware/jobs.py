@@ -9,7 +9,7 @@ from pathlib import Path
 from lerobot_fn.specs import RunContext
 
 from . import build
-from .loops import attrs_dict, control_loop, dataset_features, record_session
+from .loops import control_loop, dataset_features, record_session, stats_dict
 from .specs import (
     CalibrateSpec,
     FindCamerasSpec,
@@ -92,7 +92,7 @@ def calibrate(spec: CalibrateSpec, ctx: RunContext) -> dict:
     ui = TimedUI(spec.range_time_s, log=ctx.log.info) if spec.range_time_s else None
     arm.bus.connect()
     try:
-        calibration = arm.calibrate(ui or arm._default_ui())
+        calibration = arm.calibrate(ui or arm.default_ui())
         arm.configure()
     finally:
         arm.disconnect()
@@ -112,7 +112,7 @@ def teleoperate(spec: TeleoperateSpec, ctx: RunContext) -> dict:
         stats = control_loop(robot, lambda obs: teleop.get_action(), fps=spec.fps, duration_s=spec.duration_s,
                              display_every_s=spec.display_every_s, display=ctx.log.info)
     ctx.log.info("loop: %s", stats.summary())
-    return {"loop": attrs_dict(stats)}
+    return {"loop": stats_dict(stats)}
 
 
 @contextlib.contextmanager
@@ -258,7 +258,7 @@ def replay(spec: ReplaySpec, ctx: RunContext) -> dict:
     settle = min(len(error) - 1, meta.fps // 2)
     ctx.log.info("replayed: state error vs the recording, median %.2f, max after %d frames %.2f",
                  float(np.median(error)), settle, float(error[settle:].max()))
-    return {"frames": len(actions), "loop": attrs_dict(stats), "final_positions": final,
+    return {"frames": len(actions), "loop": stats_dict(stats), "final_positions": final,
             "last_action": dict(zip(names, actions[-1].tolist(), strict=True)),
             "state_error_median": float(np.median(error)), "state_error_max_after_start": float(error[settle:].max())}
 
@@ -273,4 +273,4 @@ def run_policy(spec: RunPolicySpec, ctx: RunContext) -> dict:
         inference = sorted(runner.inference_s)
     ctx.log.info("loop: %s; %d chunks, inference median %.1f ms", stats.summary(), len(inference),
                  1000 * inference[len(inference) // 2] if inference else float("nan"))
-    return {"loop": attrs_dict(stats), "chunks": len(inference)}
+    return {"loop": stats_dict(stats), "chunks": len(inference)}

@@ -134,10 +134,10 @@ def record_session(robot, writer, action_source: ActionSource, *, fps: int, num_
                              should_stop=lambda: controls.exit_early)
     finally:
         saver.wait()
-    return {"episodes_recorded": len(saver.saved), "loop": [attrs_dict(s) for s in stats]}
+    return {"episodes_recorded": len(saver.saved), "loop": [stats_dict(s) for s in stats]}
 
 
-def attrs_dict(stats: LoopStats) -> dict:
+def stats_dict(stats: LoopStats) -> dict:
     return {"ticks": stats.n, "p50_ms": round(stats.p50_ms, 3), "p99_ms": round(stats.p99_ms, 3),
             "max_ms": round(stats.max_ms, 3), "over_budget": stats.over_budget}
 

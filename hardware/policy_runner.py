@@ -102,6 +102,7 @@ class ChunkedPolicyRunner:
         self._latency_ticks = 1.0
         self._request: tuple[int, dict] | None = None
         self._result: tuple[int, np.ndarray, float] | None = None
+        self._pending = False  # a chunk is requested or being computed
         self._error: BaseException | None = None
         self._cond = threading.Condition()
         self._stop = False
@@ -152,7 +153,6 @@ class ChunkedPolicyRunner:
         self._queue = blend_chunks(self._queue, chunk, elapsed=self._tick - tick, blend_steps=self.blend_steps)
 
     # -- control thread ------------------------------------------------------------------------
-    _pending = False
 
     def action(self, obs: Mapping, *, period_s: float | None = None) -> dict[str, float]:
         """The joint goals for this tick. Waits only at the very start (no chunk yet) or if the worker

@@ -91,13 +91,14 @@ class Arm:
                 self.bus.disable_torque()
                 self.bus.write_calibration(self.calibration)
             elif not self.calibration and calibrate:
-                self.calibrate(ui or self._default_ui())
+                self.calibrate(ui or self.default_ui())
             self.configure()
         except BaseException:
             self.disconnect()
             raise
 
-    def _default_ui(self) -> CalibrationUI:
+    def default_ui(self) -> CalibrationUI:
+        """How to calibrate here: a simulated hand on a sim:// port, else the terminal, else a clear error."""
         from hardware.sim import is_sim_port
 
         if is_sim_port(self.port):
