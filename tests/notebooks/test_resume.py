@@ -12,6 +12,7 @@ from notebook_harness import group_alive, kill_group
 from lerobot_fn import runs
 
 
+@pytest.mark.slow  # a second training process (~10 s on the 2-core CI); TRAIN's tests cover resume itself
 @pytest.mark.timeout(300)
 def test_start_resume_trains_further(notebook_env, tmp_path, monkeypatch):
     for key in ("HF_LEROBOT_HOME", "HF_HUB_OFFLINE", "OMP_NUM_THREADS"):
