@@ -9,8 +9,13 @@ keeps small downsampled copies of the frames for the episode's image stats.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import os
 import queue
+import sys
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -19,6 +24,9 @@ import numpy as np
 from attrs import field, frozen
 
 from lerobot_fn.data import stats as stats_mod
+
+log = logging.getLogger(__name__)
+LOG_ONLY = {"terminal": False}  # a run's log.txt keeps these records; its terminal does not
 
 #: Bytes of downsampled frames kept per camera and episode for stats; beyond this, every
 #: other kept frame is dropped (stats then use the nearest kept frame to each sampled index).
@@ -282,10 +290,38 @@ class BackgroundEncoder:
         ) from self._error
 
 
+@contextlib.contextmanager
+def codec_output_to_log(what: str):
+    """Route what the codec library writes to file descriptor 2 (SVT-AV1's `Svt[info]` banner, ~70
+    lines per file) into the log instead of the terminal. Process-wide for the duration, so it
+    is used around whole encoding calls, not in a control loop."""
+    fd = 2  # the C library writes to the process's stderr, whatever Python's sys.stderr is
+    with tempfile.TemporaryFile() as capture:
+        sys.stderr.flush()
+        saved = os.dup(fd)
+        os.dup2(capture.fileno(), fd)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, fd)
+            os.close(saved)
+            capture.seek(0)
+            text = capture.read().decode(errors="replace").strip()
+    if text:
+        log.info("codec output while %s:\n%s", what, text, extra=LOG_ONLY)
+
+
 def encode_frames(
     frames, path: Path, *, fps: int, encoding: VideoEncoding, threads: int | None = None
 ) -> tuple[int, int, int]:
-    """Encode an iterable of uint8 HWC frames into `path` in this thread; returns (n, h, w)."""
+    """Encode an iterable of uint8 HWC frames into `path` in this thread; returns (n, h, w).
+    The codec's own messages go to the log (`codec_output_to_log`)."""
+    with codec_output_to_log(f"encoding {path}"):
+        return _encode_frames(frames, path, fps=fps, encoding=encoding, threads=threads)
+
+
+def _encode_frames(frames, path: Path, *, fps: int, encoding: VideoEncoding, threads: int | None) -> tuple[int, int, int]:
     import av
 
     container = stream = None

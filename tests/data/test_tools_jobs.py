@@ -70,3 +70,11 @@ def test_job_failure_is_one_paragraph_in_the_terminal_and_the_log(tmp_path, caps
     assert "episodes [9] not in" in err and "Traceback" not in err and "log.txt" in err
     log = (run / "log.txt").read_text()
     assert "episodes [9] not in" in log and "Traceback" in log  # the log keeps the traceback for a bug report
+
+
+def test_the_encoders_own_output_goes_to_the_log_not_the_terminal(tmp_path, capfd):
+    code, run = _run("dataset_images_to_video.toml", tmp_path)
+    assert code == 0
+    terminal = capfd.readouterr()
+    assert "Svt[" not in terminal.err + terminal.out
+    assert "Svt[info]" in (run / "log.txt").read_text()  # SVT-AV1's banner, kept for a bug report
