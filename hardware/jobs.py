@@ -256,11 +256,13 @@ def replay(spec: ReplaySpec, ctx: RunContext) -> dict:
     # how closely the follower retraced the recording (the first frames include moving to the start pose)
     error = np.abs(np.asarray(reached) - recorded[: len(reached)])
     settle = min(len(error) - 1, meta.fps // 2)
-    ctx.log.info("replayed: state error vs the recording, median %.2f, max after %d frames %.2f",
-                 float(np.median(error)), settle, float(error[settle:].max()))
+    late = error[settle:]
+    ctx.log.info("replayed: state error vs the recording, median %.2f, p95 after %d frames %.2f, max %.2f",
+                 float(np.median(error)), settle, float(np.percentile(late, 95)), float(late.max()))
     return {"frames": len(actions), "loop": stats_dict(stats), "final_positions": final,
             "last_action": dict(zip(names, actions[-1].tolist(), strict=True)),
-            "state_error_median": float(np.median(error)), "state_error_max_after_start": float(error[settle:].max())}
+            "state_error_median": float(np.median(error)), "state_error_p95_after_start": float(np.percentile(late, 95)),
+            "state_error_max_after_start": float(late.max())}
 
 
 def run_policy(spec: RunPolicySpec, ctx: RunContext) -> dict:

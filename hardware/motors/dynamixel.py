@@ -7,7 +7,6 @@ import dynamixel_sdk as dxl
 from lerobot_fn.robot import MotorCalibration, decode_twos_complement, encode_twos_complement
 
 from . import dynamixel_tables as dxt
-from . import sdk_group
 from .bus import MotorsBus
 
 PROTOCOL_VERSION = 2.0
@@ -41,9 +40,6 @@ class DynamixelBus(MotorsBus):
             raise OSError(f"the Dynamixel SDK could not open {device}")
         self._port_handler = ph
 
-    def _sdk_result_text(self, comm):
-        return self._packet.getTxRxResult(comm)
-
     def _sdk_error_text(self, error):
         if error & dxt.ERRBIT_ALERT and not error & 0x7F:
             return "a hardware error (alert bit)"
@@ -62,25 +58,6 @@ class DynamixelBus(MotorsBus):
     def _decode(self, register, model, value):
         n = dxt.TWOS_COMPLEMENT_BYTES.get(register)
         return decode_twos_complement(value, n) if n is not None else value
-
-    # -- SDK calls: (value, comm, error) -------------------------------------------------------
-    def _sdk_ping(self, motor_id):
-        return self._packet.ping(self._port_handler, motor_id)
-
-    def _sdk_read(self, motor_id, address, size):
-        fn = {1: self._packet.read1ByteTxRx, 2: self._packet.read2ByteTxRx, 4: self._packet.read4ByteTxRx}[size]
-        return fn(self._port_handler, motor_id, address)
-
-    def _sdk_write(self, motor_id, address, size, data):
-        comm, error = self._packet.writeTxRx(self._port_handler, motor_id, address, size, data)
-        return None, comm, error
-
-    def _sdk_sync_read(self, ids, address, size):
-        return sdk_group.sync_read(self._reader, self._packet, self._port_handler, ids, address, size,
-                                   dxl.COMM_SUCCESS)
-
-    def _sdk_sync_write(self, data, address, size):
-        return sdk_group.sync_write(self._writer, data, address, size)
 
     def _sdk_broadcast_ping(self):
         data, comm = self._packet.broadcastPing(self._port_handler)

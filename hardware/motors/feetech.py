@@ -7,7 +7,6 @@ import scservo_sdk as scs
 from lerobot_fn.robot import MotorCalibration, decode_sign_magnitude, encode_sign_magnitude
 
 from . import feetech_tables as ftt
-from . import sdk_group
 from .bus import MotorsBus
 
 PROTOCOL_VERSION = 0
@@ -41,9 +40,6 @@ class FeetechBus(MotorsBus):
             raise OSError(f"the Feetech SDK could not open {device}")
         self._port_handler = ph
 
-    def _sdk_result_text(self, comm):
-        return self._packet.getTxRxResult(comm)
-
     def _sdk_error_text(self, error):
         return self._packet.getRxPacketError(error).removeprefix("[RxPacketError] ") or f"error 0x{error:02x}"
 
@@ -64,25 +60,6 @@ class FeetechBus(MotorsBus):
     def _decode(self, register, model, value):
         bit = ftt.SIGN_MAGNITUDE_BITS.get(register)
         return decode_sign_magnitude(value, bit) if bit is not None else value
-
-    # -- SDK calls: (value, comm, error) -------------------------------------------------------
-    def _sdk_ping(self, motor_id):
-        return self._packet.ping(self._port_handler, motor_id)
-
-    def _sdk_read(self, motor_id, address, size):
-        fn = {1: self._packet.read1ByteTxRx, 2: self._packet.read2ByteTxRx, 4: self._packet.read4ByteTxRx}[size]
-        return fn(self._port_handler, motor_id, address)
-
-    def _sdk_write(self, motor_id, address, size, data):
-        comm, error = self._packet.writeTxRx(self._port_handler, motor_id, address, size, data)
-        return None, comm, error
-
-    def _sdk_sync_read(self, ids, address, size):
-        return sdk_group.sync_read(self._reader, self._packet, self._port_handler, ids, address, size,
-                                   scs.COMM_SUCCESS)
-
-    def _sdk_sync_write(self, data, address, size):
-        return sdk_group.sync_write(self._writer, data, address, size)
 
     def _sdk_broadcast_ping(self):
         """Every motor answers a broadcast PING in turn; collect the status packets for the full window."""

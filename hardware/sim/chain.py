@@ -70,3 +70,25 @@ class ServoChain:
                 if self._faults.get(key):
                     return self._faults[key].popleft()
         return None
+
+
+def reply(chain: ServoChain, servo, error: int, params: bytes = b"", *, status_packet, as_id: int | None = None
+          ) -> list[bytes]:
+    """The status packet `servo` answers with (from `as_id`, the id it had when the instruction came, if
+    given), or nothing / a damaged one when a fault is queued for it."""
+    motor_id = servo.id if as_id is None else as_id
+    fault = chain.take_fault(motor_id)
+    if fault == NO_REPLY:
+        return []
+    packet = status_packet(motor_id, error, params)
+    if fault == CORRUPT:
+        packet = packet[:-1] + bytes([packet[-1] ^ 0x5A])
+    return [packet]
+
+
+def run_pending(servo) -> None:
+    """ACTION: apply the write a REG_WRITE left pending."""
+    pending = getattr(servo, "pending", None)
+    if pending is not None:
+        servo.write(*pending)
+        servo.pending = None

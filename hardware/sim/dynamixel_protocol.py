@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from hardware.motors import dynamixel_tables as dxt
 
-from .chain import CORRUPT, NO_REPLY, ServoChain
+from .chain import ServoChain, reply, run_pending
 
 BROADCAST = 0xFE
 PING, READ, WRITE, REG_WRITE, ACTION, REBOOT, STATUS, SYNC_READ, SYNC_WRITE = (
@@ -113,15 +113,7 @@ def _level(servo) -> int:
 
 
 def _reply(chain: ServoChain, servo, error: int, params: bytes = b"", *, as_id: int | None = None) -> list[bytes]:
-    """A status packet from `servo` (from `as_id`, the id it had when the instruction came, if given)."""
-    motor_id = servo.id if as_id is None else as_id
-    fault = chain.take_fault(motor_id)
-    if fault == NO_REPLY:
-        return []
-    packet = status_packet(motor_id, error, params)
-    if fault == CORRUPT:
-        packet = packet[:-1] + bytes([packet[-1] ^ 0x5A])
-    return [packet]
+    return reply(chain, servo, error, params, status_packet=status_packet, as_id=as_id)
 
 
 def _ping_params(servo) -> bytes:
@@ -150,20 +142,13 @@ def handle(chain: ServoChain, motor_id: int, inst: int, params: bytes) -> list[b
             error = servo.status_error()
         return _reply(chain, servo, error, as_id=motor_id) if _level(servo) >= 2 else []
     if inst == ACTION:
-        _action(servo)
+        run_pending(servo)
         return _reply(chain, servo, servo.status_error()) if _level(servo) >= 2 else []
     if inst == REBOOT:
         servo.set_overload(False)
         servo.set("Torque_Enable", 0)
         return _reply(chain, servo, 0) if _level(servo) >= 2 else []
     return _reply(chain, servo, dxt.ERR_INSTRUCTION)
-
-
-def _action(servo) -> None:
-    pending = getattr(servo, "pending", None)
-    if pending is not None:
-        servo.write(*pending)
-        servo.pending = None
 
 
 def _broadcast(chain: ServoChain, inst: int, params: bytes) -> list[bytes]:
@@ -194,5 +179,5 @@ def _broadcast(chain: ServoChain, inst: int, params: bytes) -> list[bytes]:
             servo.write(int.from_bytes(params[:2], "little"), params[2:])
     elif inst == ACTION:
         for servo in chain.live():
-            _action(servo)
+            run_pending(servo)
     return []

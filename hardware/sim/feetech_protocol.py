@@ -11,7 +11,7 @@ SYNC_READ (the listed servos answer in list order).
 
 from __future__ import annotations
 
-from .chain import CORRUPT, NO_REPLY, ServoChain
+from .chain import ServoChain, reply, run_pending
 
 BROADCAST = 0xFE
 PING, READ, WRITE, REG_WRITE, ACTION, SYNC_READ, SYNC_WRITE = 0x01, 0x02, 0x03, 0x04, 0x05, 0x82, 0x83
@@ -65,15 +65,7 @@ class FeetechParser:
 
 
 def _reply(chain: ServoChain, servo, error: int, params: bytes = b"", *, as_id: int | None = None) -> list[bytes]:
-    """A status packet from `servo` (from `as_id`, the id it had when the instruction came, if given)."""
-    motor_id = servo.id if as_id is None else as_id
-    fault = chain.take_fault(motor_id)
-    if fault == NO_REPLY:
-        return []
-    packet = status_packet(motor_id, error, params)
-    if fault == CORRUPT:
-        packet = packet[:-1] + bytes([packet[-1] ^ 0x5A])
-    return [packet]
+    return reply(chain, servo, error, params, status_packet=status_packet, as_id=as_id)
 
 
 def handle(chain: ServoChain, motor_id: int, inst: int, params: bytes) -> list[bytes]:
@@ -98,16 +90,9 @@ def handle(chain: ServoChain, motor_id: int, inst: int, params: bytes) -> list[b
             error = servo.status_error()
         return _reply(chain, servo, error, as_id=motor_id) if level else []
     if inst == ACTION:
-        _action(servo)
+        run_pending(servo)
         return _reply(chain, servo, servo.status_error()) if level else []
     return _reply(chain, servo, 0x08) if level else []  # unknown instruction
-
-
-def _action(servo) -> None:
-    pending = getattr(servo, "pending", None)
-    if pending is not None:
-        servo.write(*pending)
-        servo.pending = None
 
 
 def _broadcast(chain: ServoChain, inst: int, params: bytes) -> list[bytes]:
@@ -138,5 +123,5 @@ def _broadcast(chain: ServoChain, inst: int, params: bytes) -> list[bytes]:
             servo.write(params[0], params[1:])
     elif inst == ACTION:
         for servo in chain.live():
-            _action(servo)
+            run_pending(servo)
     return []

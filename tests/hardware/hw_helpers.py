@@ -29,3 +29,26 @@ def write_calibration(home, category: str, name: str, device_id: str, *, drive_m
                                        int(REST_POSE[i]) + 900) for i, j in enumerate(JOINTS)}
     calibration_files.save(home / "calibration" / category / name / f"{device_id}.json", calibration)
     return calibration
+
+
+def run_no_hang(cmd: list[str], *, timeout: float, **kwargs):
+    """Run a command in its own process group with SIGINT at its default, read its output with a deadline,
+    kill the group on timeout, and check nothing of the group is left behind. Returns (returncode, out, err)."""
+    import os
+    import signal
+    import subprocess
+
+    import pytest
+
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
+                            **kwargs)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate(timeout=10)
+        pytest.fail(f"{cmd[:3]} did not finish in {timeout} s\n{err[-3000:]}")
+    with pytest.raises(ProcessLookupError):
+        os.killpg(proc.pid, 0)  # nothing of its process group is left
+    return proc.returncode, out, err

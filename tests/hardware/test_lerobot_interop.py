@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from hw_helpers import run_no_hang
 
 from hardware import calibration_files
 from hardware.motors import FeetechBus, Motor
@@ -66,15 +67,8 @@ print(json.dumps({"obs": obs, "sent": sent, "after": after}))
 
 
 def run(cmd: list[str], timeout: float = 120) -> str:
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # noqa: PLW1509
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate(timeout=10)
-        pytest.fail(f"{cmd[:2]} timed out\n{err[-3000:]}")
-    assert proc.returncode == 0, err[-4000:]
+    code, out, err = run_no_hang(cmd, timeout=timeout)
+    assert code == 0, err[-4000:]
     return out.strip().splitlines()[-1]
 
 
