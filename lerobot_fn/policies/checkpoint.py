@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, load_model, save_file, save_model
 
 from lerobot_fn.data.atomic import atomic_path
@@ -89,7 +90,7 @@ def load_pipeline(
             state_path = directory / state_file
             if not state_path.is_file():
                 raise FileNotFoundError(f"{path}: step {index} ({entry.get('registry_name')}) state file {state_path} is missing")
-            states[state_file] = load_file(str(state_path))
+            states[state_file] = read_safetensors(state_path)
     return pipeline_from_config(config, states, source=str(path), overrides=overrides, step_kwargs=step_kwargs)
 
 
@@ -106,11 +107,24 @@ def save_pipeline(pipeline: Pipeline, directory: str | os.PathLike, config_filen
     return path
 
 
+def unreadable(path: str | os.PathLike, err: Exception) -> ValueError:
+    return ValueError(f"{path} is not a readable safetensors file (truncated or corrupt? {err}); "
+                      "copy or download the checkpoint again")
+
+
+def read_safetensors(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """The tensors of a safetensors file; a truncated or corrupt file is a ValueError naming it."""
+    try:
+        return load_file(str(path))
+    except SafetensorError as err:
+        raise unreadable(path, err) from err
+
+
 def read_model_state(directory: Path) -> dict[str, torch.Tensor]:
     path = Path(directory) / MODEL_NAME
     if not path.is_file():
         raise FileNotFoundError(f"policy checkpoint {directory} has no {MODEL_NAME}")
-    return load_file(str(path))
+    return read_safetensors(path)
 
 
 def load_model_state(model: torch.nn.Module, directory: Path) -> None:
@@ -120,6 +134,8 @@ def load_model_state(model: torch.nn.Module, directory: Path) -> None:
         raise FileNotFoundError(f"policy checkpoint {directory} has no {MODEL_NAME}")
     try:
         missing, unexpected = load_model(model, str(path), strict=False, device="cpu")
+    except SafetensorError as err:
+        raise unreadable(path, err) from err
     except RuntimeError as err:
         raise ValueError(f"{path} does not fit the model built from its config.json: {err}") from err
     if missing or unexpected:
