@@ -24,11 +24,19 @@ def _rtc_check(config: Config) -> None:
         raise NotImplementedError("smolvla: real-time chunking (rtc_config) is not implemented; set rtc_config to null")
 
 
+def to_device(x: Tensor, device: torch.device) -> Tensor:
+    """A tensor drawn on a CPU generator, on `device`: to a GPU through pinned memory, without blocking
+    the host (a pageable copy would wait for the GPU's queue every training step)."""
+    if torch.device(device).type == "cuda" and x.device.type == "cpu":
+        return x.pin_memory().to(device, non_blocking=True)
+    return x.to(device)
+
+
 def draw_noise(shape: tuple[int, ...], device: torch.device, generator: torch.Generator | None) -> Tensor:
     """Standard-normal float32 noise (LeRobot's `sample_noise`), from `generator` when given."""
     gen_device = generator.device if generator is not None else device
     x = torch.normal(0.0, 1.0, size=shape, dtype=torch.float32, device=gen_device, generator=generator)
-    return x.to(device)
+    return to_device(x, device)
 
 
 def sample_actions(model: SmolVLAPolicy, config: Config, batch: Mapping[str, Tensor], *,

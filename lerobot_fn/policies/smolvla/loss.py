@@ -18,7 +18,7 @@ from torch import Tensor
 from lerobot_fn.process.padding import pad_vector
 
 from .config import ACTION, Config
-from .inference import draw_noise
+from .inference import draw_noise, to_device
 from .model import SmolVLAPolicy, prefill
 
 TIME_ALPHA, TIME_BETA, TIME_SCALE, TIME_OFFSET = 1.5, 1.0, 0.999, 0.001
@@ -31,7 +31,7 @@ def sample_time(batch_size: int, device: torch.device, generator: torch.Generato
         raise ValueError("smolvla loss: the time sample is drawn on the CPU; pass a CPU torch.Generator")
     concentration = torch.tensor([TIME_ALPHA, TIME_BETA], dtype=torch.float32).expand(batch_size, 2)
     beta = torch._sample_dirichlet(concentration, generator=generator)[:, 0]
-    return (beta * TIME_SCALE + TIME_OFFSET).to(dtype=torch.float32, device=device)
+    return to_device((beta * TIME_SCALE + TIME_OFFSET).to(torch.float32), device)
 
 
 def loss(model: SmolVLAPolicy, config: Config, batch: Mapping[str, Tensor], *,
