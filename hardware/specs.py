@@ -7,6 +7,7 @@ from typing import Literal
 
 import attrs
 
+from lerobot_fn.specs.paths import DATASET_OR_HUB, PATH
 from lerobot_fn.specs.schema import RunOptions, check, positive, spec_field
 
 from .cameras.config import CameraConfig
@@ -29,7 +30,8 @@ class RobotConfig:
     use_degrees: bool | None = spec_field(
         None, doc="joints in degrees (else -100..100); default as LeRobot: true for SO arms, false for Koch")
     disable_torque_on_disconnect: bool = spec_field(True, doc="turn torque off when the job ends")
-    calibration_dir: str | None = spec_field(None, doc="folder of calibration files (default: LeRobot's)")
+    calibration_dir: str | None = spec_field(None, doc="folder of calibration files (default: LeRobot's)",
+                                             path=PATH)
 
 
 @attrs.frozen(kw_only=True)
@@ -42,14 +44,15 @@ class TeleopConfig:
     id: str = spec_field("default", doc="leader arm name (its calibration file is <id>.json)")
     use_degrees: bool | None = spec_field(None, doc="as the follower's (must match it)")
     step: float = spec_field(2.0, doc="keyboard / gamepad: joint step per tick at full press", validator=positive)
-    calibration_dir: str | None = spec_field(None, doc="folder of calibration files (default: LeRobot's)")
+    calibration_dir: str | None = spec_field(None, doc="folder of calibration files (default: LeRobot's)",
+                                             path=PATH)
 
 
 @attrs.frozen(kw_only=True)
 class PolicyOptions:
     """A trained policy driving the robot."""
 
-    path: str = spec_field(doc="a pretrained_model directory (LeRobot's layout) or a Hub repo id")
+    path: str = spec_field(doc="a pretrained_model directory (LeRobot's layout) or a Hub repo id", path=DATASET_OR_HUB)
     device: str = spec_field("cpu", doc="torch device for inference")
     actions_per_chunk: int | None = spec_field(
         None, doc="actions played from each chunk (default: the policy's n_action_steps)")
@@ -61,7 +64,7 @@ class DatasetOptions:
     """Where and what to record (LeRobot's `--dataset.*`)."""
 
     repo_id: str = spec_field(doc="dataset name, user/name (also the Hub repo when pushing)")
-    root: str | None = spec_field(None, doc="dataset folder (default: $HF_LEROBOT_HOME/<repo_id>)")
+    root: str | None = spec_field(None, doc="dataset folder (default: $HF_LEROBOT_HOME/<repo_id>)", path=PATH)
     single_task: str = spec_field(doc="the task, in words, stored with every frame")
     fps: int = spec_field(30, doc="frames per second of the control loop and the dataset", validator=positive)
     num_episodes: int = spec_field(50, doc="episodes to record", validator=positive)
@@ -96,7 +99,8 @@ class ArmTarget:
     port: str = spec_field(doc="serial port or sim://<type>")
     id: str = spec_field("default", doc="arm name (calibration file <id>.json)")
     use_degrees: bool | None = spec_field(None, doc="joints in degrees (default as LeRobot for the type)")
-    calibration_dir: str | None = spec_field(None, doc="folder of calibration files (default: LeRobot's)")
+    calibration_dir: str | None = spec_field(None, doc="folder of calibration files (default: LeRobot's)",
+                                             path=PATH)
 
 
 @attrs.frozen(kw_only=True)
@@ -145,7 +149,7 @@ class ReplaySpec(_Job):
 
     robot: RobotConfig = spec_field(doc="the follower")
     repo_id: str = spec_field(doc="dataset name")
-    root: str | None = spec_field(None, doc="dataset folder (default: $HF_LEROBOT_HOME/<repo_id>)")
+    root: str | None = spec_field(None, doc="dataset folder (default: $HF_LEROBOT_HOME/<repo_id>)", path=PATH)
     episode: int = spec_field(0, doc="episode index", validator=non_negative)
 
 

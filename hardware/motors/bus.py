@@ -49,7 +49,7 @@ class MotorsBus:
     homing_is_subtracted: bool  # Present = Actual - Homing_Offset (Feetech) or + (Dynamixel)
 
     def __init__(self, port: str, motors: dict[str, Motor], calibration: dict[str, MotorCalibration] | None = None,
-                 *, num_retry: int = 2):
+                 *, num_retry: int = 2, reply_margin_ms: float | None = None):
         ids = [m.id for m in motors.values()]
         if len(ids) != len(set(ids)):
             raise ValueError(f"two motors share an id on {port}: {motors}")
@@ -61,6 +61,7 @@ class MotorsBus:
         self.motors = dict(motors)
         self.calibration: dict[str, MotorCalibration] = dict(calibration or {})
         self.num_retry = num_retry
+        self._reply_margin = reply_margin_ms  # None: the vendor's (250 ms on a simulated arm)
         self._name_of = {m.id: n for n, m in self.motors.items()}
         self._port_handler = None
         self._device: str | None = None
@@ -131,6 +132,8 @@ class MotorsBus:
         raise NotImplementedError
 
     comm_success = 0
+    reply_margin_ms: float | None = None  # wait for a status packet: bytes' transfer time + this (None: SDK's)
+    SIM_REPLY_MARGIN_MS = 250.0  # a simulated arm shares the CPU (and the GIL) with this program
 
     # -- connection ----------------------------------------------------------------------------
     @property
@@ -155,6 +158,9 @@ class MotorsBus:
         self._device = device
         try:
             self._open_sdk(device)
+            margin = self._reply_margin or (self.SIM_REPLY_MARGIN_MS if is_sim_port(self.port) else self.reply_margin_ms)
+            if margin is not None:
+                self._set_reply_margin(margin)
             self._set_port_baudrate(baudrate or self.default_baudrate)
         except OSError as exc:  # pyserial's SerialException is one
             self._port_handler = None
@@ -168,6 +174,16 @@ class MotorsBus:
             except BaseException:
                 self._close()
                 raise
+
+    def _set_reply_margin(self, margin_ms: float) -> None:
+        """Patch the SDK's per-packet timeout: transfer time of the packet and 3 bytes, plus `margin_ms`."""
+        ph = self._port_handler
+
+        def set_packet_timeout(packet_length):
+            ph.packet_start_time = ph.getCurrentTime()
+            ph.packet_timeout = ph.tx_time_per_byte * (packet_length + 3.0) + margin_ms
+
+        ph.setPacketTimeout = set_packet_timeout
 
     def _set_port_baudrate(self, baudrate: int) -> None:
         if not self._port_handler.setBaudRate(baudrate):

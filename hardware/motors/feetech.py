@@ -13,12 +13,6 @@ PROTOCOL_VERSION = 0
 STATUS_LENGTH = 6
 
 
-def _packet_timeout(self, packet_length):
-    """The packet timeout LeRobot uses: the PyPI SDK's is too short for some adapters."""
-    self.packet_start_time = self.getCurrentTime()
-    self.packet_timeout = (self.tx_time_per_byte * packet_length) + (self.tx_time_per_byte * 3.0) + 50
-
-
 class FeetechBus(MotorsBus):
     vendor = "Feetech"
     control_table = ftt.CONTROL_TABLE
@@ -29,10 +23,10 @@ class FeetechBus(MotorsBus):
     apply_drive_mode = True
     homing_is_subtracted = True
     comm_success = scs.COMM_SUCCESS
+    reply_margin_ms = 50.0  # LeRobot's packet timeout: the PyPI SDK's is too short for some adapters
 
     def _open_sdk(self, device: str) -> None:
         ph = scs.PortHandler(device)
-        ph.setPacketTimeout = _packet_timeout.__get__(ph, scs.PortHandler)
         self._packet = scs.PacketHandler(PROTOCOL_VERSION)
         self._reader = scs.GroupSyncRead(ph, self._packet, 0, 0)
         self._writer = scs.GroupSyncWrite(ph, self._packet, 0, 0)

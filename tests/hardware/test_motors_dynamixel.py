@@ -15,8 +15,11 @@ from lerobot_fn.robot import NormMode
 MOTORS = {j: Motor(i + 1, m, NormMode.RANGE_M100_100) for i, (j, m) in enumerate(zip(JOINTS, KOCH_FOLLOWER_MODELS))}
 
 
+FAST = 40.0  # ms to wait for a status packet: the faults below time out on purpose
+
+
 def open_bus(port) -> DynamixelBus:
-    bus = DynamixelBus(port, MOTORS)
+    bus = DynamixelBus(port, MOTORS, reply_margin_ms=FAST)
     bus.connect()
     return bus
 

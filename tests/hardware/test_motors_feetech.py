@@ -15,8 +15,11 @@ from lerobot_fn.robot import MotorCalibration, NormMode, normalize
 MOTORS = {j: Motor(i + 1, "sts3215", NormMode.DEGREES) for i, j in enumerate(JOINTS)}
 
 
+FAST = 40.0  # ms to wait for a status packet: the faults below time out on purpose
+
+
 def open_bus(port, **kwargs) -> FeetechBus:
-    bus = FeetechBus(port, MOTORS, **kwargs)
+    bus = FeetechBus(port, MOTORS, reply_margin_ms=FAST, **kwargs)
     bus.connect()
     return bus
 
@@ -138,10 +141,10 @@ def test_missing_motor_and_wrong_baud_rate_fail_the_handshake_naming_ids(sim_por
     chain = sim.open_sim(port).chain
     chain.attached.discard(id(chain.servo("wrist_roll")))
     with pytest.raises(MotorCommError, match=r"no answer from 'wrist_roll' \(id 5\)") as info:
-        FeetechBus(port, MOTORS, num_retry=0).connect()
+        FeetechBus(port, MOTORS, num_retry=0, reply_margin_ms=FAST).connect()
     assert "power supply" in str(info.value)
     chain.attach_all()
-    bus = FeetechBus(port, MOTORS, num_retry=0)
+    bus = FeetechBus(port, MOTORS, num_retry=0, reply_margin_ms=FAST)
     with pytest.raises(MotorCommError, match=r"at port .* \(500000 bps\)"):
         bus.connect(baudrate=500_000)
     assert not bus.is_connected
