@@ -28,11 +28,11 @@ def test_list_names_every_job_with_a_summary():
 
 
 def test_explain_prints_keys_types_defaults_and_docs():
-    out = lerobot_run("--explain", "quickstart")
+    out = lerobot_run("--explain", "dataset.split")
     assert out.returncode == 0, out.stderr
-    assert "train.steps: int, default 20" in out.stdout
-    assert "optimisation steps" in out.stdout
-    assert "[dataset]" in out.stdout
+    assert "run.seed: int, default 0" in out.stdout
+    assert "fraction of the episodes" in out.stdout
+    assert "[run]" in out.stdout
 
 
 def test_explain_unknown_job_exits_2_with_suggestion():
@@ -70,7 +70,7 @@ def test_wrong_type_exits_2_with_expected_and_found(tmp_path):
 def test_wrong_type_from_set_override_exits_2():
     out = lerobot_run("specs/quickstart.toml", "--set", "train.batch_size=[1]", "--dry-run")
     assert out.returncode == 2
-    assert "at train.batch_size: expected an integer, found an array of 1 items" in out.stderr
+    assert "--set train.batch_size=[1] at train.batch_size: expected an integer, found an array of 1 items" in out.stderr
 
 
 def test_missing_spec_file_exits_2_with_its_path(tmp_path):

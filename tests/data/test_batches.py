@@ -2,14 +2,11 @@
 text entries are plain lists of strings; a loader that could never yield a batch fails at once."""
 
 import pickle
-from pathlib import Path
 
 import pytest
 import torch
 
 from lerobot_fn import data
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -56,13 +53,3 @@ def test_fewer_frames_than_one_batch_with_drop_last_fails_at_once_naming_both(ds
     one_episode = data.EpisodeAwareSampler(ds, episode_indices_to_use=[2])  # what a sampler selects counts
     with pytest.raises(ValueError, match="the sampler has 40 frames, fewer than batch_size=64"):
         data.loader(ds, batch_size=64, sampler=one_episode, drop_last=True)
-
-
-def test_a_training_run_on_a_dataset_smaller_than_one_batch_ends_at_once(tmp_path, capsys):
-    from lerobot_fn.cli import main
-
-    code = main([str(REPO / "specs" / "quickstart.toml"), "--set", "dataset.episodes=1",
-                 "--set", "dataset.frames_per_episode=4", "--set", "train.batch_size=8",
-                 "--set", f"run.output_dir={tmp_path / 'run'}"])
-    assert code == 1
-    assert "has 4 frames, fewer than batch_size=8" in capsys.readouterr().err

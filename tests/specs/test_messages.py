@@ -43,13 +43,13 @@ def test_the_device_validator_is_reusable_and_can_accept_auto():
 
 
 def test_set_mistakes_name_the_set_argument_not_the_file(tmp_path):
-    path = _spec(tmp_path, 'job = "quickstart"\n[train]\nstpes = 3\n')
-    message = _error(path, ["train.batch_size=[1]", "dataset.episods=2"])
-    assert "--set train.batch_size=[1] at train.batch_size: expected an integer" in message
-    assert "--set dataset.episods=2 at dataset.episods: unknown key 'episods'; did you mean 'episodes'?" in message
-    assert f"{path} at train.stpes: unknown key" in message  # the file's own mistake stays the file's
-    table = _error(path, ["train={steps = -1}"])
-    assert "--set train={steps = -1} at train.steps: expected a number > 0" in table
+    path = _spec(tmp_path, 'job = "dataset.split"\ndataset = "x"\noutptu_dir = "y"\n')
+    message = _error(path, ["run.seed=[1]", "run.sede=2"])
+    assert "--set run.seed=[1] at run.seed: expected an integer" in message
+    assert "--set run.sede=2 at run.sede: unknown key 'sede'; did you mean 'seed'?" in message
+    assert f"{path} at outptu_dir: unknown key" in message  # the file's own mistake stays the file's
+    table = _error(path, ['run={seed = "x"}'])
+    assert "--set run={seed = \"x\"} at run.seed: expected an integer" in table
 
 
 def test_hints_name_only_jobs_and_keys_that_exist(tmp_path):
@@ -65,8 +65,8 @@ def test_hints_name_only_jobs_and_keys_that_exist(tmp_path):
         except SpecError as exc:  # other required keys may be missing; the example itself must be fine
             key = example.partition("=")[0]
             assert not [i for i in exc.issues if i.path == key], (name, example, exc.render())
-    message = _error(_spec(tmp_path, 'job = "quickstart"\n'), ["steps"])
-    assert "--set steps: expected KEY=VALUE with a dotted key (e.g. dataset.episodes=3)" in message
+    message = _error(_spec(tmp_path, 'job = "dataset.split"\ndataset = "x"\n'), ["seed"])
+    assert "--set seed: expected KEY=VALUE with a dotted key (e.g. run.seed=0)" in message
 
 
 def test_the_resolved_spec_writes_arrays_on_one_line_and_loads_back_equal(tmp_path):

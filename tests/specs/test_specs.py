@@ -17,7 +17,7 @@ from lerobot_fn.specs import (
     structure,
     unstructure,
 )
-from lerobot_fn.specs.quickstart import QuickstartSpec
+from lerobot_fn.specs.dataset import SplitSpec
 from lerobot_fn.specs.schema import check
 
 
@@ -59,16 +59,10 @@ def test_structure_builds_typed_frozen_objects():
 
 def test_toml_round_trip_is_lossless(tmp_path):
     text = """
-job = "quickstart"
-
-[dataset]
-episodes = 5
-image_size = [32, 48]
-use_videos = false
-
-[train]
-policy = "diffusion"
-learning_rate = 0.001
+job = "dataset.split"
+dataset = "data/in"
+episodes = { train = [0, 1], val = [2] }
+output_dir = "splits"
 
 [run]
 seed = 7
@@ -77,8 +71,8 @@ output_dir = "out/here"
     path = tmp_path / "spec.toml"
     path.write_text(text)
     first = load_spec(path)
-    assert first.job == "quickstart" and isinstance(first.spec, QuickstartSpec)
-    assert first.spec.dataset.image_size == (32, 48) and first.spec.train.policy == "diffusion"
+    assert first.job == "dataset.split" and isinstance(first.spec, SplitSpec)
+    assert first.spec.episodes == {"train": [0, 1], "val": [2]} and first.spec.run.seed == 7
     dumped = dump_spec(first.job, first.spec)
     (tmp_path / "again.toml").write_text(dumped)
     second = load_spec(tmp_path / "again.toml")
