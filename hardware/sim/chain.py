@@ -17,10 +17,10 @@ NO_REPLY, CORRUPT = "no_reply", "corrupt"
 
 
 class ServoChain:
-    def __init__(self, servos: Iterable[SimServo], *, baud_table: dict[int, int], names: dict[int, str] | None = None):
+    def __init__(self, servos: Iterable[SimServo], *, baud_table: dict[int, int], joints: Iterable[str] | None = None):
         self.servos: list[SimServo] = list(servos)
-        self.names = dict(names or {})  # id at creation -> joint name, for `attach_only`
-        self._joint_of = {id(s): self.names.get(s.id, str(s.id)) for s in self.servos}
+        names = list(joints) if joints is not None else [str(s.id) for s in self.servos]
+        self._joint_of = {id(s): name for s, name in zip(self.servos, names, strict=True)}  # for `servo`, `attach_only`
         self.attached: set[int] = {id(s) for s in self.servos}
         self.baud_of_index = {v: k for k, v in baud_table.items()}
         self.port_baud: Callable[[], int | None] = lambda: None

@@ -50,8 +50,7 @@ def make_chain(robot: str, *, motion: str | None = None, speed: float = 3000.0, 
         hand = wave(REST_POSE[i], AMPLITUDE[i], PERIOD_S[i], phase=i) if motion == "wave" else None
         servos.append(servo_cls(model, motor_id=1 if factory else i + 1, baud_index=baud,
                                 position=hand(0.0) if hand else REST_POSE[i], speed=speed, motion=hand))
-    chain = ServoChain(servos, baud_table=baud_table, names={i + 1: j for i, j in enumerate(JOINTS)})
+    chain = ServoChain(servos, baud_table=baud_table, joints=JOINTS)
     if factory:
-        chain._joint_of = {id(s): JOINTS[i] for i, s in enumerate(servos)}
         chain.attach_only(JOINTS[-1])
     return chain
