@@ -55,11 +55,20 @@ def test_shipped_spec_runs_as_is_on_the_sample_dataset(spec, check, tmp_path):
     assert check(json.loads((run / "result.json").read_text()), run)
 
 
-def test_the_specs_that_need_your_data_or_the_hub_fail_clearly_and_say_so_in_the_log(tmp_path, capsys):
-    code, run = _run("dataset_convert_v21.toml", tmp_path)
+@pytest.mark.parametrize(
+    ("spec", "overrides", "missing"),
+    [
+        ("dataset_convert_v21.toml", [], SPECS / "path" / "to" / "v21_dataset"),  # the placeholder, beside the spec
+        ("dataset_info.toml", ["dataset=pusht_mnii"], "pusht_mnii"),             # a --set path: the working directory
+        ("dataset_split.toml", ["dataset=my/pusht"], "my/pusht"),
+    ],
+)
+def test_a_missing_dataset_fails_naming_its_absolute_path_in_the_terminal_and_the_log(
+        spec, overrides, missing, tmp_path, capsys):
+    missing = tmp_path / missing
+    code, run = _run(spec, tmp_path, *overrides)
     err = capsys.readouterr().err
-    missing = SPECS / "path" / "to" / "v21_dataset"  # the placeholder, relative to the spec file
-    assert code == 1 and str(missing) in err and "Traceback" not in err
+    assert code == 1 and str(missing) in err and "Traceback" not in err and "log.txt" in err
     assert str(missing) in (run / "log.txt").read_text()
 
 
