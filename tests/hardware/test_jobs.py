@@ -4,6 +4,7 @@ resume / refusals, with the errors a user gets for a wrong setup."""
 from __future__ import annotations
 
 import logging
+import threading
 
 import attrs
 import pytest
@@ -103,3 +104,34 @@ def test_a_wrong_port_names_it_and_what_to_do(ctx, tmp_path):
 def test_unknown_simulated_robot_is_a_clear_error():
     with pytest.raises(ValueError, match="no simulated robot 'so102_follower'"):
         sim.open_sim("sim://so102_follower")
+
+
+def test_rerecord_and_stop_controls_during_a_session(sim_port, tmp_path, monkeypatch):
+    from hardware.loops import dataset_features, record_session
+    from hardware.robots import SOFollower
+    from hardware.teleoperators.keys import RecordControls
+
+    monkeypatch.setenv("HF_LEROBOT_HOME", str(tmp_path / "home"))
+    write_calibration(tmp_path / "home", "robots", "so_follower", "c")
+    robot = SOFollower(sim_port("so101_follower"), id="c")
+    controls = RecordControls()
+    starts = []
+
+    def on_start():  # the user re-records episode 1 a moment in; keeps the retake; presses Esc in episode 2
+        starts.append(True)
+        key = {1: "left", 3: "esc"}.get(len(starts))
+        if key:
+            threading.Timer(0.15, controls.press, [key]).start()
+
+    def hold_still(obs):
+        return {k: v for k, v in obs.items() if k.endswith(".pos")}
+
+    with robot, data.create(tmp_path / "ds", fps=30, features=dataset_features(robot), use_videos=False) as writer:
+        summary = record_session(robot, writer, hold_still, fps=30, num_episodes=5, episode_time_s=0.4,
+                                 reset_time_s=0.05, task="t", controls=controls, on_episode_start=on_start)
+    assert len(starts) == 3 and summary["episodes_recorded"] == 2
+    meta = data.DatasetMeta.load(tmp_path / "ds")
+    assert meta.total_episodes == 2
+    first, second = (meta.episode_range(e) for e in (0, 1))
+    assert first[1] - first[0] == 12  # the full retake of episode 1 (0.4 s at 30 fps)
+    assert 0 < second[1] - second[0] < 12  # episode 2 ended by Esc, its frames kept
