@@ -279,7 +279,10 @@ class MotorsBus:
         value, comm, error = None, None, 0
         for attempt in range(tries):
             try:
-                self._port_handler.ser.reset_input_buffer()  # a late or partial reply must not answer this call
+                # A transaction cut short (Ctrl-C inside the SDK's wait) leaves the SDK's port marked busy and
+                # perhaps a late reply in the buffer: neither may fail or answer this call.
+                self._port_handler.is_using = False
+                self._port_handler.ser.reset_input_buffer()
                 value, comm, error = fn(*args)
             except (OSError, termios.error) as exc:  # pyserial's SerialException when the device disappears
                 self._port_handler.is_using = False
