@@ -345,7 +345,7 @@ def open(
     else:
         what = "is not a directory" if path.exists() else "does not exist"
         raise DatasetFileError(
-            f"no dataset at {path.absolute()}: it {what} (and {str(source)!r} is not a Hub repo id user/name)"
+            f"no dataset directory at {path.absolute()}: it {what} (and {str(source)!r} is not a Hub repo id user/name)"
         )
     meta = DatasetMeta.load(local, repo_id=repo_id)
     return Dataset(

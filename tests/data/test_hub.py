@@ -259,7 +259,7 @@ def test_no_network_is_a_dataset_error_not_a_raw_http_error(hub, tmp_path, monke
 def test_a_path_that_is_not_a_repo_id_names_the_absolute_path(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.txt").write_text("x")
-    with pytest.raises(DatasetFileError, match=f"no dataset at {tmp_path / 'pusht_mnii'}: it does not exist"):
+    with pytest.raises(DatasetFileError, match=f"no dataset directory at {tmp_path / 'pusht_mnii'}: it does not exist"):
         data.open("pusht_mnii")
-    with pytest.raises(DatasetFileError, match=f"no dataset at {tmp_path / 'notes.txt'}: it is not a directory"):
+    with pytest.raises(DatasetFileError, match=f"no dataset directory at {tmp_path / 'notes.txt'}: it is not a directory"):
         data.open("notes.txt")
