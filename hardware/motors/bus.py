@@ -11,15 +11,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import termios
-import time
 from collections.abc import Iterator, Sequence
 from typing import Any, Self
 
 import attrs
 
-from lerobot_fn.robot import MotorCalibration, NormMode, half_turn_homing, normalize, to_bytes, unnormalize
+from lerobot_fn.robot import MotorCalibration, NormMode, normalize, to_bytes, unnormalize
 
 from .errors import CHECK_GARBLED, CHECK_LINK, MotorCommError, MotorStatusError, PortUnplugged, where
+from .sdk_calls import SdkCalls
+from .setup import CalibrationAndSetup
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ class Motor:
     norm_mode: NormMode = NormMode.RANGE_M100_100
 
 
-class MotorsBus:
+class MotorsBus(SdkCalls, CalibrationAndSetup):
     """Common logic; subclasses set the vendor tables and SDK objects."""
 
     vendor = "?"
@@ -65,75 +66,6 @@ class MotorsBus:
         self._name_of = {m.id: n for n, m in self.motors.items()}
         self._port_handler = None
         self._device: str | None = None
-
-    # -- SDK glue: both vendors' SDKs share these names; each call returns (value, comm, error) ----
-    _packet: Any
-    _reader: Any
-    _writer: Any
-
-    def _open_sdk(self, device: str) -> None:
-        raise NotImplementedError
-
-    def _sdk_result_text(self, comm: int) -> str:
-        return self._packet.getTxRxResult(comm)
-
-    def _sdk_error_text(self, error: int) -> str:
-        raise NotImplementedError
-
-    def _encode(self, register: str, model: str, value: int) -> int:
-        raise NotImplementedError
-
-    def _decode(self, register: str, model: str, value: int) -> int:
-        raise NotImplementedError
-
-    def _sdk_ping(self, motor_id):
-        return self._packet.ping(self._port_handler, motor_id)
-
-    def _sdk_read(self, motor_id, address, size):
-        fn = {1: self._packet.read1ByteTxRx, 2: self._packet.read2ByteTxRx, 4: self._packet.read4ByteTxRx}[size]
-        return fn(self._port_handler, motor_id, address)
-
-    def _sdk_write(self, motor_id, address, size, data):
-        comm, error = self._packet.writeTxRx(self._port_handler, motor_id, address, size, data)
-        return None, comm, error
-
-    def _sdk_sync_read(self, ids, address, size):
-        """`GroupSyncRead` sends; each motor's status is read here so its error is kept (the SDKs' own
-        `rxPacket` drops it). Returns ({id: raw}, comm, 0 or (id, error) of the first motor with one)."""
-        reader = self._reader
-        reader.clearParam()
-        reader.start_address, reader.data_length = address, size
-        for motor_id in ids:
-            reader.addParam(motor_id)
-        comm = reader.txPacket()
-        if comm != self.comm_success:
-            return None, comm, 0
-        first_error = 0
-        for motor_id in ids:
-            data, comm, error = self._packet.readRx(self._port_handler, motor_id, size)
-            if comm != self.comm_success:
-                return None, comm, 0
-            reader.data_dict[motor_id] = data
-            if error and not first_error:
-                first_error = (motor_id, error)
-        reader.last_result = True  # the Dynamixel SDK serves getData only after a complete round
-        return {i: reader.getData(i, address, size) for i in ids}, comm, first_error
-
-    def _sdk_sync_write(self, data, address, size):
-        writer = self._writer
-        writer.clearParam()
-        writer.start_address, writer.data_length = address, size
-        for motor_id, payload in data.items():
-            writer.addParam(motor_id, payload)
-        return None, writer.txPacket(), 0
-
-    def broadcast_ping(self, num_retry: int = 0) -> dict[int, int]:
-        """{id: model number} of every motor that answers (waits the protocol's full reply window)."""
-        raise NotImplementedError
-
-    comm_success = 0
-    reply_margin_ms: float | None = None  # wait for a status packet: bytes' transfer time + this (None: SDK's)
-    SIM_REPLY_MARGIN_MS = 250.0  # a simulated arm shares the CPU (and the GIL) with this program
 
     # -- connection ----------------------------------------------------------------------------
     @property
@@ -422,105 +354,3 @@ class MotorsBus:
             yield
         finally:
             self.enable_torque(motors)
-
-    # -- calibration ---------------------------------------------------------------------------
-    def read_calibration(self) -> dict[str, MotorCalibration]:
-        raise NotImplementedError
-
-    def write_calibration(self, calibration: dict[str, MotorCalibration], cache: bool = True) -> None:
-        raise NotImplementedError
-
-    @property
-    def is_calibrated(self) -> bool:
-        """The calibration held here is the one in the motors."""
-        return bool(self.calibration) and self.read_calibration() == {n: self.calibration.get(n) for n in self.motors}
-
-    def reset_calibration(self, motors: Sequence[str] | None = None) -> None:
-        for name in self._ids(motors):
-            max_res = self.resolution[self.motors[name].model] - 1
-            self.write("Homing_Offset", name, 0, normalize=False)
-            self.write("Min_Position_Limit", name, 0, normalize=False)
-            self.write("Max_Position_Limit", name, max_res, normalize=False)
-        self.calibration = {}
-
-    def set_half_turn_homings(self, motors: Sequence[str] | None = None) -> dict[str, int]:
-        """Make every joint's present position read half a turn (2047) where it is now."""
-        names = self._ids(motors)
-        self.reset_calibration(names)
-        positions = self.sync_read("Present_Position", names, normalize=False)
-        offsets = {n: half_turn_homing(p, self.resolution[self.motors[n].model],
-                                       present_is_actual_minus_offset=self.homing_is_subtracted)
-                   for n, p in positions.items()}
-        for name, offset in offsets.items():
-            self.write("Homing_Offset", name, offset, normalize=False)
-        return offsets
-
-    # -- motor setup ---------------------------------------------------------------------------
-    def find_single_motor(self, motor: str, initial_baudrate: int | None = None) -> tuple[int, int]:
-        """(baud rate, id) of the only motor on the bus, scanning baud rates with broadcast pings."""
-        model = self.motors[motor].model
-        expected = self.model_number[model]
-        for baud in [initial_baudrate] if initial_baudrate else list(self.baudrate_table):
-            self.set_baudrate(baud)
-            found = self.broadcast_ping()
-            if len(found) > 1:
-                raise MotorCommError(f"{len(found)} motors answered at {baud} bps on {self.port} (ids "
-                                     f"{sorted(found)}); connect only the '{motor}' motor", port=self.port)
-            if found:
-                found_id, number = next(iter(found.items()))
-                if number != expected:
-                    raise MotorCommError(f"the motor found at {baud} bps (id {found_id}) is model number {number}, "
-                                         f"expected {expected} ({model}) for '{motor}': connect the right motor",
-                                         port=self.port, motor=motor, motor_id=found_id)
-                return baud, found_id
-        raise MotorCommError(f"no motor answered on {self.port} at any of {list(self.baudrate_table)} bps while "
-                             f"looking for '{motor}' ({model}): " + CHECK_LINK.format(baud="every"),
-                             port=self.port, motor=motor)
-
-    def setup_motor(self, motor: str, initial_baudrate: int | None = None, initial_id: int | None = None) -> None:
-        """Give the only connected motor this joint's id and the bus's default baud rate."""
-        if not self.is_connected:
-            self.connect(handshake=False)
-        if initial_baudrate is None or initial_id is None:
-            initial_baudrate, initial_id = self.find_single_motor(motor, initial_baudrate)
-        self.set_baudrate(initial_baudrate)
-        target = self.motors[motor]
-        self._raw_write(initial_id, target.model, "Torque_Enable", 0)
-        self._unlock(initial_id, target.model)
-        self._raw_write(initial_id, target.model, "ID", target.id)
-        self._raw_write(target.id, target.model, "Baud_Rate", self.baudrate_table[self.default_baudrate])
-        self.set_baudrate(self.default_baudrate)
-        if self.ping(target.id, num_retry=2) is None:
-            raise MotorCommError(f"'{motor}' does not answer at id {target.id}, {self.default_baudrate} bps after "
-                                 "setup; power-cycle it and run the setup again", port=self.port, motor=motor,
-                                 motor_id=target.id)
-
-    def _unlock(self, motor_id: int, model: str) -> None:
-        pass
-
-    def _raw_write(self, motor_id: int, model: str, register: str, value: int) -> None:
-        addr, size = self.address(register, model)
-        self._call("write", self._sdk_write, motor_id, addr, size, to_bytes(value, size), motor_id=motor_id,
-                   register=register)
-
-    def scan(self) -> dict[int, dict[int, int]]:
-        """{baud rate: {id: model number}} of every motor found at every baud rate the vendor supports."""
-        out = {}
-        for baud in self.scan_baudrates:
-            self.set_baudrate(baud)
-            found = self.broadcast_ping()
-            if found:
-                out[baud] = found
-        return out
-
-    def wait_until_still(self, timeout_s: float = 2.0, tolerance: int = 2) -> dict[str, int]:
-        """Raw positions once no joint moved by more than `tolerance` between two reads."""
-        last = self.sync_read("Present_Position", normalize=False)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            time.sleep(0.02)
-            now = self.sync_read("Present_Position", normalize=False)
-            if all(abs(now[n] - last[n]) <= tolerance for n in now):
-                return now
-            last = now
-        return last
