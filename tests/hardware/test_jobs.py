@@ -39,6 +39,9 @@ def test_setup_motors_gives_every_factory_motor_its_id(sim_port, ctx):
     assert result == {"ids": {j: i + 1 for i, j in enumerate(JOINTS)}, "baudrate": 1_000_000}
     assert sorted(s.id for s in chain_of(port).servos) == [1, 2, 3, 4, 5, 6]
     assert all(s.baud_index == 0 for s in chain_of(port).servos)
+    for servo in chain_of(port).servos:  # written with Lock = 0: kept across a power cycle
+        servo.power_cycle()
+    assert sorted(s.id for s in chain_of(port).servos) == [1, 2, 3, 4, 5, 6]
 
 
 def test_calibrate_job_saves_lerobot_file_and_ends_with_torque_off(sim_port, ctx, tmp_path):

@@ -148,20 +148,3 @@ def test_missing_motor_and_wrong_baud_rate_fail_the_handshake_naming_ids(sim_por
     with pytest.raises(MotorCommError, match=r"at port .* \(500000 bps\)"):
         bus.connect(baudrate=500_000)
     assert not bus.is_connected
-
-
-def test_setup_motor_gives_a_factory_motor_its_id_and_baud_rate(sim_port):
-    port = sim_port("so101_follower", factory=1)
-    chain = sim.open_sim(port).chain
-    chain.attach_only("wrist_flex")
-    bus = FeetechBus(port, MOTORS)
-    bus.connect(handshake=False)
-    try:
-        bus.setup_motor("wrist_flex")
-        servo = chain.servo("wrist_flex")
-        assert servo.id == 4 and servo.baud_index == 0
-        servo.power_cycle()  # written with Lock = 0: kept
-        assert servo.id == 4
-        assert bus.ping("wrist_flex") == 777
-    finally:
-        bus.disconnect(disable_torque=False)
