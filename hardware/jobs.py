@@ -176,12 +176,45 @@ def _restart(runner, robot) -> None:
 
 
 def record(spec: RecordSpec, ctx: RunContext) -> dict:
-    from .teleoperators.keys import RecordControls
-
     if spec.teleop is None and spec.policy is None:
         raise ValueError("record needs a [teleop] table (a person drives the robot) or a [policy] table")
     options = spec.dataset
     root = dataset_root(options.repo_id, options.root)
+    existed = (root / "meta" / "info.json").is_file()
+    try:
+        summary, total = _record(spec, ctx, root)
+    except BaseException:
+        if not existed:
+            _remove_if_empty(root, ctx)
+        raise
+    ctx.log.info("dataset %s: %d episodes", root, total)
+    url = None
+    if options.push_to_hub:
+        from lerobot_fn.data.push import push
+
+        url = push(root, options.repo_id, private=options.private)
+        ctx.log.info("pushed to %s", url)
+    return {"dataset": str(root), "total_episodes": total, **summary, "pushed": url}
+
+
+def _remove_if_empty(root: Path, ctx: RunContext) -> None:
+    """A dataset this run created and saved no episode in goes away (a rerun must not need resume = true)."""
+    import json
+    import shutil
+
+    try:
+        empty = json.loads((root / "meta" / "info.json").read_text()).get("total_episodes", 0) == 0
+    except (OSError, ValueError):
+        empty = False
+    if empty:
+        shutil.rmtree(root, ignore_errors=True)
+        ctx.log.info("removed %s: no episode was saved", root)
+
+
+def _record(spec: RecordSpec, ctx: RunContext, root: Path) -> tuple[dict, int]:
+    from .teleoperators.keys import RecordControls
+
+    options = spec.dataset
     robot = build.robot_from(spec.robot)
     teleop = build.teleop_from(spec.teleop, robot.joints) if spec.teleop else None
     policy = _load_policy(spec.policy, ctx) if spec.policy else None
@@ -207,17 +240,9 @@ def record(spec: RecordSpec, ctx: RunContext) -> dict:
         summary = record_session(
             robot, writer, source, fps=options.fps, num_episodes=options.num_episodes,
             episode_time_s=options.episode_time_s, reset_time_s=options.reset_time_s, task=options.single_task,
-            controls=controls, reset_source=teleop_source, on_episode_start=(lambda: _restart(runner, robot)) if runner else None,
-            say=ctx.log.info)
-        total = writer.total_episodes
-    ctx.log.info("dataset %s: %d episodes", root, total)
-    url = None
-    if options.push_to_hub:
-        from lerobot_fn.data.push import push
-
-        url = push(root, options.repo_id, private=options.private)
-        ctx.log.info("pushed to %s", url)
-    return {"dataset": str(root), "total_episodes": total, **summary, "pushed": url}
+            controls=controls, reset_source=teleop_source,
+            on_episode_start=(lambda: _restart(runner, robot)) if runner else None, say=ctx.log.info)
+        return summary, writer.total_episodes
 
 
 def replay(spec: ReplaySpec, ctx: RunContext) -> dict:

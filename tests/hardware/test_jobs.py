@@ -138,3 +138,13 @@ def test_rerecord_and_stop_controls_during_a_session(sim_port, tmp_path, monkeyp
     first, second = (meta.episode_range(e) for e in (0, 1))
     assert first[1] - first[0] == 12  # the full retake of episode 1 (0.4 s at 30 fps)
     assert 0 < second[1] - second[0] < 12  # episode 2 ended by Esc, its frames kept
+
+
+def test_a_record_that_fails_before_any_episode_leaves_no_dataset(ctx, tmp_path):
+    spec = RecordSpec(robot=RobotConfig(type="so101_follower", port=str(tmp_path / "ttyNONE"), id="x"),
+                      teleop=TeleopConfig(type="so101_leader", port=str(tmp_path / "ttyNONE2")),
+                      dataset=DatasetOptions(repo_id="local/x", root=str(tmp_path / "ds"), single_task="t", video=False),
+                      keyboard_controls=False)
+    with pytest.raises(ConnectionError, match="ttyNONE"):
+        jobs.record(spec, ctx)
+    assert not (tmp_path / "ds").exists()  # so a second try needs no resume = true
