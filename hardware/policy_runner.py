@@ -173,12 +173,13 @@ class ChunkedPolicyRunner:
             action, self._queue = self._queue[0], self._queue[1:]
             self._tick += 1
             if not self._pending and len(self._queue) <= request_margin(self._latency_ticks):
-                self._request, self._pending = (self._tick, dict(obs)), True
+                # `obs` was observed at the tick just played: the new chunk's first action is meant for it
+                self._request, self._pending = (self._tick - 1, dict(obs)), True
                 self._cond.notify_all()
         return {f"{j}.pos": float(v) for j, v in zip(self.joints, action, strict=True)}
 
     def reset(self) -> None:
-        """A new episode: drop what is queued (a chunk in flight is discarded when it lands)."""
+        """A new episode: drop what is queued (waiting for a chunk in flight, which is dropped too)."""
         with self._cond:
             if self._pending:
                 self._cond.wait_for(lambda: self._result is not None or self._error is not None, timeout=60)
