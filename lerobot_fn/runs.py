@@ -1,6 +1,6 @@
 """Training run directories, read for people: metrics as columns (tailed as the run writes them),
 the checkpoints, the resolved spec, a summary; `start_resume` continues a run in the background
-and `sample_run` generates a small finished run to look at. `notebooks/monitor_training.py` is the
+and `sample_run` generates a small finished run to look at (`generate_run`: any spec, once). `notebooks/monitor_training.py` is the
 main user; the layout is the train job's (docs/training.md).
 """
 
@@ -258,15 +258,25 @@ progress = false
 def sample_run(root: str | os.PathLike | None = None, timeout_s: float = 600) -> Path:
     """A small finished training run (tiny ACT, 12 steps on `data.sample_dataset()`, checkpoints
     at 6 and 12), generated on first use with `lerobot-run` into
-    `$HF_LEROBOT_HOME/lerobot_fn_samples/train_act_v<N>` (or `root`); built in a temporary
-    folder and renamed into place, so it is complete or absent."""
-    from lerobot_fn.data import lerobot_home, sample_dataset
+    `$HF_LEROBOT_HOME/lerobot_fn_samples/train_act_v<N>` (or `root`)."""
+    from lerobot_fn.data import sample_dataset
 
-    target = (
-        Path(root)
-        if root is not None
-        else lerobot_home() / "lerobot_fn_samples" / f"train_act_v{SAMPLE_RUN_VERSION}"
-    )
+    spec = SAMPLE_RUN_SPEC.format(dataset=sample_dataset())
+    return generate_run(spec, root or samples_dir() / f"train_act_v{SAMPLE_RUN_VERSION}", timeout_s=timeout_s)
+
+
+def samples_dir() -> Path:
+    """Where generated samples live: `$HF_LEROBOT_HOME/lerobot_fn_samples`."""
+    from lerobot_fn.data import lerobot_home
+
+    return lerobot_home() / "lerobot_fn_samples"
+
+
+def generate_run(spec_toml: str, target: str | os.PathLike, *, timeout_s: float = 600) -> Path:
+    """Run `lerobot-run` on `spec_toml` once into the run directory `target`, unless it already
+    holds a finished run (`result.json`). The run is made in a temporary folder beside `target`
+    and renamed into place, so `target` is complete or absent, also when processes race."""
+    target = Path(target)
     if (target / "result.json").is_file():
         return target
     if target.exists() and any(target.iterdir()):
@@ -274,11 +284,11 @@ def sample_run(root: str | os.PathLike | None = None, timeout_s: float = 600) ->
     target.parent.mkdir(parents=True, exist_ok=True)
     build = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
     try:
-        spec = build / "sample_train.toml"
-        spec.write_text(SAMPLE_RUN_SPEC.format(dataset=sample_dataset()))
+        spec = build / "spec_source.toml"
+        spec.write_text(spec_toml)
         run_dir = build / "run"
         cmd = [sys.executable, "-m", "lerobot_fn.cli", str(spec), "--set", f"run.output_dir={run_dir}"]
-        with open(build / "train.out", "wb") as out:
+        with open(build / "run.out", "wb") as out:
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                     start_new_session=True)  # fmt: skip
             try:
@@ -288,10 +298,8 @@ def sample_run(root: str | os.PathLike | None = None, timeout_s: float = 600) ->
                 proc.wait()
                 rc = None
         if rc != 0:
-            tail = (build / "train.out").read_text(errors="replace")[-2000:]
-            raise RuntimeError(
-                f"sample_run: {' '.join(cmd)} {'timed out' if rc is None else f'exited {rc}'}:\n{tail}"
-            )
+            tail = (build / "run.out").read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"{' '.join(cmd)} {'timed out' if rc is None else f'exited {rc}'}:\n{tail}")
         try:
             run_dir.rename(target)  # atomic; fails when another process put its copy there first
         except OSError:
