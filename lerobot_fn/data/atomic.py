@@ -133,3 +133,26 @@ def remove_temporaries(root: Path) -> list[Path]:
         p.unlink(missing_ok=True)
         removed.append(p)
     return removed
+
+
+@contextlib.contextmanager
+def built_directory(target: Path | str, *, done: str) -> Iterator[Path]:
+    """Build a directory in a temporary folder beside `target`, renamed to `target` when the block
+    succeeds: `target` is complete or absent, whatever kills the builder. When another process put a
+    complete copy there first (`target/done` exists), that copy is kept and this one removed; the
+    temporary folder is removed on every exit path."""
+    import shutil
+    import tempfile
+
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    build = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
+    try:
+        yield build
+        try:
+            build.rename(target)  # atomic; fails when another process has put its copy there first
+        except OSError:
+            if not (target / done).exists():
+                raise
+    finally:
+        shutil.rmtree(build, ignore_errors=True)

@@ -10,14 +10,13 @@ build leaves no half dataset where the reader would look.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import attrs
 import numpy as np
 import torch
 
+from lerobot_fn.data.atomic import built_directory
 from lerobot_fn.data.errors import DatasetError
 from lerobot_fn.data.hub import lerobot_home
 from lerobot_fn.data.meta import INFO_PATH
@@ -116,17 +115,8 @@ def sample_dataset(name: str = "pusht", root: str | os.PathLike | None = None) -
         return target
     if target.exists() and any(target.iterdir()):
         raise DatasetError(f"{target} exists but holds no dataset (no {INFO_PATH}); remove it or choose another root")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    build = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
-    try:
+    with built_directory(target, done=INFO_PATH) as build:  # safe when processes race
         _write(build, recipe)
-        try:
-            build.rename(target)  # atomic; fails when another process has put its copy there first
-        except OSError:
-            if not (target / INFO_PATH).is_file():
-                raise
-    finally:
-        shutil.rmtree(build, ignore_errors=True)
     return target
 
 
