@@ -6,8 +6,11 @@ BIN := $(VENV)/bin
 PINS := torch==2.14.1 torchvision==0.29.1 tensordict==0.14.3 torchrl==0.14.1
 # The `hardware` extra, pinned: the vendors' servo SDKs the tests drive against the simulator, and OpenCV.
 HARDWARE_PINS := feetech-servo-sdk==1.0.0 dynamixel-sdk==4.1.0 pyserial==3.5 opencv-python-headless==4.14.0.94
+# The `sim` and `metaworld` extras, pinned: PushT, ALOHA and Meta-World (the quickstart's task).
+SIM_PINS := gym-pusht==0.1.8 pymunk==6.11.1 pygame==2.6.1 shapely==2.2.0 opencv-python==4.14.0.94 \
+  gym-aloha==0.1.5 dm-control==1.0.41 mujoco==3.8.1 metaworld==3.0.0
 
-.PHONY: quickstart test install browser clean
+.PHONY: quickstart test install browser headless-gl clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,10 +27,20 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/python -m pip install -q transformers==5.5.4  # the vla extra, exact pin (SmolVLA)
 	touch $@
 
-install: $(VENV)/.installed-dev
+$(VENV)/.installed-sim: $(VENV)/.installed
+	$(BIN)/python -m pip install -q $(SIM_PINS)
+	touch $@
 
-quickstart: $(VENV)/.installed
+install: $(VENV)/.installed-dev $(VENV)/.installed-sim
+
+quickstart: $(VENV)/.installed-sim headless-gl
 	$(BIN)/lerobot-run specs/quickstart.toml
+
+# OSMesa lets MuJoCo render the quickstart's videos on a CPU; best effort (without it: no videos).
+headless-gl:
+	-@ldconfig -p | grep -q libOSMesa || (command -v apt-get >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q libosmesa6 >/dev/null) || \
+	  echo "no OSMesa: the quickstart runs without videos (apt-get install -y libosmesa6 to get them)"
 
 # pytest exits 5 when it collects no tests; make treats every non-zero status as failure.
 test: install browser
