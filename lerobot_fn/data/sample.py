@@ -44,7 +44,7 @@ SAMPLES = {
     # the same task with the camera as PNG images in the parquet files (what `images_to_video` converts)
     "pusht_images": SampleRecipe(episodes=3, frames_per_episode=20, fps=10, image_size=(96, 96), use_videos=False),
 }
-SAMPLE_PREFIX = "sample:"  # `dataset = "sample:pusht"` in a spec, `data.open("sample:pusht")`
+SAMPLE_PREFIX = "sample:"  # `dataset = "sample:pusht"` in a spec, `data.open("sample:pusht")`; = specs.paths.SAMPLE_PREFIX
 
 
 def _features(recipe: SampleRecipe) -> dict[str, dict]:
