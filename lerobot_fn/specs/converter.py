@@ -128,6 +128,8 @@ def _issues(exc: BaseException, cls: Any, raw: Any, parts: list[str | int]) -> l
     if isinstance(exc, SpecValueError):
         return [SpecIssue(_join(path, exc.field), f"expected {exc.expected}, found {exc.found!r}")]
     value = _lookup(raw, parts)
+    if not isinstance(exc, (TypeError, ValueError)):  # not a wrong value: a failure while checking it
+        return [SpecIssue(path, f"could not be checked: {type(exc).__name__}: {exc}")]
     expected = _type_name(cls) if cls is not None else "a valid value"
     message = f"expected {expected}, found {_found(value)}"
     return [SpecIssue(path, message)]
