@@ -316,7 +316,8 @@ class DatasetWriter:
         if self._closed:
             return
         if self._n:
-            log.warning("finalize: discarding unsaved episode %d (%d frames)", self.total_episodes, self._n)
+            log.warning("%s: discarding unsaved episode %d (%d frames; save_episode() was not called for it); "
+                        "the %d saved episodes are kept", self.root, self.total_episodes, self._n, self.total_episodes)
         self.discard_episode(restart=False)
         self._image_pool.shutdown(wait=True)
         shutil.rmtree(self.root / atomic.STAGING_DIR, ignore_errors=True)

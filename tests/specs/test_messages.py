@@ -4,7 +4,7 @@ the `--set`, hints that name only jobs and keys that exist, resolved specs with 
 import attrs
 import pytest
 
-from lerobot_fn.specs import JOBS, SpecError, dump_spec, load_spec, spec_field
+from lerobot_fn.specs import JOBS, SpecError, dump_spec, load_spec, spec_field, structure
 from lerobot_fn.specs.schema import available_devices, device_validator
 from lerobot_fn.specs.toml_io import example_override, resolve
 
@@ -76,3 +76,19 @@ def test_the_resolved_spec_writes_arrays_on_one_line_and_loads_back_equal(tmp_pa
     assert f'datasets = ["{tmp_path / "a"}", "{tmp_path / "b"}"]' in text
     again = _spec(tmp_path, text)
     assert load_spec(again).spec == loaded.spec
+
+
+def test_a_failure_while_checking_a_value_is_reported_as_such():
+    def broken(_instance, _attribute, _value):
+        raise ModuleNotFoundError("No module named 'an_env_plugin'")
+
+    @attrs.frozen
+    class Env:
+        type: str = spec_field("pusht", doc="env", validator=broken)
+
+    @attrs.frozen
+    class Spec:
+        env: Env = spec_field(doc="env table")
+
+    with pytest.raises(SpecError, match=r"at env: could not be checked: ModuleNotFoundError: No module named 'an_env_plugin'"):
+        structure({"env": {"type": "x"}}, Spec, "s.toml")

@@ -54,7 +54,8 @@ def test_log_txt_holds_what_the_terminal_shows_and_the_library_messages(tmp_path
     close_run(ctx, None)
     err = capsys.readouterr().err
     log = (tmp_path / "run" / "log.txt").read_text()
-    for text in ("job message 1", "library message two", "discarding unsaved episode 0 (1 frames)"):
+    discarded = f"{tmp_path / 'ds'}: discarding unsaved episode 0 (1 frames; save_episode() was not called for it)"
+    for text in ("job message 1", "library message two", discarded):
         assert text in log and text in err
     assert "details for the log only" in log and "details for the log only" not in err
     assert not [h for h in PACKAGE_LOG.handlers if isinstance(h, logging.FileHandler)]  # released
