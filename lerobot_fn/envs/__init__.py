@@ -20,7 +20,7 @@ from .config import ENV_TYPES, EnvConfig, MissingExtraError, ObsKey, Task, make_
 _LAZY = {"evaluate": "evaluation", "SimEnv": "sim_env", "auto_num_envs": "sim_env", "make_env": "sim_env",
          "WorkerEnv": "workers", "EnvWorkerError": "workers"}
 
-BENCHMARK_MODULES = ("pusht", "metaworld")
+BENCHMARK_MODULES = ("pusht", "aloha", "metaworld", "libero")
 
 
 def __getattr__(name: str):

@@ -215,7 +215,7 @@ def _run_task(env, actor, config: EnvConfig, task: Task, n_episodes: int, num_en
             seeds = [seed + first + j for j in range(num_envs)]
             record = [first + j < max_rendered for j in range(num_envs)]
             episodes, frames = rollout(env, actor, seeds, task=task.description,
-                                       max_steps=config.episode_length, record=record)
+                                       max_steps=_max_steps(config, task), record=record)
             recorded = iter(frames)
             for j, episode in enumerate(episodes):
                 ix = first + j
@@ -232,6 +232,12 @@ def _run_task(env, actor, config: EnvConfig, task: Task, n_episodes: int, num_en
     finally:
         bar.close()
     return records, pending
+
+
+def _max_steps(config: EnvConfig, task: Task) -> int:
+    """The step limit of `task`'s episodes (LIBERO's depends on the suite)."""
+    limit = getattr(config, "max_steps", None)
+    return limit(task.group) if callable(limit) else config.episode_length
 
 
 def _record(ix: int, task: Task, episode: Episode, video_path: str | None) -> dict:
