@@ -43,7 +43,7 @@ headless-gl:
 	  echo "no OSMesa: the quickstart runs without videos (apt-get install -y libosmesa6 to get them)"
 
 # pytest exits 5 when it collects no tests; make treats every non-zero status as failure.
-test: install browser
+test: install browser headless-gl
 	$(BIN)/python -m pytest
 
 # The notebook browser tests drive Debian's chromium through chromium-driver (no browser download).
