@@ -269,10 +269,13 @@ def _loop(state, loader, spec: TrainSpec, group: Processes, logger: TrainLogger,
             batch = core.to_device(next(batches), group.device, state.policy.config.image_features)
             window.wait += time.perf_counter() - waited
             state, metrics = core.step(state, batch)
+            window.add(metrics)
             logger.step(state.step)
             final = state.step == opts.steps
             if state.step % opts.log_every == 0 or final:
-                logger.write(window.record(state.step, metrics, opts.batch_size * group.world_size, group.device))
+                logger.write(
+                    window.record(state.step, metrics["lr"], opts.batch_size * group.world_size, group.device)
+                )
             if final or (opts.save_every and state.step % opts.save_every == 0):
                 last_checkpoint = _save(state, spec, group, train_config, logger)
     finally:
@@ -299,24 +302,39 @@ def _save(state, spec: TrainSpec, group: Processes, train_config, logger) -> Pat
 
 @attrs.define
 class _Window:
-    """Timing since the last log step: samples/s and the fraction of time spent waiting for data."""
+    """The steps since the last log line: summed metrics (on the device: no sync until the line is
+    written), samples/s and the fraction of time spent waiting for data."""
 
     step: int
     start: float = attrs.field(factory=time.perf_counter)
     wait: float = 0.0
     began: float = attrs.field(factory=time.perf_counter)
+    sums: dict[str, torch.Tensor] = attrs.field(factory=dict)
 
-    def record(self, step: int, metrics: dict[str, Any], global_batch: int, device: torch.device) -> dict[str, Any]:
-        values = {k: float(v) for k, v in metrics.items()}  # the one device sync per log step
+    def add(self, metrics: dict[str, Any]) -> None:
+        for k, v in metrics.items():
+            if isinstance(v, torch.Tensor):
+                self.sums[k] = self.sums[k] + v if k in self.sums else v.clone()
+
+    def record(self, step: int, lr: float, global_batch: int, device: torch.device) -> dict[str, Any]:
+        steps = step - self.step
+        values = {k: float(v) / steps for k, v in self.sums.items()}  # the one device sync per log step
         now = time.perf_counter()
         elapsed = max(now - self.start, 1e-9)
-        record = {"step": step, "loss": values.pop("loss"), "grad_norm": values.pop("grad_norm"),
-                  "lr": values.pop("lr"), "samples_per_s": (step - self.step) * global_batch / elapsed,
-                  "data_wait_fraction": min(1.0, self.wait / elapsed), "time_s": now - self.began, **values}
+        record = {
+            "step": step,
+            "loss": values.pop("loss"),
+            "grad_norm": values.pop("grad_norm"),
+            "lr": lr,
+            "samples_per_s": steps * global_batch / elapsed,
+            "data_wait_fraction": min(1.0, self.wait / elapsed),
+            "time_s": now - self.began,
+            **values,
+        }
         if device.type == "cuda":
             record["gpu_mem_gb"] = torch.cuda.max_memory_allocated(device) / 1e9
             torch.cuda.reset_peak_memory_stats(device)
-        self.step, self.start, self.wait = step, now, 0.0
+        self.step, self.start, self.wait, self.sums = step, now, 0.0, {}
         return record
 
 

@@ -7,6 +7,7 @@ every log step, a stable format a monitor can tail:
     {"step": 200, "loss": 0.51, "grad_norm": 3.2, "lr": 1e-05, "samples_per_s": 410.3,
      "data_wait_fraction": 0.04, "epoch": 1.6, "time_s": 12.5, "gpu_mem_gb": 3.1, ...family losses}
 
+`loss`, `grad_norm` and the family's loss parts are means over the steps since the last line;
 `gpu_mem_gb` (peak since the last line) appears on CUDA only; eval lines add `"eval": {...}`.
 """
 
