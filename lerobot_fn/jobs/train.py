@@ -210,6 +210,8 @@ def _train(spec: TrainSpec, ctx: RunContext, group: Processes) -> dict[str, Any]
         policy = policies.load(resume_from / ckpt.PRETRAINED_MODEL_DIR, device=group.device)
     else:
         policy = _load_policy(spec, meta, ctx, group.device, opts.seed)
+    if opts.eval_every:
+        _check_eval_env(spec, policy.config, ctx)
     generator = torch.Generator().manual_seed(opts.seed + group.rank)
     state = core.init(policy, optim_spec(spec, policy), generator, grad_accumulation=opts.grad_accumulation,
                        mixed_precision=opts.mixed_precision, compile=opts.compile, ema_decay=opts.ema or None,
@@ -278,6 +280,8 @@ def _loop(state, loader, spec: TrainSpec, group: Processes, logger: TrainLogger,
                 )
             if final or (opts.save_every and state.step % opts.save_every == 0):
                 last_checkpoint = _save(state, spec, group, train_config, logger)
+            if opts.eval_every and (final or state.step % opts.eval_every == 0) and group.main:
+                logger.write({"step": state.step, "eval": _evaluate(state, spec, logger.run_dir, logger.log)})
     finally:
         shutdown = getattr(batches, "_shutdown_workers", None)
         if shutdown is not None:
@@ -298,6 +302,32 @@ def _save(state, spec: TrainSpec, group: Processes, train_config, logger) -> Pat
                      rng_by_rank=rngs, num_processes=group.world_size, batch_size=spec.train.batch_size)
     logger.log.info("saved checkpoint %s", path)
     return path
+
+
+def _check_eval_env(spec: TrainSpec, config: Any, ctx: RunContext) -> None:
+    """Before training: the [eval] env must give every observation the policy reads."""
+    try:
+        env = spec.eval.env.config()
+    except (ValueError, TypeError) as err:
+        raise _spec_error(ctx, "eval.env", str(err)) from None
+    provided = {key.feature for key in env.observation_keys()}
+    if missing := sorted(set(config.input_features) - provided):
+        raise _spec_error(ctx, "eval.env", f"the {env.type} env gives {sorted(provided)}, not {missing} that "
+                                           "the policy reads (choose its obs_type in [eval.env.options], or "
+                                           "the policy's input_features)")
+
+
+def _evaluate(state, spec: TrainSpec, run_dir: Path, log) -> dict[str, Any]:
+    """`envs.evaluate` of the policy being trained (the EMA weights when on); its overall results."""
+    from lerobot_fn import envs
+
+    policy = ckpt.with_weights(state.policy, state.ema) if state.ema is not None else state.policy
+    options = spec.eval
+    info = envs.evaluate(policy, options.env.config(), n_episodes=options.n_episodes, batch_size=options.batch_size,
+                         seed=options.seed, output_dir=run_dir / "eval" / f"{state.step:06d}", max_episodes_rendered=0,
+                         device=str(policy.device), log=log.info)
+    state.policy.model.train()
+    return info["overall"]
 
 
 @attrs.define

@@ -97,7 +97,7 @@ def _write(directory: Path, state: TrainState, train_config: dict[str, Any], rng
     if state.ema is not None:  # pretrained_model/ gets the EMA weights, training_state/ the raw ones
         _write_tensors(training / MODEL_STATE, {k: v.detach().cpu() for k, v in policy.model.state_dict().items()})
         _write_tensors(training / EMA_STATE, saved["ema"])
-        policy = _with_weights(policy, state.ema)
+        policy = with_weights(policy, state.ema)
     pretrained.mkdir(parents=True)
     _write_json(pretrained / "train_config.json", train_config)
     policies.save(policy, pretrained)  # config.json last
@@ -114,7 +114,7 @@ def _write(directory: Path, state: TrainState, train_config: dict[str, Any], rng
         fsync_dir(sub)
 
 
-def _with_weights(policy, weights: dict[str, torch.Tensor]):
+def with_weights(policy, weights: dict[str, torch.Tensor]):
     """A copy of `policy` whose model holds `weights` (the live model is left as it is)."""
     import copy
 

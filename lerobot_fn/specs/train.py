@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import attrs
 
+from .eval import EnvTable
 from .schema import check, positive, spec_field
 
 non_negative = check(lambda v: v >= 0, "a number >= 0")
@@ -99,8 +100,19 @@ class TrainLoop:
     save_every: int = spec_field(20_000, doc="checkpoint every N steps (and always after the last); 0: only the last",
                                  validator=non_negative)
     log_every: int = spec_field(200, doc="a metrics.jsonl line and log line every N steps", validator=positive)
-    eval_every: int = spec_field(0, doc="evaluate in simulation every N steps (waiting on the eval job; 0: off)",
+    eval_every: int = spec_field(0, doc="evaluate in simulation ([eval]) every N steps and after the last; 0: off",
                                  validator=non_negative)
+
+
+@attrs.frozen
+class TrainEval:
+    """Evaluation during training (`train.eval_every`), as the `eval` job runs it; results go to
+    metrics.jsonl ("eval") and <run dir>/eval/<step>/eval_info.json."""
+
+    env: EnvTable = spec_field(attrs.Factory(EnvTable), doc="the benchmark (as the eval job's [env])")
+    n_episodes: int = spec_field(10, doc="episodes per task at each evaluation", validator=positive)
+    batch_size: int = spec_field(0, doc="parallel envs (0: auto)", validator=non_negative)
+    seed: int = spec_field(1000, doc="episode i uses seed + i")
 
 
 @attrs.frozen
@@ -134,5 +146,6 @@ class TrainSpec:
     optimizer: TrainOptimizer = spec_field(attrs.Factory(TrainOptimizer), doc="optimizer (family preset by default)")
     scheduler: TrainScheduler = spec_field(attrs.Factory(TrainScheduler), doc="learning-rate schedule (family preset by default)")
     train: TrainLoop = spec_field(attrs.Factory(TrainLoop), doc="the training loop")
+    eval: TrainEval = spec_field(attrs.Factory(TrainEval), doc="evaluation during training (train.eval_every)")
     log: TrainLog = spec_field(attrs.Factory(TrainLog), doc="metrics outputs")
     run: TrainRun = spec_field(attrs.Factory(TrainRun), doc="run directory")

@@ -131,3 +131,22 @@ def test_explain_documents_every_key(capsys):
     for key in keys:
         line = next((line for line in text.splitlines() if line.startswith(f"{key}:")), None)
         assert line is not None, f"--explain train does not document {key}"
+
+
+def test_eval_every_evaluates_in_simulation_and_logs_the_results(tmp_path, capsys):
+    image_and_state = '{"observation.image" = {type = "VISUAL", shape = [3, 96, 96]}, ' \
+                      '"observation.state" = {type = "STATE", shape = [2]}}'
+    extra = '[eval]\nn_episodes = 2\nbatch_size = 1\n[eval.env]\ntype = "pusht"\n[eval.env.options]\nepisode_length = 5\n'
+    spec = write_spec(tmp_path, "diffusion", steps=2, extra=extra)
+    # the env gives no environment_state, which a policy of all pusht_mini's features reads: refused up front
+    assert run(str(spec), "--set", "train.eval_every=1", "--set", f"run.output_dir={str(tmp_path / 'bad')!r}") == 2
+    assert "eval.env" in capsys.readouterr().err
+    assert not (tmp_path / "bad" / "checkpoints").exists()
+    assert run(str(spec), "--set", "train.eval_every=2", "--set", f"policy.overrides.input_features={image_and_state}",
+               "--set", f"run.output_dir={str(tmp_path / 'run')!r}") == 0
+    lines = read_metrics(tmp_path / "run")
+    evals = [r for r in lines if "eval" in r]
+    assert [r["step"] for r in evals] == [2] and evals[0]["eval"]["n_episodes"] == 2
+    assert 0 <= evals[0]["eval"]["pc_success"] <= 100
+    info = json.loads((tmp_path / "run" / "eval" / "000002" / "eval_info.json").read_text())
+    assert info["overall"]["n_episodes"] == 2
