@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 import attrs
 
-from .config import EnvConfig, ObsKey, Task, register, require
+from .config import EnvConfig, HeadlessGL, ObsKey, Task, register, require
 
 TASK_DESCRIPTIONS = {
     "AlohaInsertion-v0": "Insert the peg into the socket.",
@@ -16,7 +16,7 @@ TASK_DESCRIPTIONS = {
 
 @register("aloha")
 @attrs.frozen
-class AlohaEnv(EnvConfig):
+class AlohaEnv(HeadlessGL, EnvConfig):
     """LeRobot's `aloha` env: 50 fps, 400 steps, the `top` camera (480x640) and 14 joint positions;
     videos are rendered at the visualization size;
     actions are 14 absolute joint targets in [-1, 1] (normalised as gym-aloha defines them)."""
@@ -44,11 +44,6 @@ class AlohaEnv(EnvConfig):
 
     def render_size(self) -> tuple[int, int]:
         return self.visualization_height, self.visualization_width
-
-    def setup_worker(self) -> None:
-        from .gl import select_backend
-
-        select_backend()
 
     def make_gym(self, task: Task) -> Any:
         gym = require("gymnasium", self.extra)

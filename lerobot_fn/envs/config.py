@@ -123,6 +123,15 @@ class EnvConfig:
         return out
 
 
+class HeadlessGL:
+    """Mixin of the MuJoCo benchmarks: choose EGL / OSMesa in the worker before the simulator loads."""
+
+    def setup_worker(self) -> None:
+        from .gl import select_backend
+
+        select_backend()
+
+
 def config_fields(cls: type) -> list[str]:
     return [f.name for f in attrs.fields(cls)]
 

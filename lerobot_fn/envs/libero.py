@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import attrs
 
-from .config import EnvConfig, ObsKey, Task, register, require
+from .config import EnvConfig, HeadlessGL, ObsKey, Task, register, require
 
 # LeRobot 0.6.1's per-suite step limits (a little above the longest training demonstration)
 SUITE_MAX_STEPS = {"libero_spatial": 280, "libero_object": 280, "libero_goal": 300, "libero_10": 520,
@@ -37,7 +37,7 @@ def quiet_libero() -> Any:
 
 @register("libero")
 @attrs.frozen
-class LiberoEnv(EnvConfig):
+class LiberoEnv(HeadlessGL, EnvConfig):
     """LeRobot's `libero` env: `task` is a suite (or a comma-separated list); one task_id per task, the
     policy gets the task's `language`. Cameras agentview -> observation.images.image and wrist ->
     observation.images.image2 (rotated 180 degrees, as LeRobot's LiberoProcessorStep), state = end
@@ -80,11 +80,6 @@ class LiberoEnv(EnvConfig):
 
     def render_size(self) -> tuple[int, int]:
         return self.observation_height, self.observation_width
-
-    def setup_worker(self) -> None:
-        from .gl import select_backend
-
-        select_backend()
 
     def make_gym(self, task: Task) -> Any:
         quiet_libero()

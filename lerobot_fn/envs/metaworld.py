@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 import attrs
 
-from .config import EnvConfig, ObsKey, Task, register, require
+from .config import EnvConfig, HeadlessGL, ObsKey, Task, register, require
 from .metaworld_tasks import DIFFICULTY_TO_TASKS, MT10, MT50, TASK_DESCRIPTIONS
 
 SUITES = {"MT10": MT10, "MT50": MT50, **DIFFICULTY_TO_TASKS}
@@ -14,7 +14,7 @@ SUITES = {"MT10": MT10, "MT50": MT50, **DIFFICULTY_TO_TASKS}
 
 @register("metaworld")
 @attrs.frozen
-class MetaworldEnv(EnvConfig):
+class MetaworldEnv(HeadlessGL, EnvConfig):
     """LeRobot's `metaworld` env: `task` is a task (`reach-v3`), a difficulty group (easy, medium, hard,
     very_hard), MT10 / MT50, or a comma-separated list of those; one task_id per task of a group.
 
@@ -59,11 +59,6 @@ class MetaworldEnv(EnvConfig):
 
     def render_size(self) -> tuple[int, int]:
         return self.observation_height, self.observation_width
-
-    def setup_worker(self) -> None:
-        from .gl import select_backend
-
-        select_backend()
 
     def make_gym(self, task: Task) -> Any:
         require("metaworld", self.extra)

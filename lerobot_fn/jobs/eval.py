@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lerobot_fn import envs
+from lerobot_fn.envs.evaluation import EVAL_INFO
 from lerobot_fn.specs import JobError, RunContext
 from lerobot_fn.specs.eval import EvalSpec
 
@@ -24,7 +25,7 @@ def eval(spec: EvalSpec, ctx: RunContext) -> dict:
                  "eval_info.json and videos in %s", overall["pc_success"], overall["avg_sum_reward"],
                  overall["avg_max_reward"], overall["episodes_per_s"], ctx.out_dir)
     return {
-        "eval_info": str((ctx.out_dir / envs.evaluation.EVAL_INFO).resolve()),
+        "eval_info": str((ctx.out_dir / EVAL_INFO).resolve()),
         **{k: overall[k] for k in ("pc_success", "avg_sum_reward", "avg_max_reward", "n_episodes",
                                    "episodes_per_s", "video_paths")},
     }
