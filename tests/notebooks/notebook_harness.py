@@ -87,27 +87,30 @@ def staged(notebook: Path, tmp_path: Path) -> Path:
     return copy
 
 
+def spawn(args: list[str], *, cwd: Path, env: dict, out) -> subprocess.Popen:
+    """`python args...` in its own process group (session) with SIGINT at its default, output to `out`."""
+    return subprocess.Popen(
+        [sys.executable, *args],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=_default_sigint,  # noqa: PLW1509 - no threads spawn processes here
+    )
+
+
 def run_notebook_process(args: list[str], *, cwd: Path, env: dict, log: Path, timeout_s: float) -> int:
     """Run `python args...` to completion in its own process group; its exit status."""
     with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, *args],
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=_default_sigint,  # noqa: PLW1509 - no threads spawn processes here
-        )
+        proc = spawn(args, cwd=cwd, env=env, out=out)
         try:
-            rc = proc.wait(timeout=timeout_s)
+            return proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
-            kill_group(proc, grace_s=2)
             pytest.fail(f"{' '.join(args)} did not finish within {timeout_s} s; output:\n{tail(log)}")
         finally:
             kill_group(proc, grace_s=2)
-    return rc
 
 
 def free_port() -> int:
@@ -123,20 +126,11 @@ def marimo_app(
     """Serve `notebook` with `marimo run` on a free localhost port; yields its URL."""
     port = free_port()
     cmd = [
-        sys.executable, "-m", "marimo", "run", "--headless", "--no-token",
+        "-m", "marimo", "run", "--headless", "--no-token",
         "--host", "127.0.0.1", "--port", str(port), str(notebook), "--", *args,
     ]  # fmt: skip
     with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            cmd,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=_default_sigint,  # noqa: PLW1509 - no threads spawn processes here
-        )
+        proc = spawn(cmd, cwd=cwd, env=env, out=out)
         url = f"http://127.0.0.1:{port}/"
         try:
             deadline = time.monotonic() + startup_s
@@ -154,6 +148,20 @@ def marimo_app(
         finally:
             kill_group(proc)
     assert not group_alive(proc.pid)
+
+
+def serve(name: str, args: list[str], tmp_path: Path, env: dict):
+    """`marimo_app` for `notebooks/<name>` (a staged copy), its log in `tmp_path/marimo.log`."""
+    return marimo_app(
+        staged(NOTEBOOKS / name, tmp_path), args, cwd=tmp_path, env=env, log=tmp_path / "marimo.log"
+    )
+
+
+def page_text(driver) -> str:
+    """The visible text of the whole page."""
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.TAG_NAME, "body").text
 
 
 def chromium_processes(profile: Path) -> list[int]:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import pytest
 from notebook_harness import (
-    NOTEBOOKS,
     click,
     image_bytes,
-    marimo_app,
+    page_text,
     save_screenshot,
+    serve,
     slider,
-    staged,
     ui_element,
     wait_for,
 )
@@ -31,12 +30,8 @@ def _shown(driver) -> dict[str, bytes]:
 @pytest.mark.timeout(180)
 def test_sliders_change_cameras_and_plot(chromium, notebook_env, dataset_fixtures, tmp_path):
     dataset = dataset_fixtures / "aloha_sim_mini"  # two cameras, three episodes
-    with marimo_app(
-        staged(NOTEBOOKS / "explore_dataset.py", tmp_path),
-        ["--dataset", str(dataset), "--output", str(tmp_path)],
-        cwd=tmp_path,
-        env=notebook_env,
-        log=tmp_path / "marimo.log",
+    with serve(
+        "explore_dataset.py", ["--dataset", str(dataset), "--output", str(tmp_path)], tmp_path, notebook_env
     ) as url:
         chromium.get(url)
         first = wait_for(lambda: _shown(chromium), "the camera images and the plot")
@@ -73,7 +68,7 @@ def test_sliders_change_cameras_and_plot(chromium, notebook_env, dataset_fixture
         click(chromium, table.find_elements(By.CSS_SELECTOR, '[role="checkbox"]')[2])  # [0] is "select all"
         button = wait_for(lambda: ui_element(chromium, "button", "Delete episodes [1]"), "the delete button")
         click(chromium, button.find_element(By.CSS_SELECTOR, "button"))
-        wait_for(lambda: "Wrote" in chromium.find_element(By.TAG_NAME, "body").text, "the delete result")
+        wait_for(lambda: "Wrote" in page_text(chromium), "the delete result")
         edited = data.open(tmp_path / "aloha_sim_mini_edited")
         assert edited.num_episodes == 2 and edited.num_frames == 40 + 33
 
@@ -83,6 +78,6 @@ def test_sliders_change_cameras_and_plot(chromium, notebook_env, dataset_fixture
             fraction.send_keys(Keys.ARROW_LEFT)  # 0.65: train int(1.95) = 1 episode, val the other 2
         button = wait_for(lambda: ui_element(chromium, "button", "train [0] / val [1, 2]"), "the split plan")
         click(chromium, button.find_element(By.CSS_SELECTOR, "button"))
-        wait_for(lambda: "val:" in chromium.find_element(By.TAG_NAME, "body").text, "the split result")
+        wait_for(lambda: "val:" in page_text(chromium), "the split result")
         splits = tmp_path / "aloha_sim_mini_splits"
         assert [data.open(splits / k).num_episodes for k in ("train", "val")] == [1, 2]

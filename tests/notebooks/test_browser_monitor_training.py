@@ -6,8 +6,7 @@ import json
 import shutil
 
 import pytest
-from notebook_harness import NOTEBOOKS, image_bytes, marimo_app, save_screenshot, staged, wait_for
-from selenium.webdriver.common.by import By
+from notebook_harness import image_bytes, page_text, save_screenshot, serve, wait_for
 
 from lerobot_fn import runs
 
@@ -19,17 +18,13 @@ def test_appended_metrics_line_shows_up(chromium, notebook_env, tmp_path, monkey
     shutil.copytree(runs.sample_run(), run_dir, symlinks=True)
     records = runs.MetricsTail(run_dir).read()
     last = records[-1]["step"]
-    with marimo_app(
-        staged(NOTEBOOKS / "monitor_training.py", tmp_path),
-        ["--run", str(run_dir), "--refresh", "1s"],
-        cwd=tmp_path,
-        env=notebook_env,
-        log=tmp_path / "marimo.log",
+    with serve(
+        "monitor_training.py", ["--run", str(run_dir), "--refresh", "1s"], tmp_path, notebook_env
     ) as url:
         chromium.get(url)
 
         def text():
-            return chromium.find_element(By.TAG_NAME, "body").text
+            return page_text(chromium)
 
         wait_for(lambda: f"step {last} / {last}" in text(), f"the summary at step {last}")
         before = wait_for(lambda: image_bytes(chromium, "training curves"), "the training curves")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from notebook_harness import NOTEBOOKS, click, marimo_app, save_screenshot, staged, ui_element, wait_for
+from notebook_harness import click, page_text, save_screenshot, serve, ui_element, wait_for
 from selenium.webdriver.common.by import By
 
 from lerobot_fn import eval_results
@@ -15,17 +15,11 @@ def test_episodes_and_videos(chromium, notebook_env, tmp_path, monkeypatch):
     eval_dir = eval_results.sample_eval()
     info = eval_results.load_eval_info(eval_dir)
     worst = eval_results.episode_table(info, eval_dir)
-    with marimo_app(
-        staged(NOTEBOOKS / "review_eval.py", tmp_path),
-        ["--eval", str(eval_dir)],
-        cwd=tmp_path,
-        env=notebook_env,
-        log=tmp_path / "marimo.log",
-    ) as url:
+    with serve("review_eval.py", ["--eval", str(eval_dir)], tmp_path, notebook_env) as url:
         chromium.get(url)
 
         def text():
-            return chromium.find_element(By.TAG_NAME, "body").text
+            return page_text(chromium)
 
         def videos():
             return [v.get_attribute("src") for v in chromium.find_elements(By.TAG_NAME, "video")]

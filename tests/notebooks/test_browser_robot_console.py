@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from notebook_harness import NOTEBOOKS, click, marimo_app, save_screenshot, staged, ui_element, wait_for
+from notebook_harness import click, page_text, save_screenshot, serve, ui_element, wait_for
 from selenium.webdriver.common.by import By
 
 
@@ -25,17 +25,11 @@ def _joints(driver) -> dict[str, tuple[float, float]]:
 @pytest.mark.timeout(180)
 def test_teleoperation_and_calibration(chromium, notebook_env, tmp_path):
     env = {**notebook_env, "HF_LEROBOT_HOME": str(tmp_path / "home")}  # fresh calibration files
-    with marimo_app(
-        staged(NOTEBOOKS / "robot_console.py", tmp_path),
-        [],
-        cwd=tmp_path,
-        env=env,
-        log=tmp_path / "marimo.log",
-    ) as url:
+    with serve("robot_console.py", [], tmp_path, env) as url:
         chromium.get(url)
 
         def text():
-            return chromium.find_element(By.TAG_NAME, "body").text
+            return page_text(chromium)
 
         first = wait_for(lambda: len(_joints(chromium)) == 6 and _joints(chromium), "six joints")
         # the simulated leader moves by itself; without teleoperation the follower stays put

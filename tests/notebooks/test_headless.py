@@ -11,7 +11,12 @@ CELL_ERROR = "MarimoExceptionRaisedError"
 
 
 def test_there_are_notebooks():
-    assert {p.name for p in ALL} >= {"explore_dataset.py"}
+    assert {p.name for p in ALL} == {
+        "explore_dataset.py",
+        "monitor_training.py",
+        "review_eval.py",
+        "robot_console.py",
+    }
 
 
 @pytest.mark.timeout(240)
