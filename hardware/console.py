@@ -9,6 +9,7 @@ button can walk a person through it.
 
 from __future__ import annotations
 
+import atexit
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -104,6 +105,7 @@ class RobotConsole:
             for arm in self.arms().values():
                 if not arm.is_connected:
                     arm.connect(calibrate=is_sim_port(arm.port))
+        atexit.register(self.disconnect)  # a notebook server that stops leaves no motor under torque
 
     @property
     def is_connected(self) -> bool:
@@ -189,6 +191,7 @@ class RobotConsole:
 
     def disconnect(self) -> None:
         """Stop teleoperation, then torque off and close both ports; safe to call twice."""
+        atexit.unregister(self.disconnect)
         try:
             self.stop_teleop()
         finally:
