@@ -177,7 +177,7 @@ def main() -> None:
                      "batch_size": POLICY[a.kind]["batch_size"]}
     if not (a.root / "meta" / "info.json").is_file():
         t0 = time.perf_counter()
-        make_dataset(a.kind, a.root, a.episodes or (10 if a.kind == "act" else 40), a.frames)
+        make_dataset(a.kind, a.root, a.episodes or (6 if a.kind == "act" else 30), a.frames)
         summary["dataset_write_s"] = time.perf_counter() - t0
     from lerobot_fn import data
 

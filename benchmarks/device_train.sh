@@ -14,7 +14,7 @@ export PYTHONPATH=/tmp/site PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
 python3 -c "import torch, torchvision, lerobot, av; print('torch', torch.__version__, 'torchvision', torchvision.__version__, 'av', av.__version__)" | tee -a "$OUT/gpu.txt"
 ROOT=/tmp/data_$KIND
-python3 benchmarks/bench_train.py "$KIND" --root "$ROOT" --out /tmp/bench --steps 500 --warmup 100 --workers 12 \
+python3 benchmarks/bench_train.py "$KIND" --root "$ROOT" --out /tmp/bench --steps ${STEPS:-500} --warmup 100 --workers 12 \
   --variants "$VARIANTS" 2>&1 | tail -40
 cp /tmp/bench/${KIND}_summary.json "$OUT/" 2>/dev/null
 for f in /tmp/bench/${KIND}_*.log; do tail -c 200000 "$f" > "$OUT/$(basename "$f")"; done

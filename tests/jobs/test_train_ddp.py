@@ -11,8 +11,8 @@ from train_specs import assert_group_gone, finish, kill_group, start, weights, w
 
 from lerobot_fn import policies
 from lerobot_fn.cli import main
-from lerobot_fn.policies import act
 from lerobot_fn.jobs.train_log import read_metrics
+from lerobot_fn.policies import act
 
 # deterministic given the batch (no VAE noise, no dropout) and no padding (chunk of 1), so the
 # mean over two half-batches is exactly the mean over the whole batch

@@ -55,41 +55,39 @@ def test_sigterm_with_loader_workers_exits_143_cleanly(tmp_path):
     assert not _partial(tmp_path / "run")
 
 
-def test_ctrl_c_during_a_save_exits_130_and_resume_continues(tmp_path):
-
+def _signal_during_a_save(tmp_path, sig: int) -> tuple[int, str]:
+    """Train with a checkpoint every step; send `sig` while one is being written after a complete one;
+    returns (exit code, output) once the process group is gone."""
     log = tmp_path / "out.txt"
     run_dir = tmp_path / "run"
     proc = start([str(_spec(tmp_path, save_every=1)), "--set", "run.output_dir='run'"], tmp_path, log)
     try:
         wait_for(proc, lambda: (run_dir / "checkpoints" / "last").exists() and _partial(run_dir),
                  "a checkpoint being written after a complete one", log)
-        proc.send_signal(signal.SIGINT)
-        assert finish(proc, timeout=10) == 130, log.read_text()
+        proc.send_signal(sig)
+        code = finish(proc, timeout=10)
     finally:
         kill_group(proc)
-    out = log.read_text()
-    assert "interrupted" in out and "Traceback" not in out
     assert_group_gone(proc)
-    assert not _partial(run_dir), "Ctrl-C during a save left a half-written checkpoint"
+    return code, log.read_text()
+
+
+def _resume_one_more_step(run_dir) -> None:
     step = _complete_last(run_dir)
     assert main(["--resume", str(run_dir), "--set", f"train.steps={step + 1}"]) == 0
+    assert not _partial(run_dir), "the resumed run left a partial checkpoint behind"
     assert _complete_last(run_dir) == step + 1
+
+
+def test_ctrl_c_during_a_save_exits_130_and_resume_continues(tmp_path):
+    code, out = _signal_during_a_save(tmp_path, signal.SIGINT)
+    assert code == 130, out
+    assert "interrupted" in out and "Traceback" not in out
+    assert not _partial(tmp_path / "run"), "Ctrl-C during a save left a half-written checkpoint"
+    _resume_one_more_step(tmp_path / "run")
 
 
 def test_kill_9_during_a_save_leaves_last_on_a_complete_checkpoint(tmp_path):
-
-    log = tmp_path / "out.txt"
-    run_dir = tmp_path / "run"
-    proc = start([str(_spec(tmp_path, save_every=1)), "--set", "run.output_dir='run'"], tmp_path, log)
-    try:
-        wait_for(proc, lambda: (run_dir / "checkpoints" / "last").exists() and _partial(run_dir),
-                 "a checkpoint being written after a complete one", log)
-        proc.send_signal(signal.SIGKILL)
-        finish(proc, timeout=10)
-    finally:
-        kill_group(proc)
-    assert_group_gone(proc)
-    step = _complete_last(run_dir)
-    assert main(["--resume", str(run_dir), "--set", f"train.steps={step + 1}"]) == 0
-    assert not _partial(run_dir), "the resumed run did not clear the killed run's partial checkpoint"
-    assert _complete_last(run_dir) == step + 1
+    code, _ = _signal_during_a_save(tmp_path, signal.SIGKILL)
+    assert code == -signal.SIGKILL
+    _resume_one_more_step(tmp_path / "run")  # last is complete; the killed save's leftover is removed
