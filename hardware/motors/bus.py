@@ -216,6 +216,10 @@ class MotorsBus(SdkCalls, CalibrationAndSetup):
                 self._port_handler.is_using = False
                 self._port_handler.ser.reset_input_buffer()
                 value, comm, error = fn(*args)
+            except IndexError:
+                # The SDK unpacks a reply shorter than it asked for without checking (a late reply to an
+                # earlier, timed-out request, read as this one's): a garbled reply, retried like one.
+                value, comm, error = None, self.comm_corrupt, 0
             except (OSError, termios.error) as exc:  # pyserial's SerialException when the device disappears
                 self._port_handler.is_using = False
                 raise PortUnplugged(

@@ -30,6 +30,7 @@ class DynamixelBus(MotorsBus):
     apply_drive_mode = False  # the motor applies Drive_Mode itself
     homing_is_subtracted = False
     comm_success = dxl.COMM_SUCCESS
+    comm_corrupt = dxl.COMM_RX_CORRUPT
 
     def _open_sdk(self, device: str) -> None:
         ph = dxl.PortHandler(device)
@@ -39,6 +40,14 @@ class DynamixelBus(MotorsBus):
         if not ph.openPort():
             raise OSError(f"the Dynamixel SDK could not open {device}")
         self._port_handler = ph
+
+    def _rx_packet(self):
+        return self._packet.rxPacket(self._port_handler, False)
+
+    def _reply_data(self, packet):
+        # protocol 2.0 status (unstuffed): FF FF FD 00 id len_l len_h 0x55 error params... crc_l crc_h,
+        # length = params + 4
+        return packet[4], packet[8], packet[9:9 + packet[5] + (packet[6] << 8) - 4]
 
     def _sdk_error_text(self, error):
         if error & dxt.ERRBIT_ALERT and not error & 0x7F:

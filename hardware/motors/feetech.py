@@ -23,6 +23,7 @@ class FeetechBus(MotorsBus):
     apply_drive_mode = True
     homing_is_subtracted = True
     comm_success = scs.COMM_SUCCESS
+    comm_corrupt = scs.COMM_RX_CORRUPT
     reply_margin_ms = 50.0  # LeRobot's packet timeout: the PyPI SDK's is too short for some adapters
 
     def _open_sdk(self, device: str) -> None:
@@ -33,6 +34,13 @@ class FeetechBus(MotorsBus):
         if not ph.openPort():
             raise OSError(f"the Feetech SDK could not open {device}")
         self._port_handler = ph
+
+    def _rx_packet(self):
+        return self._packet.rxPacket(self._port_handler)
+
+    def _reply_data(self, packet):
+        # SCS/STS status: FF FF id length error params... checksum, length = params + 2
+        return packet[2], packet[4], packet[5:5 + packet[3] - 2]
 
     def _sdk_error_text(self, error):
         return self._packet.getRxPacketError(error).removeprefix("[RxPacketError] ") or f"error 0x{error:02x}"

@@ -31,8 +31,34 @@ class SdkCalls:
         return self._packet.ping(self._port_handler, motor_id)
 
     def _sdk_read(self, motor_id, address, size):
-        fn = {1: self._packet.read1ByteTxRx, 2: self._packet.read2ByteTxRx, 4: self._packet.read4ByteTxRx}[size]
-        return fn(self._port_handler, motor_id, address)
+        comm = self._packet.readTx(self._port_handler, motor_id, address, size)
+        if comm != self.comm_success:
+            return None, comm, 0
+        data, comm, error = self._read_reply(motor_id, size)
+        return (int.from_bytes(bytes(data), "little") if comm == self.comm_success else None), comm, error
+
+    def _rx_packet(self) -> tuple[list[int], int]:
+        """One status packet from the SDK: (bytes, comm result)."""
+        raise NotImplementedError
+
+    def _reply_data(self, packet: list[int]) -> tuple[int, int, list[int]]:
+        """(motor id, status error, data bytes) of a status packet, by its length field."""
+        raise NotImplementedError
+
+    def _read_reply(self, motor_id: int, size: int) -> tuple[list[int], int, int]:
+        """The `size` data bytes of `motor_id`'s status packet. The SDKs' own `readRx` slices `size` bytes
+        whatever the packet holds, so a short reply (a late answer to an earlier request) would come back
+        as a wrong value with its checksum in it: here it is a corrupt reply, retried like one."""
+        while True:
+            packet, comm = self._rx_packet()
+            if comm != self.comm_success:
+                return [], comm, 0
+            reply_id, error, data = self._reply_data(packet)
+            if reply_id == motor_id:
+                break
+        if len(data) != size:
+            return [], self.comm_corrupt, 0
+        return data, comm, error
 
     def _sdk_write(self, motor_id, address, size, data):
         comm, error = self._packet.writeTxRx(self._port_handler, motor_id, address, size, data)
@@ -51,7 +77,7 @@ class SdkCalls:
             return None, comm, 0
         first_error = 0
         for motor_id in ids:
-            data, comm, error = self._packet.readRx(self._port_handler, motor_id, size)
+            data, comm, error = self._read_reply(motor_id, size)
             if comm != self.comm_success:
                 return None, comm, 0
             reader.data_dict[motor_id] = data
@@ -73,6 +99,7 @@ class SdkCalls:
         raise NotImplementedError
 
     comm_success = 0
+    comm_corrupt = -1
     reply_margin_ms: float | None = None  # wait for a status packet: bytes' transfer time + this (None: SDK's)
     SIM_REPLY_MARGIN_MS = 250.0  # a simulated arm shares the CPU (and the GIL) with this program
 

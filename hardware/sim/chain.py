@@ -1,7 +1,8 @@
 """A daisy chain of simulated servos on one bus, with the faults a test can inject.
 
 Faults are consumed per reply: `no_reply` (the servo stays silent: a timeout for the SDK),
-`corrupt` (a reply whose checksum / CRC is wrong), and the servo's own `overload` state. A servo
+`corrupt` (a reply whose checksum / CRC is wrong), `short` (a well-formed reply carrying fewer bytes
+than asked for, as a late answer to an earlier request looks), and the servo's own `overload` state. A servo
 answers only at its own baud rate (when the port's rate is known) and only while attached.
 """
 
@@ -13,7 +14,8 @@ from collections.abc import Callable, Iterable
 
 from .servo import SimServo
 
-NO_REPLY, CORRUPT = "no_reply", "corrupt"
+NO_REPLY, CORRUPT, SHORT = "no_reply", "corrupt", "short"
+FAULTS = (NO_REPLY, CORRUPT, SHORT)
 
 
 class ServoChain:
@@ -55,8 +57,8 @@ class ServoChain:
     # -- faults --------------------------------------------------------------------------------
     def inject(self, fault: str, motor_id: int | None = None, count: int = 1) -> None:
         """The next `count` replies of `motor_id` (any servo when None) get `fault`."""
-        if fault not in (NO_REPLY, CORRUPT):
-            raise ValueError(f"unknown fault {fault!r}; expected {NO_REPLY!r} or {CORRUPT!r}")
+        if fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}; expected one of {FAULTS}")
         with self._lock:
             self._faults[motor_id].extend([fault] * count)
 
@@ -80,7 +82,7 @@ def reply(chain: ServoChain, servo, error: int, params: bytes = b"", *, status_p
     fault = chain.take_fault(motor_id)
     if fault == NO_REPLY:
         return []
-    packet = status_packet(motor_id, error, params)
+    packet = status_packet(motor_id, error, params[: len(params) // 2] if fault == SHORT else params)
     if fault == CORRUPT:
         packet = packet[:-1] + bytes([packet[-1] ^ 0x5A])
     return [packet]

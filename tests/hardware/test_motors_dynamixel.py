@@ -65,7 +65,7 @@ def test_drive_mode_reverses_and_homing_adds(sim_port):
         assert bus.read_calibration()["elbow_flex"].drive_mode == 1
 
 
-@pytest.mark.parametrize("fault", [sim.NO_REPLY, sim.CORRUPT])
+@pytest.mark.parametrize("fault", [sim.NO_REPLY, sim.CORRUPT, sim.SHORT])
 def test_faults_are_retried_then_reported(sim_port, fault):
     port = sim_port("koch_follower")
     with open_bus(port) as bus:

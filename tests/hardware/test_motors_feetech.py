@@ -88,7 +88,7 @@ def test_calibration_homing_and_normalised_reads(sim_port):
             FeetechBus(port, MOTORS)._normalize("gripper", 5)
 
 
-@pytest.mark.parametrize("fault", [sim.NO_REPLY, sim.CORRUPT])
+@pytest.mark.parametrize("fault", [sim.NO_REPLY, sim.CORRUPT, sim.SHORT])
 def test_a_lost_or_damaged_reply_is_retried(sim_port, fault):
     port = sim_port("so101_follower")
     with open_bus(port) as bus:
