@@ -15,7 +15,7 @@ from lerobot_fn.train.features import delta_timestamps, policy_features, split_f
 from lerobot_fn.train.optim import make_optimizer, make_scheduler
 from lerobot_fn.train.sampler import BatchOrder
 from lerobot_fn.train.state import OptimSpec, StepOptions, TrainState, init
-from lerobot_fn.train.step import augment, step, train_step
+from lerobot_fn.train.step import augment, step
 
 __all__ = [
     "BatchOrder",
@@ -32,5 +32,4 @@ __all__ = [
     "split_features",
     "step",
     "to_device",
-    "train_step",
 ]

@@ -17,9 +17,7 @@ from tensordict import TensorDictBase
 
 from lerobot_fn.policies.api import preprocess
 from lerobot_fn.process.keys import nested_key
-from lerobot_fn.train.state import StepOptions, TrainState
-
-_PLAIN = StepOptions()
+from lerobot_fn.train.state import TrainState
 
 
 def step(state: TrainState, batch: TensorDictBase) -> tuple[TrainState, dict[str, Any]]:
@@ -107,13 +105,3 @@ def augment(batch: TensorDictBase, config: Any, transform: Any, generator: torch
     for key, value in augmented.items():
         out.set(key, value)
     return out
-
-
-def train_step(policy: Any, optimizer: torch.optim.Optimizer, batch: TensorDictBase, *,
-               generator: torch.Generator | None = None, grad_clip_norm: float = 10.0) -> dict[str, float]:
-    """One step with an optimizer you hold, metrics as floats (syncs the device; the quickstart's
-    simple loop). Training runs use `init` + `step`, which also carry schedules, EMA and RNG state."""
-    state = TrainState(policy, optimizer, None, 0, generator if generator is not None else torch.Generator(),
-                       torch.Generator(), attrs.evolve(_PLAIN, grad_clip_norm=grad_clip_norm))
-    _, metrics = step(state, batch)
-    return {k: float(v) for k, v in metrics.items()}
