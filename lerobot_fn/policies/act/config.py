@@ -11,16 +11,14 @@ from typing import Any
 
 import attrs
 
-from lerobot_fn.policies.config_dict import config_fields
+from lerobot_fn.policies.config_dict import config_fields, config_to_dict
 from lerobot_fn.policies.features import (
     FeatureType,
     FeatureViews,
     NormalizationMode,
     PolicyFeature,
     features_from_dict,
-    features_to_dict,
     norm_map_from_dict,
-    norm_map_to_dict,
 )
 
 CONFIG_TYPE = "act"
@@ -252,14 +250,4 @@ class Config(FeatureViews):
 
     def to_dict(self) -> dict[str, Any]:
         """LeRobot's `config.json` form: "type" first, then fields in LeRobot's order."""
-        out: dict[str, Any] = {"type": CONFIG_TYPE}
-        for a in attrs.fields(type(self)):
-            value = getattr(self, a.name)
-            if a.name in ("input_features", "output_features"):
-                value = features_to_dict(value)
-            elif a.name == "normalization_mapping":
-                value = norm_map_to_dict(value)
-            elif a.name == "tags" and value is not None:
-                value = list(value)
-            out[a.name] = value
-        return out
+        return config_to_dict(self, CONFIG_TYPE)

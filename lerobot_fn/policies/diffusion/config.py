@@ -12,16 +12,13 @@ from typing import Any
 
 import attrs
 
-from lerobot_fn.policies.config_dict import config_fields
+from lerobot_fn.policies.config_dict import config_fields, config_to_dict, parse_features
 from lerobot_fn.policies.features import (
     FeatureType,
     FeatureViews,
     NormalizationMode,
     PolicyFeature,
-    features_from_dict,
-    features_to_dict,
     norm_map_from_dict,
-    norm_map_to_dict,
 )
 
 CONFIG_TYPE = "diffusion"
@@ -232,29 +229,14 @@ class Config(FeatureViews):
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Config:
         """Build from LeRobot's config.json contents; unknown keys and a wrong "type" are errors."""
-        d = config_fields(cls, d, CONFIG_TYPE, "diffusion")
-        for key in ("input_features", "output_features"):
-            if key in d:
-                d[key] = features_from_dict(d[key])
-        if "normalization_mapping" in d:
-            d["normalization_mapping"] = norm_map_from_dict(d["normalization_mapping"])
+        d = parse_features(config_fields(cls, d, CONFIG_TYPE, "diffusion"))
         for key, value in d.items():
             _check_value(key, value)
         return cls(**d)
 
     def to_dict(self) -> dict[str, Any]:
         """LeRobot's config.json form: "type" first, then every field in LeRobot's order."""
-        out: dict[str, Any] = {"type": CONFIG_TYPE}
-        for f in attrs.fields(type(self)):
-            value = getattr(self, f.name)
-            if f.name in ("input_features", "output_features"):
-                value = features_to_dict(value)
-            elif f.name == "normalization_mapping":
-                value = norm_map_to_dict(value)
-            elif isinstance(value, (tuple, list)):
-                value = list(value)
-            out[f.name] = value
-        return out
+        return config_to_dict(self, CONFIG_TYPE)
 
 
 _INT_FIELDS = {
