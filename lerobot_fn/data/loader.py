@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import gc
 import operator
+import sys
 
 import numpy as np
 import torch
@@ -163,7 +164,29 @@ def _uint8_transport_keys(dataset) -> tuple:
     return tuple(sorted(nested_key(n) for n in names))
 
 
+_PARENT_GONE = (EOFError, ConnectionResetError, BrokenPipeError)
+
+
+def _quiet_when_the_parent_leaves() -> None:
+    """In a worker: when the main process stops (Ctrl-C, SIGTERM) while it is fetching a batch's
+    shared-memory handle, multiprocessing's resource-sharer thread here prints the broken connection's
+    traceback. That is the parent leaving, not a failure of the worker's: it is not printed."""
+    default = sys.excepthook
+
+    def hook(kind, value, tb):
+        if not issubclass(kind, _PARENT_GONE):
+            default(kind, value, tb)
+
+    sys.excepthook = hook
+
+
 def _worker_init(dataset, worker_id: int, uint8_transport: bool = False) -> None:
+    _quiet_when_the_parent_leaves()
+    _init_dataset(dataset, uint8_transport)
+
+
+def _init_dataset(dataset, uint8_transport: bool = False) -> None:
+    """A worker's copy of the dataset: uint8 transport on, image transforms reseeded per worker."""
     if uint8_transport:
         for d in getattr(dataset, "datasets", None) or [dataset]:
             d._uint8_transport = True
@@ -175,7 +198,7 @@ def _worker_init(dataset, worker_id: int, uint8_transport: bool = False) -> None
     if transforms is not None and hasattr(transforms, "reseed"):
         transforms.reseed(torch.initial_seed())
     for sub in getattr(dataset, "datasets", ()):
-        _worker_init(sub, worker_id)
+        _init_dataset(sub)
 
 
 def loader(
