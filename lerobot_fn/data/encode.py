@@ -24,6 +24,7 @@ import numpy as np
 from attrs import field, frozen
 
 from lerobot_fn.data import stats as stats_mod
+from lerobot_fn.data.scheduling import kept_scheduling
 
 log = logging.getLogger(__name__)
 LOG_ONLY = {"terminal": False}  # a run's log.txt keeps these records; its terminal does not
@@ -334,11 +335,15 @@ def _encode_frames(frames, path: Path, *, fps: int, encoding: VideoEncoding, thr
                 container, stream = _open_stream(Path(path), encoding, fps, h, w, threads)
             vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
             vf.pts = n
-            for packet in stream.encode(vf):
+            with kept_scheduling():
+                packets = stream.encode(vf)
+            for packet in packets:
                 container.mux(packet)
             n += 1
         if container is not None:
-            for packet in stream.encode():
+            with kept_scheduling():
+                packets = stream.encode()
+            for packet in packets:
                 container.mux(packet)
     finally:
         if container is not None:

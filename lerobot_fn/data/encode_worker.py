@@ -19,8 +19,9 @@ import sys
 from pathlib import Path
 
 
-def _stats_module():
-    spec = importlib.util.spec_from_file_location("_lerobot_fn_stats", Path(__file__).with_name("stats.py"))
+def _sibling(name: str):
+    """A module of this folder loaded by path (not through the lerobot_fn package, which imports torch)."""
+    spec = importlib.util.spec_from_file_location(f"_lerobot_fn_{name}", Path(__file__).with_name(f"{name}.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -40,7 +41,8 @@ def run(cfg: dict) -> None:
     import av
     import numpy as np
 
-    stats = _stats_module()
+    stats = _sibling("stats")
+    kept_scheduling = _sibling("scheduling").kept_scheduling
     h, w, fps = cfg["height"], cfg["width"], cfg["fps"]
     budget = cfg["stats_budget"]
     container = av.open(cfg["path"], "w", format="mp4")
@@ -63,10 +65,14 @@ def run(cfg: dict) -> None:
                     kept_bytes = sum(k.nbytes for k in kept)
             vf = av.VideoFrame.from_ndarray(frame, format="rgb24")
             vf.pts = index
-            for packet in stream.encode(vf):
+            with kept_scheduling():  # libsvtav1 would make this process real-time, void of its nice
+                packets = stream.encode(vf)
+            for packet in packets:
                 container.mux(packet)
             index += 1
-        for packet in stream.encode():
+        with kept_scheduling():
+            packets = stream.encode()
+        for packet in packets:
             container.mux(packet)
     finally:
         container.close()

@@ -1,6 +1,9 @@
 """Video encoding: LeRobot's settings land in the file, lossless is exact, the background encoder
 process returns the stats sample, failures are reported with the camera and codec."""
 
+import os
+import time
+
 import av
 import numpy as np
 import pytest
@@ -91,3 +94,34 @@ def test_encoder_failure_names_camera_and_codec(tmp_path):
         enc.finish()
     with pytest.raises(EncoderError, match="not available"):
         VideoEncoding(vcodec="no_such_codec").check_available()
+
+
+def _policy(pid: int = 0) -> tuple[int, int]:
+    return os.sched_getscheduler(pid), os.sched_getparam(pid).sched_priority
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getscheduler"), reason="scheduling policies are Linux's")
+def test_av1_encoding_keeps_this_threads_scheduling_policy(tmp_path):
+    # libsvtav1 makes the thread that opens an encoder SCHED_FIFO 99 when it may (as root, as CI runs):
+    # a real-time recording process starves everything else, and its child processes inherit it
+    before = _policy()
+    encode_frames(frames(4), tmp_path / "a.mp4", fps=10, encoding=VideoEncoding())
+    assert _policy() == before
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getscheduler"), reason="scheduling policies are Linux's")
+def test_the_encoder_process_stays_below_the_recording_process(tmp_path):
+    enc = BackgroundEncoder("cam", tmp_path / "cam.mp4", fps=10, height=32, width=48, encoding=VideoEncoding())
+    seen = []
+    try:
+        for f in frames(30):
+            enc.put(f)
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline and enc._proc.poll() is None:
+            seen.append(_policy(enc._proc.pid)[0])
+            time.sleep(0.01)
+    finally:
+        enc.finish()
+    # real-time only for the moment the codec opens (inside its first call), never once it encodes
+    later = seen[len(seen) // 2 :]
+    assert later and set(later) == {os.SCHED_OTHER}, seen
