@@ -82,8 +82,9 @@ def _spec_error(ctx: RunContext, key: str, message: str) -> SpecError:
 def dataset_root(spec: TrainSpec, ctx: RunContext) -> Path:
     """The local dataset directory: `dataset.root` when it holds a dataset, else `dataset.repo_id` fetched."""
     options = spec.dataset
-    if options.root and (Path(options.root) / "meta" / "info.json").is_file():
-        return Path(options.root)
+    local = data.sample.resolve_source(options.root) if options.root else ""
+    if local and (Path(local) / "meta" / "info.json").is_file():
+        return Path(local)
     if options.repo_id:
         return data.download(options.repo_id, root=options.root or None, revision=options.revision or None)
     if options.root:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import attrs
 
 from .eval import EnvTable
+from .paths import DATASET
 from .schema import check, positive, spec_field
 
 non_negative = check(lambda v: v >= 0, "a number >= 0")
@@ -39,7 +40,8 @@ class TrainDataset:
 
     repo_id: str = spec_field("", doc="Hub dataset id, e.g. lerobot/pusht (downloaded to root or "
                                       "$HF_LEROBOT_HOME/<repo_id>)")
-    root: str = spec_field("", doc="local dataset directory; when it holds a dataset, repo_id is not fetched")
+    root: str = spec_field("", doc="local dataset directory; when it holds a dataset, repo_id is not fetched",
+                           path=DATASET)
     revision: str = spec_field("", doc="Hub revision (branch, tag, commit); empty: the dataset's version tag")
     episodes: list[int] = spec_field(attrs.Factory(list), doc="episode indices to train on; empty: all")
     image_transforms: ImageTransformsOptions = spec_field(attrs.Factory(ImageTransformsOptions),

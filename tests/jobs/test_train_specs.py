@@ -45,3 +45,25 @@ def test_spec_trains_a_few_steps_on_the_fixture(tmp_path, name):
 def test_diffusion_spec_at_full_size(tmp_path):
     policy, _ = _train(tmp_path, "diffusion_pusht", [])
     assert policy.config.down_dims == (512, 1024, 2048)
+
+
+def test_a_spec_trains_on_the_sample_dataset_or_a_path_beside_it(tmp_path, monkeypatch, sample_lerobot_home):
+    # a user's own clone has no ../shared: `sample:pusht` is the dataset the project makes, and a relative
+    # root in a spec file means beside that file, from whatever directory it is run
+    monkeypatch.setenv("HF_LEROBOT_HOME", str(sample_lerobot_home))
+    monkeypatch.chdir(tmp_path)
+    small = ["--set", "train.steps=2", "--set", "train.batch_size=4", "--set", "train.num_workers=0",
+             "--set", "policy.overrides.down_dims=[32, 64, 128]"]
+    assert main([str(REPO / "specs" / "train_diffusion_pusht.toml"), "--set", 'dataset.root="sample:pusht"',
+                 *small, "--set", "run.output_dir='sample_run'"]) == 0
+    assert [r["step"] for r in read_metrics(tmp_path / "sample_run")] == [2]
+    spec_dir = tmp_path / "my_specs"
+    spec_dir.mkdir()
+    (spec_dir / "ds").symlink_to(PUSHT)
+    (spec_dir / "train.toml").write_text((REPO / "specs" / "train_diffusion_pusht.toml").read_text().replace(
+        '[dataset]\n', '[dataset]\nroot = "ds"\n', 1))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert main([str(spec_dir / "train.toml"), *small, "--set", "run.output_dir='path_run'"]) == 0
+    assert [r["step"] for r in read_metrics(elsewhere / "path_run")] == [2]
