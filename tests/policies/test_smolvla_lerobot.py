@@ -1,5 +1,5 @@
 """LeRobot 0.6.1 loads a SmolVLA checkpoint lerobot-fn saved (after a training step here) and reproduces
-our outputs (opt-in: `-m slow`; needs /work/main/.lerobot-venv with `lerobot[smolvla]==0.6.1`)."""
+our outputs (opt-in: `-m slow`; needs .lerobot-venv (beside the repository root) with `lerobot[smolvla]==0.6.1`)."""
 
 from __future__ import annotations
 
