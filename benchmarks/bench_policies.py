@@ -6,6 +6,8 @@ For every checkpoint in ../shared/fixtures/policies it measures, through the pub
 observations in, raw actions out, processors included):
 - select_action latency at batch 1: mean over `--steps` consecutive calls after a reset (queue
   pops included, as a control loop sees it) and the max (a call that computes a new chunk);
+- the median select_action call (a queue pop: the processors plus the queue, no model call);
+- the processor hot path alone: preprocessing one frame plus postprocessing one action (median);
 - predict_chunk throughput at batch `--chunk-batch` (samples/s, median of `--repeats`).
 LeRobot runs in its own venv as a subprocess (benchmarks/lerobot_policy_worker.py) on the same
 checkpoint in the same run, when that venv exists. Prints a markdown table.
@@ -88,9 +90,20 @@ def bench_ours(ckpt: Path, variant: str, args) -> dict:
         out = policies.predict_chunk(policy, chunk_obs)
         _sync(device)
         chunk_times.append(time.perf_counter() - t)
+    action, _ = policies.select_action(policy, frames[0], policies.initial_state(policy))
+    processors = []
+    for f in frames:  # the processor hot path alone: preprocess a frame, postprocess an action
+        _sync(device)
+        t = time.perf_counter()
+        policies.preprocess(policy, f)
+        policies.postprocess(policy, action, f)
+        _sync(device)
+        processors.append(time.perf_counter() - t)
     result = {
         "select_action_mean_ms": 1e3 * statistics.mean(per_call),
         "select_action_max_ms": 1e3 * max(per_call),
+        "select_action_median_ms": 1e3 * statistics.median(per_call),
+        "processors_median_ms": 1e3 * statistics.median(processors),
         "predict_chunk_samples_per_s": args.chunk_batch / statistics.median(chunk_times),
         "warmup_s": warm_s,
     }
@@ -154,6 +167,7 @@ def main() -> int:
         everything[name] = {"lerobot": theirs}
         if theirs:
             rows.append((name, "LeRobot 0.6.1", theirs["select_action_mean_ms"], theirs["select_action_max_ms"],
+                         theirs["select_action_median_ms"], theirs["processors_median_ms"],
                          theirs["predict_chunk_samples_per_s"], None, None))
         for variant in args.variants.split(","):
             try:
@@ -165,13 +179,14 @@ def main() -> int:
             everything[name][variant] = ours
             ratio = ours["select_action_mean_ms"] / theirs["select_action_mean_ms"] if theirs else None
             rows.append((name, f"lerobot-fn {variant}", ours["select_action_mean_ms"], ours["select_action_max_ms"],
+                         ours["select_action_median_ms"], ours["processors_median_ms"],
                          ours["predict_chunk_samples_per_s"], ratio, ours.get("max_abs_diff_vs_eager")))
             print(f"  {name} {variant}: {json.dumps(ours)}", file=sys.stderr)
-    print("| policy | run | select_action mean ms (b=1) | max ms | predict_chunk samples/s "
-          f"(b={args.chunk_batch}) | latency vs LeRobot | max abs diff vs fp32 |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
-    for name, run, mean, mx, thr, ratio, diff in rows:
-        print(f"| {name} | {run} | {mean:.2f} | {mx:.2f} | {thr:.1f} | "
+    print("| policy | run | select_action mean ms (b=1) | max ms | median ms (queue pop) | processors ms | "
+          f"predict_chunk samples/s (b={args.chunk_batch}) | latency vs LeRobot | max abs diff vs fp32 |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for name, run, mean, mx, med, proc, thr, ratio, diff in rows:
+        print(f"| {name} | {run} | {mean:.2f} | {mx:.2f} | {med:.3f} | {proc:.3f} | {thr:.1f} | "
               f"{'' if ratio is None else f'{ratio:.2f}x'} | {'' if diff is None else f'{diff:.2g}'} |")
     if args.json:
         Path(args.json).write_text(json.dumps(everything, indent=2))

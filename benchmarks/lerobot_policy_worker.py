@@ -138,10 +138,19 @@ def bench(ckpt: str, steps: int, chunk_batch: int, repeats: int, device: str) ->
             post(policy.predict_action_chunk(pre(chunk_obs)))
             _sync(device)
             chunk_times.append(time.perf_counter() - t0)
+        action = policy.select_action(pre(frames[0]))  # a normalised action to postprocess
+        processors = []
+        for f in frames:  # the processor hot path alone: preprocessor of a frame + postprocessor of an action
+            t0 = time.perf_counter()
+            pre(f)
+            post(action)
+            processors.append(time.perf_counter() - t0)
     return {
         "type": config.type,
         "select_action_mean_ms": 1e3 * statistics.mean(per_call),
         "select_action_max_ms": 1e3 * max(per_call),
+        "select_action_median_ms": 1e3 * statistics.median(per_call),
+        "processors_median_ms": 1e3 * statistics.median(processors),
         "predict_chunk_batch": chunk_batch,
         "predict_chunk_median_s": statistics.median(chunk_times),
         "predict_chunk_samples_per_s": chunk_batch / statistics.median(chunk_times),
