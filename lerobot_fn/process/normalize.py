@@ -20,7 +20,9 @@ import numpy as np
 import torch
 from tensordict import TensorDictBase
 
-from lerobot_fn.policies.features import (
+from lerobot_fn.process.keys import nested_key
+from lerobot_fn.process.step import ProcessorStep
+from lerobot_fn.types import (
     FeatureType,
     NormalizationMode,
     PolicyFeature,
@@ -29,8 +31,6 @@ from lerobot_fn.policies.features import (
     norm_map_from_dict,
     norm_map_to_dict,
 )
-from lerobot_fn.process.keys import nested_key
-from lerobot_fn.process.step import ProcessorStep
 
 Stats = dict[str, dict[str, torch.Tensor]]
 
