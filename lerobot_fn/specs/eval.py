@@ -80,6 +80,14 @@ class EvalOptions:
 
 
 @attrs.frozen
+class EvalRunOptions(RunOptions):
+    """The shared run options with LeRobot's eval seed as the default (whether or not `[run]` is given)."""
+
+    seed: int = spec_field(1000, doc="seed of the first episode of each task (episode i: seed + i; LeRobot's "
+                           "default 1000)")
+
+
+@attrs.frozen
 class EvalSpec:
     """Evaluate a policy in simulation: `eval_info.json` (LeRobot's keys) and mp4 videos in the run
     directory; per task and overall success rate, rewards and episodes/s."""
@@ -87,7 +95,4 @@ class EvalSpec:
     policy: PolicyTable = spec_field(doc="the policy to evaluate")
     env: EnvTable = spec_field(attrs.Factory(EnvTable), doc="the benchmark")
     eval: EvalOptions = spec_field(attrs.Factory(EvalOptions), doc="how many episodes, how many envs at once")
-    run: RunOptions = spec_field(
-        attrs.Factory(lambda: RunOptions(seed=1000)),
-        doc="run directory, seed (episode i of a task uses seed + i; LeRobot's default 1000) and device",
-    )
+    run: EvalRunOptions = spec_field(attrs.Factory(EvalRunOptions), doc="run directory, seed and device")

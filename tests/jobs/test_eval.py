@@ -98,3 +98,14 @@ def _group_alive(pgid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+@pytest.mark.parametrize("run_table", ["", '[run]\ndevice = "cpu"\n'])
+def test_the_seed_defaults_to_lerobots_1000_as_explain_says(tmp_path, run_table):
+    from lerobot_fn.specs.explain import explain
+    from lerobot_fn.specs.toml_io import load_spec
+
+    spec = tmp_path / "eval.toml"
+    spec.write_text(f'job = "eval"\n[policy]\npath = "random"\n{run_table}')
+    assert load_spec(spec).spec.run.seed == 1000
+    assert "run.seed: int, default 1000" in explain("eval")
