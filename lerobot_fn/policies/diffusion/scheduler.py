@@ -69,9 +69,10 @@ class NoiseScheduler:
 
     def add_noise(self, original: Tensor, noise: Tensor, timesteps: Tensor) -> Tensor:
         """Forward diffusion q(x_t | x_0): sqrt(a_t) x0 + sqrt(1 - a_t) noise, per batch item."""
-        ac = self.alphas_cumprod.to(device=original.device, dtype=original.dtype)[
-            timesteps.to(original.device)
-        ]
+        table = self.alphas_cumprod
+        if original.device.type == "cuda":  # pinned and non-blocking: a plain copy would wait for the GPU every step
+            table = table.pin_memory().to(original.device, non_blocking=True)
+        ac = table.to(device=original.device, dtype=original.dtype)[timesteps.to(original.device)]
         shape = (-1,) + (1,) * (original.ndim - 1)
         return (ac**0.5).flatten().reshape(shape) * original + ((1 - ac) ** 0.5).flatten().reshape(
             shape
