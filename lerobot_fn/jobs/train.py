@@ -148,7 +148,7 @@ def _image_transforms(spec: TrainSpec):
     options = spec.dataset.image_transforms
     if not options.enable:
         return None
-    from lerobot_fn.data.transforms import ImageTransformsConfig, random_transform
+    from lerobot_fn.data import ImageTransformsConfig, random_transform
 
     config = ImageTransformsConfig(max_num_transforms=options.max_num_transforms, random_order=options.random_order)
     return functools.partial(_augment_one, transform=random_transform, config=config)
@@ -191,8 +191,23 @@ def config_model(config: Any, pretrained: Any) -> torch.nn.Module:
 
 def train(spec: TrainSpec, ctx: RunContext) -> dict[str, Any] | None:
     """Run the training described by `spec` in `ctx.out_dir`; returns a summary (rank 0)."""
-    with processes(spec.train.device) as group:
+    with processes(spec.train.device) as group, cuda_settings(group.device, spec.train.tf32):
         return _train(spec, ctx, group)
+
+
+@contextlib.contextmanager
+def cuda_settings(device: torch.device, tf32: bool) -> Iterator[None]:
+    """lerobot-train's CUDA settings (TF32 matmuls, cuDNN picking the fastest convolution algorithm
+    by timing) for the run, restored afterwards (a notebook's later cells keep theirs)."""
+    if device.type != "cuda" or not tf32:
+        yield
+        return
+    before = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.benchmark
+    torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.benchmark = True, True
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.benchmark = before
 
 
 def _train(spec: TrainSpec, ctx: RunContext, group: Processes) -> dict[str, Any] | None:
@@ -215,7 +230,8 @@ def _train(spec: TrainSpec, ctx: RunContext, group: Processes) -> dict[str, Any]
         _check_eval_env(spec, policy.config, ctx)
     generator = torch.Generator().manual_seed(opts.seed + group.rank)
     state = core.init(policy, optim_spec(spec, policy), generator, grad_accumulation=opts.grad_accumulation,
-                       mixed_precision=opts.mixed_precision, compile=opts.compile, ema_decay=opts.ema or None,
+                       mixed_precision=opts.mixed_precision, compile=opts.compile,
+                       compile_mode=opts.compile_mode if opts.compile_mode not in ("", "default") else None, ema_decay=opts.ema or None,
                        image_transforms=_image_transforms(spec), distributed=group.world_size > 1)
     if resume_from is not None:
         state = _restore(state, resume_from, group, opts.batch_size, log)

@@ -96,7 +96,10 @@ class TrainLoop:
     grad_accumulation: int = spec_field(1, doc="micro-batches per optimizer step (batch_size must divide by it)",
                                         validator=positive)
     mixed_precision: Literal["no", "bf16"] = spec_field("no", doc='"bf16": forward and loss under bfloat16 autocast')
-    compile: bool = spec_field(False, doc="torch.compile the model's forward")
+    compile: bool = spec_field(False, doc="torch.compile the model's static parts (those that draw no randomness)")
+    compile_mode: Literal["", "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"] = spec_field(
+        "", doc='torch.compile mode with compile = true: "" / "default", "reduce-overhead" (CUDA graphs), "max-autotune"')
+    tf32: bool = spec_field(True, doc="on CUDA: TF32 matmuls and cuDNN autotuning (cudnn.benchmark), as lerobot-train sets them")
     ema: float = spec_field(0.0, doc="EMA decay of the weights (e.g. 0.999; 0: off); checkpoints then hold the "
                                      "EMA weights in pretrained_model/", validator=check(lambda v: 0 <= v < 1, "0 <= ema < 1"))
     save_every: int = spec_field(20_000, doc="checkpoint every N steps (and always after the last); 0: only the last",

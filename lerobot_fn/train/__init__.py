@@ -11,6 +11,7 @@ the resumable, shardable data order; `checkpoint` turns a state into values and 
 
 from lerobot_fn.train import checkpoint
 from lerobot_fn.train.batch import to_device
+from lerobot_fn.train.compile import compile_for_training, compile_targets
 from lerobot_fn.train.features import delta_timestamps, policy_features, split_features
 from lerobot_fn.train.optim import make_optimizer, make_scheduler
 from lerobot_fn.train.sampler import BatchOrder
@@ -24,6 +25,8 @@ __all__ = [
     "TrainState",
     "augment",
     "checkpoint",
+    "compile_for_training",
+    "compile_targets",
     "delta_timestamps",
     "init",
     "make_optimizer",

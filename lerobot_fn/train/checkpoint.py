@@ -15,6 +15,8 @@ import torch
 
 from lerobot_fn.train.state import TrainState
 
+IMPLEMENTATION = ("fused", "foreach")  # param-group flags of the kernel choice, kept from the live optimizer
+
 
 def optimizer_state(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], list[dict]]:
     """(flat tensors "state/<param index>/<name>", param_groups as JSON-able dicts)."""
@@ -25,6 +27,8 @@ def optimizer_state(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.T
             tensor = value if isinstance(value, torch.Tensor) else torch.tensor(value)
             flat[f"state/{index}/{name}"] = tensor.detach().to("cpu", copy=True).contiguous()  # a value, not a view
     groups = [{k: list(v) if isinstance(v, tuple) else v for k, v in g.items()} for g in state_dict["param_groups"]]
+    for group in groups:  # how this machine runs the update is not the run's state: written as LeRobot's
+        group.update({k: None for k in IMPLEMENTATION if k in group})
     return flat, groups
 
 
@@ -34,7 +38,8 @@ def load_optimizer_state(optimizer: torch.optim.Optimizer, flat: dict[str, torch
     if len(groups) != len(current) or any(len(a["params"]) != len(b["params"]) for a, b in zip(groups, current)):
         raise ValueError(f"optimizer state has {[len(g['params']) for g in groups]} parameters per group, "
                          f"this policy's optimizer {[len(g['params']) for g in current]}: not the same policy")
-    restored_groups = [{k: tuple(v) if isinstance(cur.get(k), tuple) else v for k, v in g.items()}
+    restored_groups = [{**{k: tuple(v) if isinstance(cur.get(k), tuple) else v for k, v in g.items()},
+                        **{k: cur[k] for k in IMPLEMENTATION if k in cur}}
                        for g, cur in zip(groups, current)]
     state: dict[int, dict[str, torch.Tensor]] = {}
     for key, tensor in flat.items():

@@ -18,6 +18,7 @@ import attrs
 import torch
 
 from lerobot_fn.policies.family import OptimizerPreset, SchedulerPreset
+from lerobot_fn.train.compile import compile_for_training
 from lerobot_fn.train.optim import make_optimizer, make_scheduler
 
 MixedPrecision = Literal["no", "bf16"]
@@ -77,6 +78,7 @@ def init(
     grad_accumulation: int = 1,
     mixed_precision: MixedPrecision = "no",
     compile: bool = False,
+    compile_mode: str | None = None,
     ema_decay: float | None = None,
     image_transforms: Any = None,
     distributed: bool = False,
@@ -85,7 +87,9 @@ def init(
 
     `generator` drives the model's randomness (default: a CPU generator seeded 0; a CPU generator
     keeps runs identical across devices and never syncs a GPU); augmentation draws from a
-    generator seeded from it. `compile` wraps the model's forward in `torch.compile`.
+    generator seeded from it. `compile` compiles the model's static parts in place
+    (`train.compile_for_training`; `compile_mode` as torch.compile's `mode`, e.g. "reduce-overhead"
+    for CUDA graphs); on CUDA the optimizer is the fused kernel (`fused=True`).
     """
     spec = optim_spec or OptimSpec()
     if grad_accumulation < 1:
@@ -99,9 +103,7 @@ def init(
     generator = generator if generator is not None else torch.Generator().manual_seed(0)
     data_generator = torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,), generator=generator)))
     if compile:
-        from lerobot_fn.policies import optimize
-
-        policy = optimize(policy, compile=True)
+        compile_for_training(policy, compile_mode)
     clip = preset.grad_clip_norm if spec.grad_clip_norm is None else spec.grad_clip_norm
     options = StepOptions(grad_clip_norm=clip, grad_accumulation=grad_accumulation, mixed_precision=mixed_precision,
                           ema_decay=ema_decay, image_transforms=image_transforms, distributed=distributed)

@@ -95,7 +95,7 @@ def _update_ema(ema: dict[str, torch.Tensor], model: torch.nn.Module, decay: flo
 
 def augment(batch: TensorDictBase, config: Any, transform: Any, generator: torch.Generator) -> TensorDictBase:
     """Image augmentation as LeRobot applies it: per sample and per camera, `transform(image,
-    generator)` (e.g. `data.transforms.random_transform` with a config); an observation history
+    generator)` (e.g. `data.random_transform` with a config); an observation history
     (T, C, H, W) gets the same parameters for every frame. `batch` itself is left unchanged."""
     keys = [nested_key(name) for name in config.image_features if nested_key(name) in batch.keys(True)]
     if not keys:
