@@ -43,8 +43,11 @@ headless-gl:
 	  echo "no OSMesa: the quickstart runs without videos (apt-get install -y libosmesa6 to get them)"
 
 # pytest exits 5 when it collects no tests; make treats every non-zero status as failure.
+# Two pytest-xdist workers, a test file per worker at a time (its module fixtures are built once):
+# most of the suite's time is subprocesses and browsers waiting, so two share the 2 cores well.
+TEST_WORKERS ?= 2
 test: install browser headless-gl
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The notebook browser tests drive Debian's chromium through chromium-driver (no browser download).
 browser:
