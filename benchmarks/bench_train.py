@@ -129,20 +129,23 @@ def _ours_cmd(kind: str, root: Path, out: Path, steps: int, workers: int, varian
     lines += ["[train]", f"steps = {steps}", f"batch_size = {cfg['batch_size']}", f"num_workers = {workers}",
               f'device = "{variant.get("device", "cuda")}"', f"log_every = {LOG_EVERY}", "save_every = 0",
               f'mixed_precision = "{variant.get("mixed_precision", "no")}"',
-              f"compile = {'true' if variant.get('compile') else 'false'}", "[log]", "progress = false",
+              f"compile = {'true' if variant.get('compile') else 'false'}",
+              f'compile_mode = "{variant.get("compile_mode", "")}"', f"seed = {variant.get('seed', 1000)}",
+              "[log]", "progress = false",
               "[run]", f'output_dir = "{out}"']
     spec = out.with_suffix(".toml")
     spec.write_text("\n".join(lines) + "\n")
     return [sys.executable, "-m", "lerobot_fn.cli", str(spec)], out / "metrics.jsonl"
 
 
-def _lerobot_cmd(kind: str, root: Path, out: Path, steps: int, workers: int, python: str, device: str) -> list[str]:
+def _lerobot_cmd(kind: str, root: Path, out: Path, steps: int, workers: int, python: str, device: str,
+                 seed: int = 1000) -> list[str]:
     cfg = POLICY[kind]
     args = [python, "-m", "lerobot.scripts.lerobot_train", f"--dataset.repo_id=bench/{kind}", f"--dataset.root={root}",
             "--dataset.video_backend=pyav", f"--policy.type={kind}", f"--policy.device={device}", "--policy.push_to_hub=false",
             f"--batch_size={cfg['batch_size']}", f"--steps={steps}", f"--num_workers={workers}",
             f"--log_freq={LOG_EVERY}", "--save_checkpoint=false", "--env_eval_freq=0", "--wandb.enable=false",
-            f"--output_dir={out}", "--seed=1000"]
+            f"--output_dir={out}", f"--seed={seed}"]
     for k, v in cfg["overrides"].items():
         args.append(f"--policy.{k}=" + ("null" if v is None else json.dumps(v).replace(" ", "")))
     return args
@@ -157,6 +160,28 @@ def _curve_lerobot(log: Path) -> dict[int, float]:
     return curve
 
 
+def curve_difference(ref: dict[int, float], curve: dict[int, float]) -> float | None:
+    """Mean |ref - curve| over the common log steps, relative to the mean reference loss."""
+    common = sorted(set(ref) & set(curve))
+    if not common:
+        return None
+    return float(np.mean([abs(ref[s] - curve[s]) for s in common]) / np.mean([ref[s] for s in common]))
+
+
+def _compare(summary: dict, names: list[str]) -> None:
+    """Loss-curve difference and speed-up of every finished run against the first lerobot run."""
+    ref = summary.get("lerobot")
+    for name in names[1:]:
+        if ref is None or name not in summary:
+            continue
+        result = summary[name]
+        diff = curve_difference(ref["curve"], result["curve"])
+        if diff is not None:
+            result["loss_mad_over_scale"] = diff
+        if "samples_per_s" in result and "samples_per_s" in ref:
+            result["speedup"] = result["samples_per_s"] / ref["samples_per_s"]
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("kind", choices=["act", "diffusion"])
@@ -168,7 +193,11 @@ def main() -> None:
     p.add_argument("--episodes", type=int, default=0)
     p.add_argument("--frames", type=int, default=150)
     p.add_argument("--lerobot-python", default=sys.executable)
-    p.add_argument("--variants", default="fp32", help="comma-separated: fp32, bf16, compile, bf16+compile")
+    p.add_argument("--variants", default="fp32", help="comma-separated runs after the reference lerobot-train run "
+                   "(seed 1000), in order: ours fp32, bf16, compile, graphs (compile with CUDA graphs), combined with "
+                   "'+' (bf16+compile); '@SEED' another seed (fp32@2000); lerobot@SEED another lerobot-train run, "
+                   "whose difference to the reference is the seed-to-seed noise floor of the loss curve")
+    p.add_argument("--summary", type=Path, default=None, help="also write the summary here after every run")
     p.add_argument("--skip-lerobot", action="store_true")
     p.add_argument("--device", default="cuda")
     a = p.parse_args()
@@ -186,18 +215,21 @@ def main() -> None:
                           "cameras": list(meta.camera_keys)}
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
            "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1"}
-    runs = []
-    if not a.skip_lerobot:
-        runs.append(("lerobot", None))
-    runs += [("ours_" + v, v) for v in a.variants.split(",") if v]
+    runs = [] if a.skip_lerobot else [("lerobot", "lerobot@1000")]
+    for v in filter(None, a.variants.split(",")):
+        prefix = "" if v.startswith("lerobot") else "ours_"
+        runs.append((prefix + v.replace("@", "_seed").replace("+", "_"), v))
     for name, variant in runs:
         out = a.out / f"{a.kind}_{name}"
-        if variant is None:
-            cmd = _lerobot_cmd(a.kind, a.root, out, a.steps, a.workers, a.lerobot_python, a.device)
+        kind_of_run, _, seed = variant.partition("@")
+        seed = int(seed or 1000)
+        if kind_of_run == "lerobot":
+            cmd = _lerobot_cmd(a.kind, a.root, out, a.steps, a.workers, a.lerobot_python, a.device, seed)
             pattern = re.compile(r"step:(\d+) ")
         else:
-            options = {"mixed_precision": "bf16" if "bf16" in variant else "no", "compile": "compile" in variant,
-                       "device": a.device}
+            parts = set(kind_of_run.split("+"))
+            options = {"mixed_precision": "bf16" if "bf16" in parts else "no", "compile": bool(parts & {"compile", "graphs"}),
+                       "compile_mode": "reduce-overhead" if "graphs" in parts else "", "device": a.device, "seed": seed}
             cmd, _ = _ours_cmd(a.kind, a.root, out, a.steps, a.workers, options)
             pattern = re.compile(r"INFO step (\d+)/")
         sampler = GpuSampler()
@@ -210,25 +242,18 @@ def main() -> None:
             seconds = arrivals[a.steps] - arrivals[a.warmup]
             result["samples_per_s"] = (a.steps - a.warmup) * POLICY[a.kind]["batch_size"] / seconds
             result["gpu_busy"] = sampler.busy(arrivals[a.warmup], arrivals[a.steps])
-        if variant is None:
+        if kind_of_run == "lerobot":
             result["curve"] = _curve_lerobot(a.out / f"{a.kind}_{name}.log")
         else:
             metrics = out / "metrics.jsonl"
             lines = [json.loads(t) for t in metrics.read_text().splitlines()] if metrics.is_file() else []
             result["curve"] = {r["step"]: r["loss"] for r in lines if "loss" in r}
         summary[name] = result
+        _compare(summary, [n for n, _ in runs])
         print(json.dumps({name: {k: v for k, v in result.items() if k != "curve"}}), flush=True)
-    ref = summary.get("lerobot", {}).get("curve", {})
-    for name, _ in runs[1:] if ref else []:
-        curve = summary[name]["curve"]
-        common = sorted(set(ref) & set(curve))
-        if common:
-            diff = np.mean([abs(ref[s] - curve[s]) for s in common])
-            scale = np.mean([ref[s] for s in common])
-            summary[name]["loss_mad_over_scale"] = float(diff / scale)
-            if "samples_per_s" in summary[name] and "samples_per_s" in summary["lerobot"]:
-                summary[name]["speedup"] = summary[name]["samples_per_s"] / summary["lerobot"]["samples_per_s"]
-    (a.out / f"{a.kind}_summary.json").write_text(json.dumps(summary, indent=1))
+        for path in (a.out / f"{a.kind}_summary.json", a.summary):
+            if path is not None:
+                path.write_text(json.dumps(summary, indent=1))
     print(json.dumps({k: ({kk: vv for kk, vv in v.items() if kk != "curve"} if isinstance(v, dict) else v)
                       for k, v in summary.items()}))
 
