@@ -9,6 +9,8 @@ FAMILIES: dict[str, str] = {
     "act": "lerobot_fn.policies.act",
     "diffusion": "lerobot_fn.policies.diffusion",
     "smolvla": "lerobot_fn.policies.smolvla",
+    "pi0": "lerobot_fn.policies.pi0",
+    "pi05": "lerobot_fn.policies.pi05",
 }
 
 
