@@ -1,0 +1,65 @@
+"""The `PreTrainedConfig` fields every LeRobot VLA config starts with, and the JSON value checks.
+
+A family's attrs Config subclasses `PreTrainedFields`; attrs puts these fields first, as LeRobot's
+dataclasses do, so `config_to_dict` writes them in config.json's order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from lerobot_fn.policies.features import FeatureViews, PolicyFeature
+
+
+def opt_list(value: Any) -> list[str] | None:
+    return None if value is None else list(value)
+
+
+def opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def opt_int_pair(value: Any) -> tuple[int, int] | None:
+    return None if value is None else tuple(int(v) for v in value)
+
+
+def float_pair(value: Any) -> tuple[float, float]:
+    return tuple(float(v) for v in value)
+
+
+@attrs.frozen
+class PreTrainedFields(FeatureViews):
+    """LeRobot's `PreTrainedConfig` fields (n_obs_steps ... pretrained_revision)."""
+
+    n_obs_steps: int = 1
+    input_features: dict[str, PolicyFeature] = attrs.field(factory=dict)
+    output_features: dict[str, PolicyFeature] = attrs.field(factory=dict)
+    device: str | None = None
+    use_amp: bool = False
+    use_peft: bool = False
+    push_to_hub: bool = True
+    repo_id: str | None = None
+    private: bool | None = None
+    tags: list[str] | None = attrs.field(default=None, converter=opt_list)
+    license: str | None = None
+    pretrained_path: str | None = attrs.field(default=None, converter=opt_str)
+    pretrained_revision: str | None = None
+
+
+COMMON_KINDS: dict[str, tuple[type, ...]] = {
+    "n_obs_steps": (int,),
+    **dict.fromkeys(("use_amp", "use_peft", "push_to_hub"), (bool,)),
+}
+
+
+def check_values(label: str, fields: Mapping[str, Any], kinds: Mapping[str, tuple[type, ...]]) -> None:
+    """Reject wrongly typed JSON values (a bool is not an int here) with a message naming the key."""
+    for key, value in fields.items():
+        allowed = kinds.get(key)
+        if allowed is None:
+            continue
+        if not isinstance(value, allowed) or (bool not in allowed and isinstance(value, bool)):
+            raise ValueError(f"{label} config: key {key!r} has invalid value {value!r}")
