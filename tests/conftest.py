@@ -53,3 +53,12 @@ def sample_dataset_root(sample_lerobot_home) -> Path:
     from lerobot_fn.data.sample import sample_root
 
     return sample_lerobot_home / sample_root().relative_to(lerobot_home())
+
+
+@pytest.fixture
+def fake_hub(monkeypatch):
+    """The Hub's network boundary stood in for: the real huggingface_hub client talks to an in-process
+    fake Hub (tests/hub_standin.py) that keeps repos, files and tags; yields it."""
+    from hub_standin import serve
+
+    yield from serve(monkeypatch)
