@@ -131,8 +131,11 @@ def _connected(teleop, robot):
 def _load_policy(options, ctx: RunContext):
     from lerobot_fn import policies
 
-    ctx.log.info("loading policy %s on %s", options.path, options.device)
-    return policies.load(options.path, device=options.device)
+    from .sample_policy import resolve_policy_path
+
+    path = resolve_policy_path(options.path)
+    ctx.log.info("loading policy %s on %s", path, options.device)
+    return policies.load(path, device=options.device)
 
 
 def _runner(policy, robot, options, task):
@@ -183,18 +186,31 @@ def record(spec: RecordSpec, ctx: RunContext) -> dict:
     existed = (root / "meta" / "info.json").is_file()
     try:
         summary, total = _record(spec, ctx, root)
-    except BaseException:
+    finally:
         if not existed:
             _remove_if_empty(root, ctx)
-        raise
     ctx.log.info("dataset %s: %d episodes", root, total)
-    url = None
-    if options.push_to_hub:
-        from lerobot_fn.data.push import push
-
-        url = push(root, options.repo_id, private=options.private)
-        ctx.log.info("pushed to %s", url)
+    url = _push(root, options, total, ctx) if options.push_to_hub else None
     return {"dataset": str(root), "total_episodes": total, **summary, "pushed": url}
+
+
+def _push(root: Path, options, total: int, ctx: RunContext) -> str | None:
+    """LeRobot's end of `record`: upload when episodes were saved (else a warning). A failed upload
+    keeps the dataset as it is and says how to push it later."""
+    from lerobot_fn.data.push import push
+
+    if total == 0:
+        ctx.log.warning("no episode saved: %s is not pushed to the Hub", root)
+        return None
+    try:
+        url = push(root, options.repo_id, private=options.private, tags=list(options.tags))
+    except Exception as exc:
+        raise RuntimeError(
+            f"the dataset is saved in {root} ({total} episodes), but pushing it to the Hub as {options.repo_id} "
+            f"failed: {exc}. Check `huggingface-cli login` and the network, then push it with `lerobot-run "
+            f"specs/dataset_push.toml --set dataset={root} --set repo_id={options.repo_id}`") from exc
+    ctx.log.info("pushed to %s", url)
+    return url
 
 
 def _remove_if_empty(root: Path, ctx: RunContext) -> None:

@@ -52,7 +52,8 @@ class TeleopConfig:
 class PolicyOptions:
     """A trained policy driving the robot."""
 
-    path: str = spec_field(doc="a pretrained_model directory (LeRobot's layout) or a Hub repo id", path=DATASET_OR_HUB)
+    path: str = spec_field(doc="a pretrained_model directory (LeRobot's layout), a Hub repo id, or sample:act_so101 "
+                                   "(an untrained ACT for the simulated SO-101, made on first use)", path=DATASET_OR_HUB)
     device: str = spec_field("cpu", doc="torch device for inference")
     actions_per_chunk: int | None = spec_field(
         None, doc="actions played from each chunk (default: the policy's n_action_steps)")
@@ -73,6 +74,7 @@ class DatasetOptions:
     video: bool = spec_field(True, doc="store cameras as video (false: PNG images)")
     push_to_hub: bool = spec_field(False, doc="upload the dataset to the Hub at the end")
     private: bool = spec_field(False, doc="make the Hub repo private")
+    tags: list[str] = spec_field(attrs.Factory(list), doc="tags of the Hub dataset (besides LeRobot)")
 
 
 @attrs.frozen(kw_only=True)
