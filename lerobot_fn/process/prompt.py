@@ -29,8 +29,8 @@ class Pi0NewLineTask(NewLineTask):
 
 
 def discretize_state(state: torch.Tensor) -> np.ndarray:
-    """(B, D) normalised state -> (B, D) bin indices: 256 bins of [-1, 1] (openpi's `np.digitize(...) - 1`;
-    values outside give -1 or 256, as there)."""
+    """(B, D) normalised state -> (B, D) bin indices 0..255: 256 bins of [-1, 1] (openpi's
+    `np.digitize(...) - 1`; as there, values above 1 fall in bin 255 and values below -1 give -1)."""
     return np.digitize(state.detach().cpu().numpy(), bins=np.linspace(-1, 1, STATE_BINS + 1)[:-1]) - 1
 
 

@@ -16,6 +16,7 @@ attention is joint), and the same depth.
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -54,12 +55,16 @@ def _transformers():
 
 def _from_directory(label: str, key: str, name: str, kind: type) -> Any:
     tf = _transformers()
-    try:
-        loaded = tf.AutoConfig.from_pretrained(name)
-    except (OSError, ValueError) as err:
+    problem = None if Path(name).is_dir() else "no such directory"
+    if problem is None:
+        try:
+            loaded = tf.AutoConfig.from_pretrained(name)
+        except (OSError, ValueError) as err:
+            problem = str(err)
+    if problem is not None:
         raise FileNotFoundError(
             f"{label} config: `{key}` {name!r} is neither one of {sorted(GEMMA_VARIANTS)} nor a local directory "
-            f"with a transformers config.json: {err}") from err
+            f"with a transformers config.json ({problem}; relative paths resolve against {Path.cwd()})")
     if not isinstance(loaded, kind):
         raise ValueError(f"{label} config: `{key}` {name!r} holds a {type(loaded).__name__}, expected a "
                          f"{kind.__name__}")
