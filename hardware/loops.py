@@ -81,6 +81,9 @@ class EpisodeSaver:
         self.wait()
 
         def run():
+            from .threads import yield_to_control_loop
+
+            yield_to_control_loop()
             try:
                 self.saved.append(self.writer.save_episode())
             except BaseException as exc:  # noqa: BLE001 (re-raised by wait)

@@ -46,6 +46,9 @@ class ThreadedCamera:
         self.async_read(timeout_ms=warmup_timeout_s * 1000)  # the first frame proves the device works
 
     def _run(self) -> None:
+        from hardware.threads import yield_to_control_loop
+
+        yield_to_control_loop()
         try:
             while not self._stop.is_set():
                 frame = self._grab()

@@ -7,8 +7,6 @@ import time
 
 import numpy as np
 
-from lerobot_fn.robot import sleep_until
-
 from .base import ThreadedCamera
 
 
@@ -29,10 +27,11 @@ class SyntheticCamera(ThreadedCamera):
         self._k, self._next = 0, time.perf_counter()
 
     def _grab(self) -> np.ndarray:
-        wait = self._next - time.perf_counter() - 0.002
-        if wait > 0 and self._stop.wait(wait):  # disconnect() does not wait for a slow frame rate
+        # wait for the frame's time as a device read blocks (no spinning: the CPU is the control loop's);
+        # disconnect() does not wait for a slow frame rate
+        wait = self._next - time.perf_counter()
+        if wait > 0 and self._stop.wait(wait):
             return self._frame
-        sleep_until(self._next)
         self._next += 1.0 / self.fps
         shift = (self._k * self.speed) % self.width
         frame = np.ascontiguousarray(self._base[:, shift:shift + self.width])
