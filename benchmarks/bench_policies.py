@@ -118,13 +118,14 @@ def ensure_weights(ckpt: Path) -> None:
     cost), so the benchmark can run where the fixtures' weight files are not available."""
     if (ckpt / "model.safetensors").exists():
         return
-    from lerobot_fn.policies import checkpoint, registry
+    from lerobot_fn.data import pretrained
+    from lerobot_fn.policies import registry
 
     raw = json.loads((ckpt / "config.json").read_text())
     family = registry.family(raw["type"])
     torch.manual_seed(0)
     model = family.build_model(family.Config.from_dict(raw), load_backbone_weights=False)
-    checkpoint.write_model(model, ckpt)
+    pretrained.write_model(model, ckpt)
 
 
 def bench_lerobot(ckpt: Path, args) -> dict | None:
@@ -133,7 +134,7 @@ def bench_lerobot(ckpt: Path, args) -> dict | None:
         return None
     cmd = [str(python), str(WORKER), "bench", str(ckpt), "--steps", str(args.steps), "--chunk-batch",
            str(args.chunk_batch), "--repeats", str(args.repeats), "--device", args.device]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True)
     lines = [l for l in proc.stdout.splitlines() if l.startswith("RESULT ")]
     if proc.returncode != 0 or not lines:
         print(f"LeRobot worker failed on {ckpt}:\n{proc.stderr[-2000:]}", file=sys.stderr)
@@ -172,7 +173,7 @@ def main() -> int:
         for variant in args.variants.split(","):
             try:
                 ours = bench_ours(ckpt, variant, args)
-            except Exception as err:  # a variant that fails to compile is reported, the others still run
+            except Exception as err:  # noqa: BLE001  a variant that fails to compile is reported, the others still run
                 print(f"  {name} {variant}: FAILED {type(err).__name__}: {str(err)[:500]}", file=sys.stderr)
                 everything[name][variant] = {"error": f"{type(err).__name__}: {str(err)[:500]}"}
                 continue

@@ -5,8 +5,10 @@
     action, state = policies.select_action(policy, obs, state)
 
 Families live in `policies.act` / `policies.diffusion`; `policies.registry` maps LeRobot's config
-"type" to them. Names are imported lazily, so `import lerobot_fn.policies.features` (used by the
-processors) pulls in neither the API nor any family.
+"type" to them. Names are imported lazily, so `import lerobot_fn.policies.features` pulls in
+neither the API nor any family. `load` / `save` / `load_pipeline` / `save_pipeline` read and write
+files: they are the shell `lerobot_fn.data.pretrained`'s, named here by string (the core
+never imports a shell).
 """
 
 import importlib
@@ -15,17 +17,18 @@ _API = {
     "Policy": "lerobot_fn.policies.api",
     "from_config": "lerobot_fn.policies.api",
     "initial_state": "lerobot_fn.policies.api",
-    "load": "lerobot_fn.policies.api",
+    "load": "lerobot_fn.data.pretrained",
     "loss": "lerobot_fn.policies.api",
     "make_processors": "lerobot_fn.policies.api",
     "optimize": "lerobot_fn.policies.api",
     "postprocess": "lerobot_fn.policies.api",
     "predict_chunk": "lerobot_fn.policies.api",
     "preprocess": "lerobot_fn.policies.api",
-    "save": "lerobot_fn.policies.api",
+    "save": "lerobot_fn.data.pretrained",
     "select_action": "lerobot_fn.policies.api",
-    "load_pipeline": "lerobot_fn.policies.checkpoint",
-    "save_pipeline": "lerobot_fn.policies.checkpoint",
+    # the checkpoint file shell (I/O lives outside the core; named here so `policies.load(path)` works)
+    "load_pipeline": "lerobot_fn.data.pretrained",
+    "save_pipeline": "lerobot_fn.data.pretrained",
 }
 
 __all__ = [

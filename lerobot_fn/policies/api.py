@@ -1,4 +1,4 @@
-"""The functional policy API: load / save checkpoints and run policies on raw TensorDict batches.
+"""The functional policy API: build policies and run them on raw TensorDict batches (pure).
 
 A `Policy` is a value holding a family's config, its model, and the pre- and post-processor
 pipelines. Every function takes raw observations (a TensorDict with nested keys from LeRobot's
@@ -10,18 +10,15 @@ value: `state = initial_state(policy)`, then `action, state = select_action(poli
 from __future__ import annotations
 
 import contextlib
-import inspect
-import os
 from collections.abc import Mapping
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import attrs
 import torch
+from safetensors.torch import _remove_duplicate_names
 from tensordict import TensorDict, TensorDictBase
 
-from lerobot_fn.policies import checkpoint as ckpt
 from lerobot_fn.policies import legacy
 from lerobot_fn.policies.registry import family as family_module
 from lerobot_fn.process.actions import RelativeActions
@@ -68,11 +65,30 @@ def _pick_device(device: str | torch.device | None, config: Any) -> torch.device
 
 def _build_model(family: ModuleType, config: Any) -> torch.nn.Module:
     """The family's model without reading backbone weights (the checkpoint provides every weight)."""
-    if "load_backbone_weights" in inspect.signature(family.build_model).parameters:
-        return family.build_model(config, load_backbone_weights=False)
-    if getattr(config, "pretrained_backbone_weights", None) is not None:
-        return family.build_model(attrs.evolve(config, pretrained_backbone_weights=None))
-    return family.build_model(config)
+    return family.build_model(config, load_backbone_weights=False)
+
+
+def load_weights(model: torch.nn.Module, state: Mapping[str, torch.Tensor], *, source: str) -> None:
+    """Load a `model.safetensors` state strictly, as `safetensors.torch.load_model` does: a tensor the
+    model shares under several names is stored once. Missing / unexpected keys are named."""
+    duplicates = _remove_duplicate_names(model.state_dict(), preferred_names=state.keys())
+    try:
+        missing, unexpected = model.load_state_dict(dict(state), strict=False)
+    except RuntimeError as err:
+        raise ValueError(f"{source} does not fit the model built from its config.json: {err}") from err
+    missing, unexpected = set(missing), set(unexpected)
+    for name in (name for group in duplicates.values() for name in group):
+        if name in missing:
+            missing.remove(name)  # stored once, under the name kept
+        else:
+            unexpected.add(name)  # the file holds a shared tensor twice
+    missing, unexpected = sorted(missing), sorted(unexpected)
+    if missing or unexpected:
+        raise ValueError(
+            f"{source} does not match the model built from its config.json: "
+            f"missing keys {missing[:8]}{' ...' if len(missing) > 8 else ''}, "
+            f"unexpected keys {unexpected[:8]}{' ...' if len(unexpected) > 8 else ''}"
+        )
 
 
 def _on_device(pipeline: Pipeline, device: torch.device, *, move_device_steps: bool) -> Pipeline:
@@ -86,36 +102,39 @@ def _on_device(pipeline: Pipeline, device: torch.device, *, move_device_steps: b
     return attrs.evolve(pipeline, steps=tuple(steps))
 
 
-def load(
-    path_or_repo_id: str | os.PathLike,
+def is_legacy(state: Mapping[str, torch.Tensor]) -> bool:
+    """Whether a `model.safetensors` state is LeRobot < 0.4's (normalisation statistics inside)."""
+    return legacy.is_legacy(state)
+
+
+def from_files(
+    raw_config: Mapping[str, Any],
+    model_state: Mapping[str, torch.Tensor],
+    pipelines: tuple[Pipeline, Pipeline] | None,
     *,
     device: str | torch.device | None = None,
-    revision: str | None = None,
-    processor_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    source: str = "<checkpoint>",
 ) -> Policy:
-    """A LeRobot (or lerobot-fn) `pretrained_model/` directory or Hub repo id -> Policy.
-
-    `device` defaults to the config's device when available, else CPU; the preprocessor's
-    device step and the normalisation statistics follow it. `processor_overrides` replace step
-    configs by registry name, e.g. `{"normalizer_processor": {...}}`.
-    """
-    directory = ckpt.resolve_checkpoint(path_or_repo_id, revision=revision)
-    raw = ckpt.read_json(directory / ckpt.CONFIG_NAME)
-    if "type" not in raw:
-        raise ValueError(f"{directory / ckpt.CONFIG_NAME} has no 'type' (expected e.g. \"act\" or \"diffusion\")")
-    family = family_module(raw["type"], source=str(directory / ckpt.CONFIG_NAME))
+    """A Policy from the contents of a `pretrained_model/` directory (read by `data.pretrained.load`):
+    the config.json dict, the model.safetensors state and the (pre, post) processor pipelines, or
+    None for a LeRobot < 0.4 checkpoint, whose processors are built from the statistics in its
+    weights. `source` (the directory) names the files in error messages."""
+    config_path = f"{source}/config.json"
+    if "type" not in raw_config:
+        raise ValueError(f"{config_path} has no 'type' (expected e.g. \"act\" or \"diffusion\")")
+    family = family_module(raw_config["type"], source=config_path)
     try:
-        config = family.Config.from_dict(raw)
+        config = family.Config.from_dict(raw_config)
     except (TypeError, ValueError) as err:
-        raise ValueError(f"{directory / ckpt.CONFIG_NAME}: {err}") from err
+        raise ValueError(f"{config_path}: {err}") from err
     target = _pick_device(device, config)
     model = _build_model(family, config)
-    if (directory / ckpt.PREPROCESSOR_NAME).is_file() or not legacy.is_legacy(ckpt.read_model_state(directory)):
-        ckpt.load_model_state(model, directory)
-        pre = ckpt.load_pipeline(directory, ckpt.PREPROCESSOR_NAME, overrides=processor_overrides)
-        post = ckpt.load_pipeline(directory, ckpt.POSTPROCESSOR_NAME, overrides=processor_overrides)
-    else:  # LeRobot < 0.4: the statistics live in model.safetensors; build the processors from them
-        pre, post = _load_legacy(model, config, directory, target)
+    weights = f"{source}/model.safetensors"
+    if pipelines is not None:
+        load_weights(model, model_state, source=weights)
+        pre, post = pipelines
+    else:
+        pre, post = _load_legacy(model, config, model_state, weights, target)
     model = model.to(target).eval()
     return Policy(
         config=config,
@@ -126,11 +145,11 @@ def load(
     )
 
 
-def _load_legacy(model: torch.nn.Module, config: Any, directory: Path, device: torch.device):
-    path = directory / ckpt.MODEL_NAME
+def _load_legacy(model: torch.nn.Module, config: Any, state: Mapping[str, torch.Tensor], path: str,
+                 device: torch.device):
     features = {**config.input_features, **config.output_features}
     try:
-        weights, stats = legacy.split_legacy_state(ckpt.read_model_state(directory), features)
+        weights, stats = legacy.split_legacy_state(state, features)
         model.load_state_dict(weights, strict=True)
     except (RuntimeError, ValueError) as err:
         raise ValueError(f"{path} (a LeRobot < 0.4 checkpoint) does not fit its config.json: {err}") from err
@@ -178,17 +197,6 @@ def from_config(
     pre, post = make_processors(config, stats, device=target)
     return Policy(config, model, _on_device(pre, target, move_device_steps=False),
                   _on_device(post, target, move_device_steps=False), family)
-
-
-def save(policy: Policy, path: str | os.PathLike) -> Path:
-    """Write `policy` in LeRobot's `pretrained_model/` layout (LeRobot 0.6.1 loads it)."""
-    directory = Path(path)
-    directory.mkdir(parents=True, exist_ok=True)
-    ckpt.write_model(policy.model, directory)  # data first, config.json (what makes it loadable) last
-    ckpt.save_pipeline(attrs.evolve(policy.preprocessor, name=PREPROCESSOR), directory, ckpt.PREPROCESSOR_NAME)
-    ckpt.save_pipeline(attrs.evolve(policy.postprocessor, name=POSTPROCESSOR), directory, ckpt.POSTPROCESSOR_NAME)
-    ckpt.write_config(policy.config.to_dict(), directory)
-    return directory
 
 
 def _as_tensordict(obs: TensorDictBase | Mapping[str, Any]) -> TensorDictBase:

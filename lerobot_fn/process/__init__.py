@@ -2,7 +2,7 @@
 
 Compose steps into a `Pipeline`; LeRobot's `policy_preprocessor.json` / `policy_postprocessor.json`
 load as pipelines and pipelines save in the same form (`pipeline_from_config`, `pipeline_to_config`;
-file I/O in `lerobot_fn.policies.checkpoint`).
+file I/O in `lerobot_fn.data.pretrained`).
 """
 
 from lerobot_fn.process.actions import (

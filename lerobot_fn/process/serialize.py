@@ -2,7 +2,7 @@
 
 LeRobot writes `{"name": ..., "steps": [{"registry_name": ..., "config": {...},
 "state_file": "<name>_step_<i>_<registry_name>.safetensors"}, ...]}`; the state file holds the
-step's `state_dict()`. `policies.checkpoint` does the file reading and writing.
+step's `state_dict()`. `data.pretrained` does the file reading and writing.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from safetensors.torch import load_file
 from tensordict import TensorDict
 
 from lerobot_fn import policies
-from lerobot_fn.policies.checkpoint import CONFIG_NAME
+from lerobot_fn.data.pretrained import CONFIG_NAME
 from lerobot_fn.process import DeviceMove, from_flat_dict
 
 

@@ -7,7 +7,7 @@ import torch
 from safetensors.torch import load_file
 from tensordict import TensorDict
 
-from lerobot_fn.policies.checkpoint import load_pipeline, save_pipeline
+from lerobot_fn.data.pretrained import load_pipeline, save_pipeline
 from lerobot_fn.process import AddBatchDim, DeviceMove, Normalize, Pipeline, RenameObservations
 
 FIXTURES = ("act_aloha_mini", "diffusion_pusht_mini")

@@ -1,4 +1,8 @@
-"""Reading and writing LeRobot's `pretrained_model/` directory (the file shell of the policy API).
+"""Reading and writing LeRobot's `pretrained_model/` directory: the file and Hub shell of the policy API.
+
+`load(path_or_repo_id)` reads the files and hands their contents to the pure core
+(`policies.api.from_files`: family, model, weights, processors); `save(policy, path)` writes a
+policy value out. `policies.load` / `policies.save` are these functions (re-exported by name).
 
 Layout, as LeRobot 0.6.1 writes it: `config.json` (the policy config, "type" first, indent 4),
 `model.safetensors` (the policy state_dict, shared tensors written once), `policy_preprocessor.json`
@@ -18,11 +22,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import attrs
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, load_model, save_file, save_model
+from safetensors.torch import load_file, save_file, save_model
 
 from lerobot_fn.data.atomic import atomic_path
+from lerobot_fn.policies import api
 from lerobot_fn.process.serialize import pipeline_from_config, pipeline_to_config
 from lerobot_fn.process.step import Pipeline
 
@@ -127,26 +133,6 @@ def read_model_state(directory: Path) -> dict[str, torch.Tensor]:
     return read_safetensors(path)
 
 
-def load_model_state(model: torch.nn.Module, directory: Path) -> None:
-    """Load model.safetensors strictly (shared tensors handled), naming missing / unexpected keys."""
-    path = Path(directory) / MODEL_NAME
-    if not path.is_file():
-        raise FileNotFoundError(f"policy checkpoint {directory} has no {MODEL_NAME}")
-    try:
-        missing, unexpected = load_model(model, str(path), strict=False, device="cpu")
-    except SafetensorError as err:
-        raise unreadable(path, err) from err
-    except RuntimeError as err:
-        raise ValueError(f"{path} does not fit the model built from its config.json: {err}") from err
-    if missing or unexpected:
-        missing, unexpected = sorted(missing), sorted(unexpected)
-        raise ValueError(
-            f"{path} does not match the model built from its config.json: "
-            f"missing keys {missing[:8]}{' ...' if len(missing) > 8 else ''}, "
-            f"unexpected keys {unexpected[:8]}{' ...' if len(unexpected) > 8 else ''}"
-        )
-
-
 def write_config(config_dict: Mapping[str, Any], directory: Path) -> Path:
     return _write_json(Path(directory) / CONFIG_NAME, config_dict, indent=4)
 
@@ -163,3 +149,39 @@ def _write_json(path: Path, data: Any, *, indent: int) -> Path:
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
         json.dump(data, f, indent=indent)
     return path
+
+
+def load(
+    path_or_repo_id: str | os.PathLike,
+    *,
+    device: str | torch.device | None = None,
+    revision: str | None = None,
+    processor_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> api.Policy:
+    """A LeRobot (or lerobot-fn) `pretrained_model/` directory or Hub repo id -> Policy.
+
+    `device` defaults to the config's device when available, else CPU; the preprocessor's
+    device step and the normalisation statistics follow it. `processor_overrides` replace step
+    configs by registry name, e.g. `{"normalizer_processor": {...}}`. A LeRobot < 0.4 checkpoint
+    (no processor files, statistics inside model.safetensors) loads too."""
+    directory = resolve_checkpoint(path_or_repo_id, revision=revision)
+    config_path = directory / CONFIG_NAME
+    raw = read_json(config_path)
+    state = read_model_state(directory)
+    pipelines = None
+    if (directory / PREPROCESSOR_NAME).is_file() or not api.is_legacy(state):
+        pipelines = tuple(load_pipeline(directory, name, overrides=processor_overrides)
+                          for name in (PREPROCESSOR_NAME, POSTPROCESSOR_NAME))
+    return api.from_files(raw, state, pipelines, device=device, source=str(directory))
+
+
+def save(policy: api.Policy, path: str | os.PathLike) -> Path:
+    """Write `policy` in LeRobot's `pretrained_model/` layout (LeRobot 0.6.1 loads it): weights and
+    processors first, `config.json` (what makes the directory loadable) last."""
+    directory = Path(path)
+    directory.mkdir(parents=True, exist_ok=True)
+    write_model(policy.model, directory)
+    save_pipeline(attrs.evolve(policy.preprocessor, name=api.PREPROCESSOR), directory, PREPROCESSOR_NAME)
+    save_pipeline(attrs.evolve(policy.postprocessor, name=api.POSTPROCESSOR), directory, POSTPROCESSOR_NAME)
+    write_config(policy.config.to_dict(), directory)
+    return directory
