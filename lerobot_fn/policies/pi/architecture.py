@@ -66,7 +66,7 @@ def _from_directory(label: str, key: str, name: str, kind: type) -> Any:
             f"{label} config: `{key}` {name!r} is neither one of {sorted(GEMMA_VARIANTS)} nor a local directory "
             f"with a transformers config.json ({problem}; relative paths resolve against {Path.cwd()})")
     if not isinstance(loaded, kind):
-        raise ValueError(f"{label} config: `{key}` {name!r} holds a {type(loaded).__name__}, expected a "
+        raise ValueError(f"{label} config: `{key}` {name!r} holds a {type(loaded).__name__}, expected a "  # noqa: TRY004 (a bad config value)
                          f"{kind.__name__}")
     return copy.deepcopy(loaded)
 

@@ -21,6 +21,7 @@ from lerobot_fn.policies.features import FeatureType, NormalizationMode, PolicyF
 from lerobot_fn.policies.vla.config import (
     COMMON_KINDS,
     PreTrainedFields,
+    check_shapes,
     check_values,
     float_pair,
     opt_list,
@@ -159,12 +160,7 @@ class PiConfig(PreTrainedFields):
         are errors naming the key."""
         fields = parse_features(config_fields(cls, d, cls.CONFIG_TYPE, cls.CONFIG_TYPE))
         check_values(cls.CONFIG_TYPE, fields, _KINDS)
-        for key in ("image_resolution", "optimizer_betas"):
-            value = fields.get(key)
-            if value is not None and not (isinstance(value, (list, tuple)) and len(value) == 2):
-                raise ValueError(f"{cls.CONFIG_TYPE} config: key {key!r} has invalid value {value!r}")
-        if fields.get("rtc_config") is not None and not isinstance(fields["rtc_config"], dict):
-            raise ValueError(f"{cls.CONFIG_TYPE} config: key 'rtc_config' has invalid value {fields['rtc_config']!r}")
+        check_shapes(cls.CONFIG_TYPE, fields, ("optimizer_betas",), positive_int_pairs=("image_resolution",))
         return cls(**fields)
 
     def to_dict(self) -> dict[str, Any]:

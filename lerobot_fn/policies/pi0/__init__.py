@@ -9,7 +9,14 @@ import attrs
 
 from lerobot_fn.policies.pi.config import PiConfig
 from lerobot_fn.policies.pi.model import PiPolicy, build_model, compile_model
-from lerobot_fn.policies.pi.policy import State, initial_state, loss, predict_chunk, sample_actions, select_action
+from lerobot_fn.policies.pi.policy import (
+    State,
+    initial_state,
+    loss,
+    predict_chunk,
+    sample_actions,
+    select_action,
+)
 from lerobot_fn.policies.pi.processors import make_processors
 from lerobot_fn.policies.vla.presets import optimizer_preset, param_groups, scheduler_preset
 

@@ -13,12 +13,14 @@ from typing import Any
 import attrs
 
 from lerobot_fn.policies.config_dict import config_fields, config_to_dict, parse_features
-from lerobot_fn.policies.features import (
-    FeatureType,
-    FeatureViews,
-    NormalizationMode,
-    PolicyFeature,
-    norm_map_from_dict,
+from lerobot_fn.policies.features import FeatureType, NormalizationMode, PolicyFeature, norm_map_from_dict
+from lerobot_fn.policies.vla.config import (
+    COMMON_KINDS,
+    PreTrainedFields,
+    check_shapes,
+    check_values,
+    float_pair,
+    opt_int_pair,
 )
 
 CONFIG_TYPE = "smolvla"
@@ -36,40 +38,11 @@ def _default_norm_map() -> dict[FeatureType, NormalizationMode]:
     return norm_map_from_dict({"VISUAL": "IDENTITY", "STATE": "MEAN_STD", "ACTION": "MEAN_STD"})
 
 
-def _opt_pair(value: Any) -> tuple[int, int] | None:
-    return None if value is None else tuple(int(v) for v in value)
-
-
-def _float_pair(value: Any) -> tuple[float, float]:
-    return tuple(float(v) for v in value)
-
-
-def _opt_list(value: Any) -> list[str] | None:
-    return None if value is None else list(value)
-
-
-def _opt_str(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
 @attrs.frozen
-class Config(FeatureViews):
-    """LeRobot's `SmolVLAConfig` (type "smolvla"); field order is config.json's order."""
+class Config(PreTrainedFields):
+    """LeRobot's `SmolVLAConfig` (type "smolvla"); field order is config.json's order (the common
+    `PreTrainedConfig` fields first)."""
 
-    # Common PreTrainedConfig fields.
-    n_obs_steps: int = 1
-    input_features: dict[str, PolicyFeature] = attrs.field(factory=dict)
-    output_features: dict[str, PolicyFeature] = attrs.field(factory=dict)
-    device: str | None = None
-    use_amp: bool = False
-    use_peft: bool = False
-    push_to_hub: bool = True
-    repo_id: str | None = None
-    private: bool | None = None
-    tags: list[str] | None = attrs.field(default=None, converter=_opt_list)
-    license: str | None = None
-    pretrained_path: str | None = attrs.field(default=None, converter=_opt_str)
-    pretrained_revision: str | None = None
     # Input / output structure.
     chunk_size: int = 50
     n_action_steps: int = 50
@@ -78,7 +51,7 @@ class Config(FeatureViews):
     """Shorter state vectors are zero-padded to this size before `state_proj`."""
     max_action_dim: int = 32
     """Actions are zero-padded to this size; the sampler works in this space, outputs are cut back."""
-    resize_imgs_with_padding: tuple[int, int] | None = attrs.field(default=(512, 512), converter=_opt_pair)
+    resize_imgs_with_padding: tuple[int, int] | None = attrs.field(default=(512, 512), converter=opt_int_pair)
     """(width, height) every camera is resized to, keeping its aspect ratio, padding left and top."""
     empty_cameras: int = 0
     adapt_to_pi_aloha: bool = False
@@ -92,7 +65,7 @@ class Config(FeatureViews):
     train_state_proj: bool = True
     # Training presets.
     optimizer_lr: float = 1e-4
-    optimizer_betas: tuple[float, float] = attrs.field(default=(0.9, 0.95), converter=_float_pair)
+    optimizer_betas: tuple[float, float] = attrs.field(default=(0.9, 0.95), converter=float_pair)
     optimizer_eps: float = 1e-8
     optimizer_weight_decay: float = 1e-10
     optimizer_grad_clip_norm: float = 10
@@ -180,8 +153,8 @@ class Config(FeatureViews):
     def from_dict(cls, d: Mapping[str, Any]) -> Config:
         """Build from LeRobot's config.json contents; unknown keys and a wrong "type" are errors."""
         d = parse_features(config_fields(cls, d, CONFIG_TYPE, "smolvla"))
-        for key, value in d.items():
-            _check_value(key, value)
+        check_values("smolvla", d, _KINDS)
+        check_shapes("smolvla", d, ("optimizer_betas",), positive_int_pairs=("resize_imgs_with_padding",))
         return cls(**d)
 
     def to_dict(self) -> dict[str, Any]:
@@ -190,31 +163,16 @@ class Config(FeatureViews):
 
 
 _KINDS: dict[str, tuple[type, ...]] = {
-    **dict.fromkeys(("n_obs_steps", "chunk_size", "n_action_steps", "max_state_dim", "max_action_dim",
+    **COMMON_KINDS,
+    **dict.fromkeys(("chunk_size", "n_action_steps", "max_state_dim", "max_action_dim",
                      "empty_cameras", "tokenizer_max_length", "num_steps", "scheduler_warmup_steps",
                      "scheduler_decay_steps", "prefix_length", "num_expert_layers", "num_vlm_layers",
                      "self_attn_every_n_layers"), (int,)),
     **dict.fromkeys(("optimizer_lr", "optimizer_eps", "optimizer_weight_decay", "optimizer_grad_clip_norm",
                      "scheduler_decay_lr", "expert_width_multiplier", "min_period", "max_period"), (int, float)),
-    **dict.fromkeys(("use_amp", "use_peft", "push_to_hub", "adapt_to_pi_aloha", "use_delta_joint_actions_aloha",
+    **dict.fromkeys(("adapt_to_pi_aloha", "use_delta_joint_actions_aloha",
                      "use_cache", "freeze_vision_encoder", "train_expert_only", "train_state_proj",
                      "load_vlm_weights", "add_image_special_tokens", "compile_model"), (bool,)),
     **dict.fromkeys(("vlm_model_name", "attention_mode", "pad_language_to", "compile_mode"), (str,)),
 }
 
-
-def _check_value(key: str, value: Any) -> None:
-    """Reject wrongly typed JSON values with a message naming the key."""
-    kinds = _KINDS.get(key)
-    ok = True
-    if kinds is not None:
-        ok = isinstance(value, kinds) and (bool in kinds or not isinstance(value, bool))
-    elif key == "resize_imgs_with_padding" and value is not None:
-        ok = isinstance(value, (list, tuple)) and len(value) == 2 and all(
-            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)
-    elif key == "optimizer_betas":
-        ok = isinstance(value, (list, tuple)) and len(value) == 2
-    elif key == "rtc_config":
-        ok = value is None or isinstance(value, dict)
-    if not ok:
-        raise ValueError(f"smolvla config: key {key!r} has invalid value {value!r}")

@@ -15,24 +15,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from lerobot_fn.policies.vla.flow_matching import check_noise, sample_time
 from lerobot_fn.process.padding import pad_vector
 
 from .config import ACTION, Config
-from .inference import draw_noise, to_device
 from .model import SmolVLAPolicy, prefill
 
-TIME_ALPHA, TIME_BETA, TIME_SCALE, TIME_OFFSET = 1.5, 1.0, 0.999, 0.001
-
-
-def sample_time(batch_size: int, device: torch.device, generator: torch.Generator | None = None) -> Tensor:
-    """(B,) float32 flow-matching times: Beta(1.5, 1) * 0.999 + 0.001, drawn on the CPU (as
-    `torch.distributions.Beta`, so the default-RNG stream equals LeRobot's)."""
-    if generator is not None and generator.device.type != "cpu":
-        raise ValueError("smolvla loss: the time sample is drawn on the CPU; pass a CPU torch.Generator")
-    concentration = torch.tensor([TIME_ALPHA, TIME_BETA], dtype=torch.float32).expand(batch_size, 2)
-    beta = torch._sample_dirichlet(concentration, generator=generator)[:, 0]
-    return to_device((beta * TIME_SCALE + TIME_OFFSET).to(torch.float32), device)
-
+__all__ = ["loss", "sample_time"]
 
 def loss(model: SmolVLAPolicy, config: Config, batch: Mapping[str, Tensor], *,
          generator: torch.Generator | None = None, noise: Tensor | None = None, time: Tensor | None = None
@@ -44,10 +33,9 @@ def loss(model: SmolVLAPolicy, config: Config, batch: Mapping[str, Tensor], *,
     if actions.ndim != 3 or actions.shape[1] != config.chunk_size:
         raise ValueError(f"smolvla loss: {ACTION!r} has shape {tuple(batch[ACTION].shape)}, expected "
                          f"(B, chunk_size={config.chunk_size}, action_dim)")
-    if noise is None:
-        noise = draw_noise(tuple(actions.shape), actions.device, generator)
+    noise = check_noise(noise, tuple(actions.shape), actions.device, generator, "smolvla")
     if time is None:
-        time = sample_time(actions.shape[0], actions.device, generator)
+        time = sample_time(actions.shape[0], actions.device, generator, label="smolvla loss")
     t = time[:, None, None]
     x_t = t * noise + (1 - t) * actions
     u_t = noise - actions

@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from lerobot_fn.policies.vla.flow_matching import euler_sample, sinusoidal_time_embedding
 from lerobot_fn.process.padding import pad_vector, resize_with_pad
 
 from .config import OBS_LANGUAGE_ATTENTION_MASK, OBS_LANGUAGE_TOKENS, OBS_STATE, Config
@@ -61,15 +62,6 @@ def image_token_ids(config: Config) -> tuple[int, int]:
     """(fake_image_token_id, global_image_token_id) of the VLM's tokenizer (for `add_image_special_tokens`)."""
     tokenizer = _transformers().AutoTokenizer.from_pretrained(config.vlm_model_name)
     return tokenizer.fake_image_token_id, tokenizer.global_image_token_id
-
-
-def sinusoidal_time_embedding(time: Tensor, dimension: int, min_period: float, max_period: float) -> Tensor:
-    """(B,) times in [0, 1] -> (B, dimension) [sin, cos] features, periods from min to max (float64 off MPS)."""
-    dtype = torch.float32 if time.device.type == "mps" else torch.float64
-    fraction = torch.linspace(0.0, 1.0, dimension // 2, dtype=dtype, device=time.device)
-    period = min_period * (max_period / min_period) ** fraction
-    sin_input = (1.0 / period * 2 * math.pi)[None, :] * time[:, None]
-    return torch.cat([torch.sin(sin_input), torch.cos(sin_input)], dim=1)
 
 
 class VLAFlowMatching(nn.Module):
@@ -162,13 +154,7 @@ class VLAFlowMatching(nn.Module):
         """The Euler sampler: x_1 = noise (B, chunk, max_action_dim) -> actions x_0, in `num_steps` steps
         of dt = -1/num_steps, the prefix run once. (`forward` so `policies.optimize` compiles it whole.)"""
         cache = self.prefill(images, img_masks, lang_tokens, lang_masks, state)
-        b = noise.shape[0]
-        x_t = noise.to(torch.float32)
-        dt = -1.0 / self.config.num_steps
-        for step in range(self.config.num_steps):
-            time = torch.tensor(1.0 + step * dt, dtype=torch.float32, device=noise.device).expand(b)
-            x_t = x_t + dt * self.velocity(cache, x_t, time)
-        return x_t
+        return euler_sample(lambda x_t, time: self.velocity(cache, x_t, time), noise, self.config.num_steps)
 
 
 class SmolVLAPolicy(nn.Module):

@@ -63,3 +63,18 @@ def check_values(label: str, fields: Mapping[str, Any], kinds: Mapping[str, tupl
             continue
         if not isinstance(value, allowed) or (bool not in allowed and isinstance(value, bool)):
             raise ValueError(f"{label} config: key {key!r} has invalid value {value!r}")
+
+
+def check_shapes(label: str, fields: Mapping[str, Any], pairs: tuple[str, ...], *,
+                 positive_int_pairs: tuple[str, ...] = (), mappings: tuple[str, ...] = ("rtc_config",)) -> None:
+    """Reject a malformed pair (`[a, b]`), positive-integer pair or optional mapping, naming the key."""
+    for key, value in fields.items():
+        ok = True
+        if key in pairs or key in positive_int_pairs:
+            ok = value is None or (isinstance(value, (list, tuple)) and len(value) == 2)
+            if ok and value is not None and key in positive_int_pairs:
+                ok = all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)
+        elif key in mappings:
+            ok = value is None or isinstance(value, dict)
+        if not ok:
+            raise ValueError(f"{label} config: key {key!r} has invalid value {value!r}")

@@ -114,8 +114,6 @@ def _pinned(obj, values: dict):
 
 def shrink_lerobot() -> None:
     """Let LeRobot's pi0/pi05 modelling build the tiny directories' sizes (see the module docstring)."""
-    from transformers import AutoConfig, GemmaConfig, PaliGemmaConfig
-
     import lerobot.policies.pi0.configuration_pi0 as c0
     import lerobot.policies.pi0.modeling_pi0 as m0
     import lerobot.policies.pi0.processor_pi0 as p0
@@ -123,6 +121,7 @@ def shrink_lerobot() -> None:
     import lerobot.policies.pi05.modeling_pi05 as m5
     import lerobot.policies.pi05.processor_pi05 as p5
     from lerobot.processor import TokenizerProcessorStep
+    from transformers import AutoConfig, GemmaConfig, PaliGemmaConfig
 
     def gemma_config(variant: str):
         cfg = AutoConfig.from_pretrained(variant)
