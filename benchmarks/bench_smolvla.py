@@ -14,7 +14,8 @@ processors included:
 - fine-tuning samples/s at batch 32 (forward, loss, backward, clip, AdamW step; batches preprocessed
   once, outside the timing), LeRobot's default freezing (VLM frozen, expert + state projection trained);
 - loss curves: both trained from the same weights on the same batches, noise and times for `--curve-steps`.
-Variants: fp32 (eager), bf16 (`torch.autocast`), graphs-bf16 (lerobot-fn only: compile with CUDA graphs).
+Variants: fp32 (eager), bf16 (`torch.autocast`), compile-bf16 (lerobot-fn fine-tuning through
+`train.compile_for_training`), graphs-bf16 (lerobot-fn select_action compiled with CUDA graphs).
 Results print as a markdown table; `--json` writes them (after every section, so a cut run keeps them).
 """
 
@@ -278,6 +279,22 @@ def main(argv: list[str] | None = None) -> int:
             save()
         if device.startswith("cuda"):
             results["train"][f"peak_memory_gib_{label}"] = torch.cuda.max_memory_allocated() / 2**30
+    if "compile-bf16" in variants:  # lerobot-fn's training compile (train.compile_for_training), default mode
+        from lerobot_fn.train import compile_for_training
+
+        compile_for_training(ours)
+        t0 = time.perf_counter()
+        step = ours_step(make_optimizer(ours), True)
+        step()
+        sync(device)
+        results["train"]["compile_s"] = time.perf_counter() - t0
+        sps = throughput(step, args.train_batch, args.train_steps, 2, device)
+        results["train"]["lerobot-fn compile-bf16"] = {"samples_per_s": sps, "batch": args.train_batch}
+        print(f"| lerobot-fn compile-bf16 | fine-tuning {sps:.1f} samples/s at batch {args.train_batch} | compile "
+              f"{results['train']['compile_s']:.0f} s |", flush=True)
+        save()
+        for name in ("prefill", "velocity"):  # back to the eager methods for the sections below
+            ours.model.model.__dict__.pop(name, None)
 
     # --- loss curves from the same weights, batches, noise and times ---
     if args.curve_steps:

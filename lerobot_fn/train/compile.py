@@ -5,8 +5,8 @@ seed) from a `torch.Generator`; Dynamo cannot trace a generator and would specia
 integers, recompiling every step until it gives up. So a module whose `forward` takes a
 `generator` runs eagerly and its children are compiled instead; every other module that owns a
 `forward` is compiled whole, with static shapes (a training batch never changes shape). A family
-may name its own targets (`compile_for_training(model, mode)`, as SmolVLA's prefix and velocity
-field). Compiling is in place (`Module.compile`): parameter names, hence checkpoints, are unchanged.
+may name its own targets (`compile_for_training(model, mode)`, else its `compile_model`, as
+SmolVLA's prefix pass and velocity field, which draw nothing either). Compiling is in place (`Module.compile`): parameter names, hence checkpoints, are unchanged.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def compile_targets(module: torch.nn.Module) -> list[torch.nn.Module]:
 def compile_for_training(policy: Any, mode: str | None = None, *, backend: Any = "inductor") -> list[str]:
     """Compile `policy.model` for training in place; returns the compiled modules' names."""
     model = policy.model
-    own = getattr(policy.family, "compile_for_training", None)
+    own = getattr(policy.family, "compile_for_training", None) or getattr(policy.family, "compile_model", None)
     if own is not None:
         own(model, mode=mode)
         return ["(family's own targets)"]
