@@ -24,10 +24,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from lerobot_fn.policies.vla.batch import language
 from lerobot_fn.policies.vla.flow_matching import euler_sample, sinusoidal_time_embedding
 from lerobot_fn.process.padding import pad_vector
 
-from .config import OBS_LANGUAGE_ATTENTION_MASK, OBS_LANGUAGE_TOKENS, OBS_STATE, PiConfig
+from .config import OBS_STATE, PiConfig
 from .gemma import PaliGemmaWithExpert, PrefixCache, make_att_2d_masks
 
 
@@ -179,17 +180,8 @@ def prepare_state(config: PiConfig, batch: Mapping[str, Tensor]) -> Tensor | Non
     return pad_vector(batch[OBS_STATE], config.max_state_dim)
 
 
-def language(config: PiConfig, batch: Mapping[str, Tensor]) -> tuple[Tensor, Tensor]:
-    """(token ids, attention mask) the tokenizer step wrote."""
-    for key in (OBS_LANGUAGE_TOKENS, OBS_LANGUAGE_ATTENTION_MASK):
-        if key not in batch:
-            raise KeyError(f"{config.type} batch: missing {key!r}; the preprocessor's tokenizer_processor writes it "
-                           f"from the batch's 'task' (have {sorted(batch)})")
-    return batch[OBS_LANGUAGE_TOKENS], batch[OBS_LANGUAGE_ATTENTION_MASK].bool()
-
-
 def model_inputs(config: PiConfig, batch: Mapping[str, Tensor]) -> tuple[list, list, Tensor, Tensor, Any]:
     """(images, image masks, language tokens, language mask, padded state or None) for a preprocessed batch."""
     images, masks = prepare_images(config, batch)
-    tokens, lang_mask = language(config, batch)
+    tokens, lang_mask = language(config.type, batch)
     return images, masks, tokens, lang_mask, prepare_state(config, batch)

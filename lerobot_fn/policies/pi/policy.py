@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from lerobot_fn.policies.vla.batch import refuse_rtc
 from lerobot_fn.policies.vla.flow_matching import State, check_noise, initial_state, queue_step, sample_time
 from lerobot_fn.process.padding import pad_vector
 
@@ -21,12 +22,6 @@ from .config import ACTION, PiConfig
 from .model import PiPolicy, model_inputs
 
 __all__ = ["State", "initial_state", "loss", "predict_chunk", "sample_actions", "select_action"]
-
-
-def _rtc_check(config: PiConfig) -> None:
-    if config.rtc_config and config.rtc_config.get("enabled", True):
-        raise NotImplementedError(f"{config.type}: real-time chunking (rtc_config) is not implemented; "
-                                  "set rtc_config to null")
 
 
 def sample_actions(model: PiPolicy, config: PiConfig, batch: Mapping[str, Tensor], *,
@@ -41,7 +36,7 @@ def sample_actions(model: PiPolicy, config: PiConfig, batch: Mapping[str, Tensor
 def predict_chunk(model: PiPolicy, config: PiConfig, batch: Mapping[str, Tensor], *,
                   noise: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
     """(B, chunk_size, action_dim) normalised actions (LeRobot's `predict_action_chunk`)."""
-    _rtc_check(config)
+    refuse_rtc(config)
     actions = sample_actions(model, config, batch, noise=noise, generator=generator)
     return actions[:, :, : config.action_feature.shape[0]]
 

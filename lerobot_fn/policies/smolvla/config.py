@@ -126,29 +126,6 @@ class Config(PreTrainedFields):
     def observation_delta_indices(self) -> list[int]:
         return [0]
 
-    @property
-    def action_delta_indices(self) -> list[int]:
-        return list(range(self.chunk_size))
-
-    @property
-    def reward_delta_indices(self) -> None:
-        return None
-
-    def validate_features(self) -> None:
-        """The features the model needs: a state, an action, at least one camera."""
-        if self.robot_state_feature is None:
-            raise ValueError(f"smolvla config: input_features must contain {OBS_STATE!r} of type STATE")
-        if self.action_feature is None:
-            raise ValueError(f"smolvla config: output_features must contain {ACTION!r} of type ACTION")
-        if not self.image_features:
-            raise ValueError(f"smolvla config: input_features need at least one VISUAL feature "
-                             f"(got {list(self.input_features)})")
-        for what, feature, limit in (("state", self.robot_state_feature, self.max_state_dim),
-                                     ("action", self.action_feature, self.max_action_dim)):
-            if feature.shape[0] > limit:
-                raise ValueError(f"smolvla config: the {what} has {feature.shape[0]} dimensions, more than "
-                                 f"max_{what}_dim={limit}")
-
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Config:
         """Build from LeRobot's config.json contents; unknown keys and a wrong "type" are errors."""

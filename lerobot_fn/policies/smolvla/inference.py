@@ -14,17 +14,13 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor
 
+from lerobot_fn.policies.vla.batch import refuse_rtc
 from lerobot_fn.policies.vla.flow_matching import State, check_noise, initial_state, queue_step
 
 from .config import Config
 from .model import SmolVLAPolicy, model_inputs
 
 __all__ = ["State", "initial_state", "predict_chunk", "sample_actions", "select_action"]
-
-
-def _rtc_check(config: Config) -> None:
-    if config.rtc_config and config.rtc_config.get("enabled", True):
-        raise NotImplementedError("smolvla: real-time chunking (rtc_config) is not implemented; set rtc_config to null")
 
 
 def sample_actions(model: SmolVLAPolicy, config: Config, batch: Mapping[str, Tensor], *,
@@ -39,7 +35,7 @@ def sample_actions(model: SmolVLAPolicy, config: Config, batch: Mapping[str, Ten
 def predict_chunk(model: SmolVLAPolicy, config: Config, batch: Mapping[str, Tensor], *,
                   noise: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
     """(B, chunk_size, action_dim) normalised actions (LeRobot's `predict_action_chunk`)."""
-    _rtc_check(config)
+    refuse_rtc(config)
     actions = sample_actions(model, config, batch, noise=noise, generator=generator)
     return actions[:, :, : config.action_feature.shape[0]]
 

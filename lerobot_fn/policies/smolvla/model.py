@@ -22,10 +22,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from lerobot_fn.policies.vla.batch import language
 from lerobot_fn.policies.vla.flow_matching import euler_sample, sinusoidal_time_embedding
 from lerobot_fn.process.padding import pad_vector, resize_with_pad
 
-from .config import OBS_LANGUAGE_ATTENTION_MASK, OBS_LANGUAGE_TOKENS, OBS_STATE, Config
+from .config import OBS_STATE, Config
 from .vlm import PrefixCache, SmolVLMWithExpert, make_att_2d_masks
 
 
@@ -223,19 +224,10 @@ def prepare_state(config: Config, batch: Mapping[str, Tensor]) -> Tensor:
     return pad_vector(state, config.max_state_dim)
 
 
-def language(batch: Mapping[str, Tensor]) -> tuple[Tensor, Tensor]:
-    """(token ids, attention mask) the tokenizer step wrote."""
-    for key in (OBS_LANGUAGE_TOKENS, OBS_LANGUAGE_ATTENTION_MASK):
-        if key not in batch:
-            raise KeyError(f"smolvla batch: missing {key!r}; the preprocessor's tokenizer_processor writes it "
-                           f"from the batch's 'task' (have {sorted(batch)})")
-    return batch[OBS_LANGUAGE_TOKENS], batch[OBS_LANGUAGE_ATTENTION_MASK].bool()
-
-
 def model_inputs(config: Config, batch: Mapping[str, Tensor]) -> tuple:
     """(images, image masks, language tokens, language mask, padded state) for a preprocessed batch."""
     images, masks = prepare_images(config, batch)
-    tokens, lang_mask = language(batch)
+    tokens, lang_mask = language("smolvla", batch)
     return images, masks, tokens, lang_mask, prepare_state(config, batch)
 
 

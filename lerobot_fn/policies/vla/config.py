@@ -32,7 +32,8 @@ def float_pair(value: Any) -> tuple[float, float]:
 
 @attrs.frozen
 class PreTrainedFields(FeatureViews):
-    """LeRobot's `PreTrainedConfig` fields (n_obs_steps ... pretrained_revision)."""
+    """LeRobot's `PreTrainedConfig` fields (n_obs_steps ... pretrained_revision), and what every VLA
+    config derives from its own fields (`chunk_size`, `max_state_dim`, `max_action_dim`, `type`)."""
 
     n_obs_steps: int = 1
     input_features: dict[str, PolicyFeature] = attrs.field(factory=dict)
@@ -47,6 +48,31 @@ class PreTrainedFields(FeatureViews):
     license: str | None = None
     pretrained_path: str | None = attrs.field(default=None, converter=opt_str)
     pretrained_revision: str | None = None
+
+    @property
+    def action_delta_indices(self) -> list[int]:
+        """Frame offsets of the action targets a training item needs: the whole chunk."""
+        return list(range(self.chunk_size))
+
+    @property
+    def reward_delta_indices(self) -> None:
+        return None
+
+    def validate_features(self) -> None:
+        """The features a VLA needs: a state, an action, at least one camera, within the padded sizes."""
+        label = self.type
+        if self.robot_state_feature is None:
+            raise ValueError(f"{label} config: input_features must contain 'observation.state' of type STATE")
+        if self.action_feature is None:
+            raise ValueError(f"{label} config: output_features must contain 'action' of type ACTION")
+        if not self.image_features:
+            raise ValueError(f"{label} config: input_features need at least one VISUAL feature "
+                             f"(got {list(self.input_features)})")
+        for what, feature, limit in (("state", self.robot_state_feature, self.max_state_dim),
+                                     ("action", self.action_feature, self.max_action_dim)):
+            if feature.shape[0] > limit:
+                raise ValueError(f"{label} config: the {what} has {feature.shape[0]} dimensions, more than "
+                                 f"max_{what}_dim={limit}")
 
 
 COMMON_KINDS: dict[str, tuple[type, ...]] = {
