@@ -18,6 +18,7 @@ from lerobot_fn.process.basic import AddBatchDim, DeviceMove, RenameObservations
 from lerobot_fn.process.image import ImageCropResize
 from lerobot_fn.process.normalize import Normalize, Unnormalize
 from lerobot_fn.process.observation import GymObservation
+from lerobot_fn.process.prompt import Pi0NewLineTask, Pi05StatePrompt
 from lerobot_fn.process.step import Pipeline
 from lerobot_fn.process.text import NewLineTask, TokenizeTask
 
@@ -35,6 +36,8 @@ STEP_REGISTRY: dict[str, type] = {
         AbsoluteActions,
         NewLineTask,
         TokenizeTask,
+        Pi0NewLineTask,
+        Pi05StatePrompt,
     )
 }
 
