@@ -22,7 +22,6 @@ from lerobot_fn.process.actions import AbsoluteActions, RelativeActions
 from lerobot_fn.process.basic import AddBatchDim, DeviceMove, RenameObservations
 from lerobot_fn.process.normalize import Normalize, Unnormalize
 from lerobot_fn.process.prompt import Pi0NewLineTask, Pi05StatePrompt
-from lerobot_fn.process.serialize import STEP_REGISTRY
 from lerobot_fn.process.step import Pipeline
 from lerobot_fn.process.text import TokenizeTask
 
@@ -31,10 +30,6 @@ from .config import PiConfig
 
 PREPROCESSOR = "policy_preprocessor"
 POSTPROCESSOR = "policy_postprocessor"
-for _step in (Pi0NewLineTask, Pi05StatePrompt):  # until process.serialize lists them itself
-    STEP_REGISTRY.setdefault(_step.registry_name, _step)
-
-
 def tokenizer_step(config: PiConfig, tokenizer: Any = None) -> TokenizeTask:
     """The prompt tokeniser for `config` (PaliGemma's, or the local PaliGemma directory's, unless one is passed)."""
     name = tokenizer_name(config)
