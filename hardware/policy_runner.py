@@ -119,9 +119,6 @@ class ChunkedPolicyRunner:
     def _work(self) -> None:
         from lerobot_fn import policies
 
-        from .threads import yield_to_control_loop
-
-        yield_to_control_loop()
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: self._request is not None or self._stop)

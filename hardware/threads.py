@@ -1,6 +1,7 @@
-"""Helper threads yield the CPU to the control loop: on two cores a camera, policy or saving thread that
+"""Helper threads yield the CPU to the control loop: on two cores a camera or episode-saving thread that
 runs at the loop's own priority can keep the loop's wake-up waiting for milliseconds (the scheduler
-lets a running thread finish its slice), which is what made ticks late."""
+lets a running thread finish its slice), which is what made ticks late while recording. Not for a thread
+that holds the GIL for long (the policy worker): descheduled while holding it, it would stall the loop."""
 
 from __future__ import annotations
 

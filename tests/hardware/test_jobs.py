@@ -1,4 +1,4 @@
-"""The hardware jobs on simulated arms: setup_motors, calibrate, teleoperate, run_policy, record
+"""The hardware jobs on simulated arms: setup_motors, calibrate, teleoperate, record
 resume / refusals, with the errors a user gets for a wrong setup."""
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ from hardware.specs import (
     ArmTarget,
     CalibrateSpec,
     DatasetOptions,
-    PolicyOptions,
     RecordSpec,
     RobotConfig,
-    RunPolicySpec,
     SetupMotorsSpec,
     TeleopConfig,
     TeleoperateSpec,
@@ -63,20 +61,6 @@ def test_teleoperate_job_reports_its_loop(sim_port, ctx, tmp_path):
     result = jobs.teleoperate(spec, ctx)
     assert result["loop"]["ticks"] == 11  # 12 ticks, 11 periods
     assert not any(s.torque for s in chain_of(follower).servos)
-
-
-def test_run_policy_job(sim_port, ctx, tmp_path):
-    from test_policy_runner import tiny_act
-
-    from hardware.cameras import CameraConfig
-    from lerobot_fn import policies
-
-    write_calibration(tmp_path / "home", "robots", "so_follower", "p")
-    checkpoint = policies.save(tiny_act(), tmp_path / "policy")
-    robot = RobotConfig(type="so101_follower", port=sim_port("so101_follower"), id="p",
-                        cameras={"front": CameraConfig(type="synthetic", width=32, height=24)})
-    result = jobs.run_policy(RunPolicySpec(robot=robot, policy=PolicyOptions(path=str(checkpoint)), duration_s=0.5), ctx)
-    assert result["loop"]["ticks"] == 14 and result["chunks"] >= 2
 
 
 def test_record_resumes_and_refuses_what_it_cannot_do(sim_port, ctx, tmp_path):

@@ -45,7 +45,7 @@ def test_ctrl_c_keeps_saved_episodes_and_turns_torque_off(tmp_path):
             time.sleep(0.05)
         env = {**os.environ, "HF_LEROBOT_HOME": str(home), "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
         sets = {"robot.port": tmp_path / "so101_follower", "teleop.port": tmp_path / "so101_leader",
-                "dataset.root": tmp_path / "ds", "dataset.episode_time_s": 1.0, "dataset.reset_time_s": 60.0,
+                "dataset.root": tmp_path / "ds", "dataset.episode_time_s": 0.5, "dataset.reset_time_s": 60.0,
                 "dataset.video": "false", "robot.cameras.front.width": 32, "robot.cameras.front.height": 24,
                 "robot.cameras.wrist.width": 32, "robot.cameras.wrist.height": 24, "run.output_dir": tmp_path / "run"}
         args = [a for k, v in sets.items() for a in ("--set", f"{k}={v}")]

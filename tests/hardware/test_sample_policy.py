@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from hw_helpers import write_calibration
 
 from hardware import sim
 from hardware.sample_policy import resolve_policy_path, sample_policy_root
@@ -18,17 +19,18 @@ SPEC = REPO / "specs" / "sim_run_policy.toml"
 
 def test_sim_run_policy_spec_runs_as_shipped_on_the_sample_policy(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_LEROBOT_HOME", str(tmp_path / "home"))
+    write_calibration(tmp_path / "home", "robots", "so_follower", "sim_follower")  # no calibration sweep first
     monkeypatch.chdir(tmp_path)
     assert 'path = "sample:act_so101"' in SPEC.read_text()
     try:
-        code = main([str(SPEC), "--set", "duration_s=1.0", "--set", "run.output_dir='run'"])
+        code = main([str(SPEC), "--set", "duration_s=0.5", "--set", "run.output_dir='run'"])
         chain = sim.running("sim://so101_follower").chain
         assert not any(s.torque for s in chain.servos)  # torque off at the end
     finally:
         sim.release("sim://so101_follower")
     assert code == 0
     result = json.loads((tmp_path / "run" / "result.json").read_text())
-    assert result["loop"]["ticks"] == 29 and result["chunks"] >= 3  # 30 ticks, a chunk of 10 every 10 ticks
+    assert result["loop"]["ticks"] == 14 and result["chunks"] >= 2  # 15 ticks, a chunk of 10 every 10 ticks
     checkpoint = tmp_path / "home" / "lerobot_fn_samples" / "act_so101_v1"
     assert sample_policy_root() == checkpoint
     config = json.loads((checkpoint / "config.json").read_text())  # LeRobot's pretrained_model layout
