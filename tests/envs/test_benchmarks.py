@@ -1,8 +1,9 @@
 """Smoke tests of every benchmark: make, reset, step, render, with LeRobot's keys and shapes.
 
 PushT and Meta-World (state) run in the default suite; ALOHA and Meta-World's camera need headless
-OpenGL (OSMesa, installed by `make test`); LIBERO (hf-libero: robosuite, large assets) is
-`sim_heavy`, run on the GPU machine."""
+OpenGL (OSMesa, installed by `make test`); LIBERO (hf-libero + robosuite + its 350 MB of assets,
+about 25 s for one env here) is `sim_heavy`: `make libero` installs it, then
+`pytest -m sim_heavy tests/envs/test_benchmarks.py` runs it on a CPU machine (OSMesa) or a GPU one (EGL)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,24 @@ from lerobot_fn.envs.rollout import RandomActor, rollout
 pytestmark = pytest.mark.timeout(300)
 
 
+class TaskProbe(RandomActor):
+    """A random policy that keeps the `task` it is given with each observation."""
+
+    def __init__(self, config):
+        super().__init__(*config.action_bounds(), config.action_shape)
+        self.tasks: list[list[str]] = []
+
+    def act(self, obs, state, generators):
+        self.tasks.append(obs.get("task").tolist())
+        return super().act(obs, state, generators)
+
+
 def _smoke(config, *, steps: int = 3):
     task = config.tasks()[0]
     env = envs.make_env(config, task, num_envs=1, render=True)
+    probe = TaskProbe(config)
     try:
-        episodes, frames = rollout(env, RandomActor(*config.action_bounds(), config.action_shape), [0],
-                                   task=task.description, max_steps=steps, record=[True])
+        episodes, frames = rollout(env, probe, [0], task=task.description, max_steps=steps, record=[True])
         td = env.reset()
     finally:
         env.close()
@@ -32,6 +45,7 @@ def _smoke(config, *, steps: int = 3):
         else:
             assert value.shape == (1, *key.shape) and torch.isfinite(value).all()
     assert episodes[0].length == steps
+    assert probe.tasks == [[task.description]] * steps, "the policy gets the task's natural-language description"
     assert frames[0].shape == (steps + 1, *config.render_size(), 3) and frames[0].float().std() > 0
     return task
 
@@ -68,4 +82,11 @@ def test_libero_object():
     config = envs.make_config("libero", task="libero_object", task_ids=(0,), observation_height=64,
                               observation_width=64)
     task = _smoke(config, steps=2)
-    assert task.group == "libero_object" and len(task.description.split()) > 3
+    assert task.group == "libero_object" and task.description == "pick up the alphabet soup and place it in the basket"
+
+
+def test_libero_assets_given_but_missing_are_named(tmp_path):
+    from lerobot_fn.envs.libero import find_assets
+
+    with pytest.raises(FileNotFoundError, match=f"env.options.assets = '{tmp_path}'.*scenes"):
+        find_assets(str(tmp_path))
