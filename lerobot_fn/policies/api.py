@@ -23,7 +23,7 @@ from lerobot_fn.policies import legacy
 from lerobot_fn.policies.registry import family as family_module
 from lerobot_fn.process.actions import RelativeActions
 from lerobot_fn.process.basic import AddBatchDim, DeviceMove, RenameObservations
-from lerobot_fn.process.keys import from_flat_dict, nested_key, to_flat_dict
+from lerobot_fn.process.keys import as_batch, nested_key, to_flat_dict
 from lerobot_fn.process.normalize import Normalize, Unnormalize, _NormalizeBase
 from lerobot_fn.process.step import Pipeline
 
@@ -199,24 +199,36 @@ def from_config(
                   _on_device(post, target, move_device_steps=False), family)
 
 
-def _as_tensordict(obs: TensorDictBase | Mapping[str, Any]) -> TensorDictBase:
-    if isinstance(obs, TensorDictBase):
-        return obs
-    if isinstance(obs, Mapping):
-        return from_flat_dict(obs)
-    raise TypeError(f"observations must be a TensorDict or a mapping of dotted names, got {type(obs).__name__}")
+def _prepare(policy: Policy, obs: TensorDictBase | Mapping[str, Any]) -> tuple[Any, torch.Tensor | None]:
+    """(the batch the family takes, the state relative actions are taken against or None), in one
+    pass over the preprocessor: the batch stays one nested TensorDict (a family that still reads
+    dotted names, `TENSORDICT_NATIVE = False`, gets the flat dict), and the state is recorded as
+    `RelativeActions` sees it, for the postprocessor's inverse (nothing runs twice)."""
+    td = as_batch(obs)
+    steps = policy.preprocessor.steps
+    images_at = _after_device_move(steps)
+    reference = None
+    for i, step in enumerate(steps):
+        if i == images_at:
+            td = _camera_images(policy.config, td)
+        if isinstance(step, RelativeActions):
+            reference = td.get(("observation", "state"), None)
+        td = step(td)
+    if images_at == len(steps):
+        td = _camera_images(policy.config, td)
+    if not getattr(policy.family, "TENSORDICT_NATIVE", False):
+        td = to_flat_dict(td)
+    return td, reference
 
 
-def preprocess(policy: Policy, obs: TensorDictBase | Mapping[str, Any]) -> dict[str, torch.Tensor]:
-    """Raw observations -> the flat, normalised, batched dict the family functions take.
+def preprocess(policy: Policy, obs: TensorDictBase | Mapping[str, Any]) -> Any:
+    """Raw observations -> the normalised, batched batch the family functions take (a nested
+    TensorDict for ACT and Diffusion).
 
     Camera images may be uint8 (0-255, as `data.open(..., return_uint8=True)` and cameras give them)
     or float in [0, 1]: uint8 ones become float32 on the policy's device, just before normalisation.
     Anything else (a float image in 0-255, HWC layout, another dtype) is refused naming the camera."""
-    pre = policy.preprocessor
-    split = _after_device_move(pre.steps)
-    td = _camera_images(policy.config, attrs.evolve(pre, steps=pre.steps[:split])(_as_tensordict(obs)))
-    return to_flat_dict(attrs.evolve(pre, steps=pre.steps[split:])(td))
+    return _prepare(policy, obs)[0]
 
 
 def _after_device_move(steps: tuple) -> int:
@@ -261,14 +273,13 @@ def _camera_images(config: Any, td: TensorDictBase) -> TensorDictBase:
     return td
 
 
-def postprocess(policy: Policy, action: torch.Tensor, obs: TensorDictBase | None = None) -> torch.Tensor:
-    """Normalised actions -> raw actions (the state for relative actions is taken from `obs`)."""
+def postprocess(policy: Policy, action: torch.Tensor, relative_to: torch.Tensor | None = None) -> torch.Tensor:
+    """Normalised actions -> raw actions. `relative_to`: the state relative actions are taken
+    against (as the preprocessor's `RelativeActions` saw it); the postprocessor's inverse step
+    (`AbsoluteActions`) adds it back."""
     td = TensorDict({"action": action}, batch_size=action.shape[:1])
-    if obs is not None and policy.preprocessor.find(RelativeActions):
-        upto = policy.preprocessor.find(RelativeActions)[0]
-        state = Pipeline(policy.preprocessor.steps[:upto])(_as_tensordict(obs)).get(("observation", "state"), None)
-        if state is not None:
-            td.set(("observation", "state"), state.to(action.device))
+    if relative_to is not None:
+        td.set(("observation", "state"), relative_to.to(action.device))
     return policy.postprocessor(td)["action"]
 
 
@@ -331,10 +342,10 @@ def predict_chunk(policy: Policy, obs: TensorDictBase | Mapping[str, Any], *, no
     as LeRobot's `postprocessor(policy.predict_action_chunk(preprocessor(obs), noise=noise))`."""
     _eval(policy)
     with torch.inference_mode():
-        batch = preprocess(policy, obs)
+        batch, reference = _prepare(policy, obs)
         with _amp(policy):
             chunk = policy.family.predict_chunk(policy.model, policy.config, batch, noise=noise)
-        return postprocess(policy, _f32(policy, chunk), _as_tensordict(obs))
+        return postprocess(policy, _f32(policy, chunk), reference)
 
 
 def initial_state(policy: Policy) -> Any:
@@ -348,10 +359,10 @@ def select_action(
     """One control step: raw (B, action_dim) action and the next state (inputs are not mutated)."""
     _eval(policy)
     with torch.inference_mode():
-        batch = preprocess(policy, obs)
+        batch, reference = _prepare(policy, obs)
         with _amp(policy):
             action, state = policy.family.select_action(policy.model, policy.config, batch, state, noise=noise)
-        return postprocess(policy, _f32(policy, action), _as_tensordict(obs)), state
+        return postprocess(policy, _f32(policy, action), reference), state
 
 
 def loss(
@@ -363,5 +374,4 @@ def loss(
     """
     if not policy.model.training:
         policy.model.train()
-    flat = preprocess(policy, batch)
-    return policy.family.loss(policy.model, policy.config, flat, generator=generator)
+    return policy.family.loss(policy.model, policy.config, preprocess(policy, batch), generator=generator)

@@ -8,11 +8,11 @@ only ever go through these names. Optimisation presets are LeRobot's
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
 import torch
+from tensordict import TensorDictBase
 
 
 @attrs.frozen
@@ -44,7 +44,11 @@ class SchedulerPreset:
 
 @runtime_checkable
 class PolicyFamily(Protocol):
-    """What a family module exports (checked by `check_family`)."""
+    """What a family module exports (checked by `check_family`).
+
+    Batches are nested TensorDicts (`("observation", "state")`, `"action"`), the model a module
+    declaring the keys it reads (`in_keys`) and writes (`out_keys`). `TENSORDICT_NATIVE = True`
+    marks a family that takes them so; a family without it still gets a flat dotted-name dict."""
 
     CONFIG_TYPE: str
     Config: type
@@ -52,18 +56,18 @@ class PolicyFamily(Protocol):
     def build_model(self, config: Any, *, load_backbone_weights: bool = True) -> torch.nn.Module:
         """The network for `config` (backbone weights read only when asked)."""
 
-    def loss(self, model: torch.nn.Module, config: Any, batch: Mapping[str, torch.Tensor], *,
+    def loss(self, model: torch.nn.Module, config: Any, batch: TensorDictBase, *,
              generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict[str, Any]]:
         """(scalar loss, metrics as 0-d tensors) for a preprocessed training batch."""
 
-    def predict_chunk(self, model: torch.nn.Module, config: Any, batch: Mapping[str, torch.Tensor], *,
+    def predict_chunk(self, model: torch.nn.Module, config: Any, batch: TensorDictBase, *,
                       noise: Any = None) -> torch.Tensor:
         """Normalised action chunk (B, T, action_dim) for a preprocessed observation batch."""
 
     def initial_state(self, config: Any) -> Any:
         """Per-episode inference state (action queues) at the start of an episode."""
 
-    def select_action(self, model: torch.nn.Module, config: Any, batch: Mapping[str, torch.Tensor],
+    def select_action(self, model: torch.nn.Module, config: Any, batch: TensorDictBase,
                       state: Any, *, noise: Any = None) -> tuple[torch.Tensor, Any]:
         """One control step: (normalised action (B, action_dim), next state)."""
 

@@ -74,6 +74,10 @@ class RelativeActions(ProcessorStep):
     def __call__(self, td: TensorDictBase) -> TensorDictBase:
         return self._apply(td, to_relative_actions)
 
+    @property
+    def inverse(self) -> AbsoluteActions:
+        return AbsoluteActions(self.enabled, self.exclude_joints, self.action_names)
+
     def get_config(self) -> dict[str, Any]:
         return {
             "enabled": self.enabled,
@@ -98,6 +102,10 @@ class AbsoluteActions(RelativeActions):
                 "(the state the actions are relative to)"
             )
         return self._apply(td, to_absolute_actions)
+
+    @property
+    def inverse(self) -> RelativeActions:
+        return RelativeActions(self.enabled, self.exclude_joints, self.action_names)
 
     def get_config(self) -> dict[str, Any]:
         return {"enabled": self.enabled}

@@ -1,8 +1,8 @@
 """LeRobot's dotted feature names <-> TensorDict nested keys.
 
 `"observation.images.top"` is `("observation", "images", "top")` in a TensorDict; `"action_is_pad"`
-stays a top-level key. Policy families take a flat `{dotted_name: Tensor}` dict, so the API layer
-converts with `to_flat_dict` / `from_flat_dict`.
+stays a top-level key. A batch stays one nested TensorDict from the loader through the processors
+to the policy families (`as_batch` nests a `{dotted_name: Tensor}` mapping once, at the boundary).
 """
 
 from __future__ import annotations
@@ -68,3 +68,18 @@ def non_tensor(td: TensorDictBase, name: str):
     if hasattr(value, "tolist") and not isinstance(value, torch.Tensor):
         value = value.tolist()
     return value
+
+
+def as_batch(batch: TensorDictBase | Mapping[str, object]) -> TensorDictBase:
+    """A batch as a nested TensorDict: a TensorDict passes through (no copy); a `{dotted_name: value}`
+    mapping (convenient in a notebook or a test) is nested once, here at the family boundary."""
+    if isinstance(batch, TensorDictBase):
+        return batch
+    if isinstance(batch, Mapping):
+        return from_flat_dict(batch)
+    raise TypeError(f"observations must be a TensorDict or a mapping of dotted names, got {type(batch).__name__}")
+
+
+def leaf_names(td: TensorDictBase) -> list[str]:
+    """The sorted dotted names of `td`'s tensor leaves (for error messages)."""
+    return sorted(dotted(k) for k in td.keys(include_nested=True, leaves_only=True))

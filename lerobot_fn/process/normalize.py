@@ -185,7 +185,7 @@ class _NormalizeBase(ProcessorStep):
         default=None, converter=lambda k: None if k is None else frozenset(k)
     )
 
-    inverse: ClassVar[bool] = False
+    inverts: ClassVar[bool] = False  # True: the step maps normalised values back to raw units
 
     def __attrs_post_init__(self) -> None:
         stats = _reshape_visual(stats_to_tensors(self.stats), self.features)
@@ -249,7 +249,7 @@ class _NormalizeBase(ProcessorStep):
         mode = self.norm_map.get(feature_type, NormalizationMode.IDENTITY)
         stats = self.stats.get(key)
         try:
-            return normalize_tensor(x, mode, stats, eps=self.eps, inverse=self.inverse, key=key)
+            return normalize_tensor(x, mode, stats, eps=self.eps, inverse=self.inverts, key=key)
         except RuntimeError as err:
             shapes = {n: tuple(t.shape) for n, t in (stats or {}).items() if n != "_fast"}
             raise ValueError(
@@ -275,7 +275,11 @@ class Normalize(_NormalizeBase):
     """Map raw observations and `action` into the policy's normalised space (LeRobot's normalizer)."""
 
     registry_name: ClassVar[str] = "normalizer_processor"
-    inverse: ClassVar[bool] = False
+    inverts: ClassVar[bool] = False
+
+    @property
+    def inverse(self) -> Unnormalize:
+        return Unnormalize(self.features, self.norm_map, self.stats, self.eps, self.normalize_observation_keys)
 
 
 @attrs.frozen(eq=False, repr=False)
@@ -283,4 +287,8 @@ class Unnormalize(_NormalizeBase):
     """Map normalised policy outputs back to raw units (LeRobot's unnormalizer)."""
 
     registry_name: ClassVar[str] = "unnormalizer_processor"
-    inverse: ClassVar[bool] = True
+    inverts: ClassVar[bool] = True
+
+    @property
+    def inverse(self) -> Normalize:
+        return Normalize(self.features, self.norm_map, self.stats, self.eps, self.normalize_observation_keys)

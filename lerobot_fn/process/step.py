@@ -24,6 +24,12 @@ class ProcessorStep:
     def __call__(self, td: TensorDictBase) -> TensorDictBase:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    @property
+    def inverse(self) -> ProcessorStep | None:
+        """The step that undoes this one on the policy's outputs (torchrl's `Transform.inv`), or
+        None when there is nothing to undo (renames, batching, device moves)."""
+        return None
+
     def get_config(self) -> dict[str, Any]:
         """JSON-serialisable settings, in LeRobot's `config` form for this registry name."""
         return {}
@@ -62,6 +68,12 @@ class Pipeline:
 
     def __iter__(self):
         return iter(self.steps)
+
+    def inv(self) -> Pipeline:
+        """The inverse pipeline: each step's `inverse`, last step first (steps with nothing to undo
+        are left out). `pre.inv()` maps normalised (relative) actions back to raw ones."""
+        inverses = (getattr(step, "inverse", None) for step in reversed(self.steps))
+        return Pipeline(tuple(s for s in inverses if s is not None), f"{self.name}_inverse")
 
     def then(self, *steps: Any) -> Pipeline:
         """A new pipeline with `steps` appended."""

@@ -11,9 +11,12 @@ from .loss import loss
 from .model import ACT, ACTPolicy, build_model
 from .training import optimizer_preset, param_groups, scheduler_preset
 
+TENSORDICT_NATIVE = True  # the family functions take the nested TensorDict batch (no flat dict)
+
 __all__ = [
     "ACT",
     "CONFIG_TYPE",
+    "TENSORDICT_NATIVE",
     "ACTPolicy",
     "Config",
     "State",

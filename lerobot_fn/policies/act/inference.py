@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import attrs
 import torch
+from tensordict import TensorDictBase
 from torch import Tensor
 
+from lerobot_fn.process.keys import as_batch, dotted, leaf_names
+
 from .config import Config
+from .model import in_keys
 
 
 @attrs.frozen
@@ -35,8 +39,10 @@ def initial_state(config: Config) -> State:
     return State()
 
 
-def predict_chunk(model: torch.nn.Module, config: Config, batch: dict[str, Tensor], *, noise=None) -> Tensor:
+def predict_chunk(model: torch.nn.Module, config: Config, batch: TensorDictBase, *, noise=None) -> Tensor:
     """(B, chunk_size, action_dim) normalized actions for a preprocessed batch (model in eval mode).
+
+    `batch` is a nested TensorDict (or a `{dotted_name: Tensor}` mapping, nested once here).
 
     ACT draws no randomness at inference (the latent is zero), so `noise` must be None.
     """
@@ -44,13 +50,14 @@ def predict_chunk(model: torch.nn.Module, config: Config, batch: dict[str, Tenso
         raise ValueError("ACT inference is deterministic and takes no noise; pass noise=None")
     if model.training:
         raise RuntimeError("ACT predict_chunk needs the model in eval mode (call model.eval() first)")
+    batch = as_batch(batch)
     _check_batch(config, batch)
     actions, _ = model(batch)
     return actions
 
 
 def select_action(
-    model: torch.nn.Module, config: Config, batch: dict[str, Tensor], state: State, *, noise=None
+    model: torch.nn.Module, config: Config, batch: TensorDictBase, state: State, *, noise=None
 ) -> tuple[Tensor, State]:
     """One control step: (B, action_dim) normalized action and the next state."""
     if config.temporal_ensemble_coeff is not None:
@@ -85,12 +92,9 @@ def ensemble_step(config: Config, chunk: Tensor, state: State) -> tuple[Tensor, 
     return averaged[:, 0], attrs.evolve(state, ensembled_actions=averaged[:, 1:], ensembled_count=count[1:])
 
 
-def _check_batch(config: Config, batch: dict[str, Tensor]) -> None:
-    needed = list(config.image_features)
-    if config.robot_state_feature is not None:
-        needed.append("observation.state")
-    if config.env_state_key is not None:
-        needed.append(config.env_state_key)
-    missing = [k for k in needed if k not in batch]
+def _check_batch(config: Config, batch: TensorDictBase) -> None:
+    """Every key ACT reads (`model.in_keys`) is in the batch (named in dotted form if not)."""
+    present = set(batch.keys(include_nested=True, leaves_only=True))
+    missing = [dotted(k) for k in in_keys(config) if k not in present]
     if missing:
-        raise KeyError(f"ACT batch is missing {missing} (it has {sorted(batch)})")
+        raise KeyError(f"ACT batch is missing {missing} (it has {leaf_names(batch)})")

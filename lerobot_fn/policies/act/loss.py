@@ -10,7 +10,10 @@ from __future__ import annotations
 import contextlib
 
 import torch
+from tensordict import TensorDictBase
 from torch import Tensor
+
+from lerobot_fn.process.keys import as_batch, leaf_names
 
 from .config import ACTION, Config
 from .inference import _check_batch
@@ -19,7 +22,7 @@ from .inference import _check_batch
 def loss(
     model: torch.nn.Module,
     config: Config,
-    batch: dict[str, Tensor],
+    batch: TensorDictBase,
     *,
     generator: torch.Generator | None = None,
 ) -> tuple[Tensor, dict[str, Tensor]]:
@@ -27,11 +30,12 @@ def loss(
 
     batch holds the observations plus "action" (B, chunk_size, A) and "action_is_pad" (B, chunk_size).
     """
+    batch = as_batch(batch)
     _check_batch(config, batch)
     for key in (ACTION, "action_is_pad"):
         if key not in batch:
-            raise KeyError(f"ACT loss batch is missing {key!r} (it has {sorted(batch)})")
-    actions = batch[ACTION]
+            raise KeyError(f"ACT loss batch is missing {key!r} (it has {leaf_names(batch)})")
+    actions = batch.get(ACTION)
     if actions.ndim != 3 or actions.shape[1] != config.chunk_size:
         raise ValueError(
             f"ACT loss: batch 'action' must be (B, chunk_size={config.chunk_size}, action_dim), "
@@ -52,7 +56,7 @@ def loss(
         predicted, (mu, log_sigma_x2) = model(batch, latent_noise=latent_noise)
 
     abs_err = (predicted - actions).abs()  # (B, chunk, A)
-    valid = ~batch["action_is_pad"].unsqueeze(-1)  # (B, chunk, 1)
+    valid = ~batch.get("action_is_pad").unsqueeze(-1)  # (B, chunk, 1)
     n_valid = valid.sum() * abs_err.shape[-1]
     l1 = (abs_err * valid).sum() / n_valid.clamp_min(1)
     metrics = {"l1_loss": l1.detach()}  # tensors: no device sync per step

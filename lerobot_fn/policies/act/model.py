@@ -17,7 +17,10 @@ import math
 
 import torch
 import torch.nn.functional as F
+from tensordict import TensorDictBase
 from torch import Tensor, nn
+
+from lerobot_fn.process.keys import nested_key
 
 from .config import ACTION, OBS_STATE, Config
 from .resnet import build_resnet_trunk
@@ -33,35 +36,47 @@ def build_model(config: Config, *, load_backbone_weights: bool = True) -> ACTPol
     return ACTPolicy(config, load_backbone_weights=load_backbone_weights)
 
 
-class ACTPolicy(nn.Module):
-    """Holder whose single child `model` gives LeRobot's `model.*` state_dict prefix.
+def in_keys(config: Config) -> tuple[tuple[str, ...], ...]:
+    """The nested batch keys ACT reads: cameras in token order, then joint and environment state."""
+    state = (OBS_STATE,) if config.robot_state_feature is not None else ()
+    env = (config.env_state_key,) if config.env_state_key is not None else ()
+    return tuple(nested_key(k) for k in (*config.image_features, *state, *env))
 
-    forward(batch, latent_noise=None) takes LeRobot's normalized batch dict and returns
-    (actions (B, chunk_size, action_dim), (mu, log_sigma_x2) or (None, None)).
+
+class ACTPolicy(nn.Module):
+    """The ACT network on a TensorDict: reads its declared `in_keys`, runs the plain-tensor `ACT`.
+
+    Its single child `model` gives LeRobot's `model.*` state_dict prefix. `in_keys` are the nested
+    keys it reads (cameras in token order, then joint and environment state; `action` and
+    `action_is_pad` feed the CVAE encoder in training), `out_keys` what it produces.
+    forward(batch, latent_noise=None) -> (actions (B, chunk_size, action_dim),
+    (mu, log_sigma_x2) or (None, None)).
     """
+
+    out_keys = (ACTION,)
 
     def __init__(self, config: Config, *, load_backbone_weights: bool = True):
         super().__init__()
         self.config = config
         self.model = ACT(config, load_backbone_weights=load_backbone_weights)
-        # Batch keys, resolved once (camera order = the order of their encoder tokens).
-        self._image_keys = tuple(config.image_features)
-        self._state_key = OBS_STATE if config.robot_state_feature is not None else None
-        self._env_state_key = config.env_state_key
+        self.in_keys = in_keys(config)
+        self.image_keys = self.in_keys[: len(config.image_features)]
+        self.state_key = nested_key(OBS_STATE) if config.robot_state_feature is not None else None
+        self.env_state_key = nested_key(config.env_state_key) if config.env_state_key is not None else None
 
     def forward(
-        self, batch: dict[str, Tensor], latent_noise: Tensor | None = None
+        self, batch: TensorDictBase, latent_noise: Tensor | None = None
     ) -> tuple[Tensor, tuple[Tensor, Tensor] | tuple[None, None]]:
-        images = [batch[key] for key in self._image_keys]
-        state = batch[self._state_key] if self._state_key is not None else None
-        env_state = batch[self._env_state_key] if self._env_state_key is not None else None
+        images = [batch.get(key) for key in self.image_keys]
+        state = batch.get(self.state_key) if self.state_key is not None else None
+        env_state = batch.get(self.env_state_key) if self.env_state_key is not None else None
         use_vae_encoder = self.config.use_vae and self.training and ACTION in batch
         return self.model(
             images,
             state,
             env_state,
-            actions=batch[ACTION] if use_vae_encoder else None,
-            action_is_pad=batch["action_is_pad"] if use_vae_encoder else None,
+            actions=batch.get(ACTION) if use_vae_encoder else None,
+            action_is_pad=batch.get("action_is_pad") if use_vae_encoder else None,
             latent_noise=latent_noise,
         )
 

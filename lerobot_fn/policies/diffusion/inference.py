@@ -17,10 +17,13 @@ from typing import Any
 
 import attrs
 import torch
+from tensordict import TensorDictBase
 from torch import Tensor
 
+from lerobot_fn.process.keys import as_batch
+
 from .config import OBS_ENV_STATE, OBS_IMAGES, OBS_STATE, Config
-from .model import DiffusionPolicyModel, require_state, stack_images
+from .model import DiffusionPolicyModel, env_state, require_state, stack_images
 from .scheduler import NoiseScheduler, make_scheduler, step
 
 
@@ -157,30 +160,18 @@ def _generate(
 def predict_chunk(
     model: DiffusionPolicyModel,
     config: Config,
-    batch: Mapping[str, Tensor],
+    batch: TensorDictBase,
     *,
     noise: Tensor | Mapping[str, Any] | None = None,
     generator: torch.Generator | None = None,
 ) -> Tensor:
-    """Normalised batch with history (state (B, S, D), images (B, S, C, H, W)) -> (B, n_action_steps, A)."""
-    batch = dict(batch)
-    if config.image_features:
-        for k in config.image_features:
-            if k in batch and batch[k].ndim == 4:  # as LeRobot: a single frame per camera
-                batch[k] = batch[k].unsqueeze(1)
+    """Normalised batch with history (state (B, S, D), images (B, S, C, H, W)) -> (B, n_action_steps, A).
+
+    `batch` is a nested TensorDict (or a `{dotted_name: Tensor}` mapping, nested once here)."""
+    batch = as_batch(batch)
     state = require_state(batch, 3, "(B, n_obs_steps, state_dim)")
-    images = stack_images(config, batch, history=True)
-    env = _env_state(config, batch)
-    return _generate(model, config, state, images, env, noise, generator)
-
-
-def _env_state(config: Config, batch: Mapping[str, Tensor]) -> Tensor | None:
-    key = config.env_state_key
-    if key is None:
-        return None
-    if key not in batch:
-        raise KeyError(f"diffusion batch: missing environment state {key!r} (have {sorted(batch)})")
-    return batch[key]
+    images = stack_images(config, batch, history=True, lift_frames=True)  # as LeRobot: one frame per camera
+    return _generate(model, config, state, images, env_state(config, batch), noise, generator)
 
 
 @attrs.frozen
@@ -216,7 +207,7 @@ def _push(key: str, history: tuple[Tensor, ...], x: Tensor, n: int) -> tuple[Ten
 def select_action(
     model: DiffusionPolicyModel,
     config: Config,
-    batch: Mapping[str, Tensor],
+    batch: TensorDictBase,
     state: State,
     *,
     noise: Tensor | Mapping[str, Any] | None = None,
@@ -226,11 +217,12 @@ def select_action(
 
     Generates a new chunk only when the action queue is empty (`noise` is used only then).
     """
+    batch = as_batch(batch)
     current = {OBS_STATE: require_state(batch, 2, "(B, state_dim) for one frame")}
     images = stack_images(config, batch, history=False)
     if images is not None:
         current[OBS_IMAGES] = images  # (B, N, C, H, W)
-    env = _env_state(config, batch)
+    env = env_state(config, batch)
     if env is not None:
         current[OBS_ENV_STATE] = env
     n = config.n_obs_steps

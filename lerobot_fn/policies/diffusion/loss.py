@@ -8,15 +8,16 @@ in-episode actions (`~action_is_pad`) count. Draw order matches LeRobot: random-
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import torch
 import torch.nn.functional as F
+from tensordict import TensorDictBase
 from torch import Tensor
 
+from lerobot_fn.process.keys import as_batch, leaf_names
+
 from .config import ACTION, Config
-from .inference import _env_state, host_to_device, randn, scheduler_for
-from .model import DiffusionPolicyModel, require_state, stack_images
+from .inference import host_to_device, randn, scheduler_for
+from .model import DiffusionPolicyModel, env_state, require_state, stack_images
 
 ACTION_IS_PAD = "action_is_pad"
 
@@ -24,7 +25,7 @@ ACTION_IS_PAD = "action_is_pad"
 def loss(
     model: DiffusionPolicyModel,
     config: Config,
-    batch: Mapping[str, Tensor],
+    batch: TensorDictBase,
     *,
     generator: torch.Generator | None = None,
 ) -> tuple[Tensor, dict[str, Tensor]]:
@@ -33,16 +34,13 @@ def loss(
     batch: state (B, n_obs_steps, D), images (B, n_obs_steps, C, H, W), action (B, horizon, A),
     action_is_pad (B, horizon). Random crops apply when `model.training` (as LeRobot).
     """
-    batch = dict(batch)
-    if config.n_obs_steps == 1:
-        for k in config.image_features:
-            if k in batch and batch[k].ndim == 4:
-                batch[k] = batch[k].unsqueeze(1)
+    batch = as_batch(batch)
     for key in (ACTION, ACTION_IS_PAD):
         if key not in batch:
-            raise KeyError(f"diffusion loss: batch is missing {key!r} (have {sorted(batch)})")
+            raise KeyError(f"diffusion loss: batch is missing {key!r} (have {leaf_names(batch)})")
     state = require_state(batch, 3, "(B, n_obs_steps, state_dim)")
-    trajectory = batch[ACTION]
+    trajectory = batch.get(ACTION)
+    is_pad = batch.get(ACTION_IS_PAD)
     a_dim = config.action_feature.shape[0]
     if trajectory.ndim != 3 or trajectory.shape[1] != config.horizon or trajectory.shape[2] != a_dim:
         raise ValueError(
@@ -52,13 +50,13 @@ def loss(
         raise ValueError(
             f"diffusion loss: {state.shape[1]} observation steps in the batch, config n_obs_steps is {config.n_obs_steps}"
         )
-    if tuple(batch[ACTION_IS_PAD].shape) != tuple(trajectory.shape[:2]):
+    if tuple(is_pad.shape) != tuple(trajectory.shape[:2]):
         raise ValueError(
-            f"diffusion loss: {ACTION_IS_PAD!r} has shape {tuple(batch[ACTION_IS_PAD].shape)}, expected {tuple(trajectory.shape[:2])}"
+            f"diffusion loss: {ACTION_IS_PAD!r} has shape {tuple(is_pad.shape)}, expected {tuple(trajectory.shape[:2])}"
         )
-    images = stack_images(config, batch, history=True)
+    images = stack_images(config, batch, history=True, lift_frames=config.n_obs_steps == 1)
     cond = model.diffusion.global_conditioning(
-        state, images, _env_state(config, batch), train_crop=model.training, generator=generator
+        state, images, env_state(config, batch), train_crop=model.training, generator=generator
     )
 
     sched = scheduler_for(config)
@@ -75,7 +73,7 @@ def loss(
     err = F.mse_loss(pred, target, reduction="none")  # (B, horizon, A)
 
     if config.do_mask_loss_for_padding:
-        mask = (~batch[ACTION_IS_PAD].bool()).unsqueeze(-1)
+        mask = (~is_pad.bool()).unsqueeze(-1)
         value = (err * mask).sum() / (mask.sum() * err.shape[-1]).clamp_min(1)
     else:
         value = err.mean()

@@ -9,9 +9,12 @@ either); it lives in `scheduler.py`.
 from __future__ import annotations
 
 import torch
+from tensordict import TensorDictBase
 from torch import Tensor, nn
 
-from .config import OBS_STATE, Config
+from lerobot_fn.process.keys import leaf_names, nested_key
+
+from .config import ACTION, OBS_STATE, Config
 from .encoder import RgbEncoder
 from .unet import ConditionalUnet1d
 
@@ -80,11 +83,20 @@ class DiffusionModel(nn.Module):
 
 
 class DiffusionPolicyModel(nn.Module):
-    """Top-level module mirroring LeRobot's `DiffusionPolicy` state_dict layout (`diffusion.`)."""
+    """The Diffusion Policy network on a TensorDict, with LeRobot's state_dict layout (`diffusion.`).
+
+    `in_keys`: the nested keys it reads (joint state, cameras in config order, environment state);
+    `out_keys`: what its sampling produces. `inputs(batch)` reads them as plain tensors for the
+    plain-tensor `DiffusionModel` (conditioning + UNet), through `require_state`, `stack_images`
+    and `env_state` below, which name a missing or misshapen entry."""
+
+    out_keys = (ACTION,)
 
     def __init__(self, config: Config, *, load_backbone_weights: bool = True):
         super().__init__()
         self.diffusion = DiffusionModel(config, load_backbone_weights=load_backbone_weights)
+        env = () if config.env_state_key is None else (config.env_state_key,)
+        self.in_keys = tuple(nested_key(k) for k in (OBS_STATE, *config.image_features, *env))
 
 
 def build_model(config: Config, *, load_backbone_weights: bool = True) -> DiffusionPolicyModel:
@@ -96,26 +108,41 @@ def build_model(config: Config, *, load_backbone_weights: bool = True) -> Diffus
     return DiffusionPolicyModel(config, load_backbone_weights=load_backbone_weights)
 
 
-def stack_images(config: Config, batch: dict[str, Tensor], *, history: bool) -> Tensor | None:
-    """Stack the cameras of `batch` in config order on a new axis -4: (..., N, C, H, W)."""
+def stack_images(config: Config, batch: TensorDictBase, *, history: bool, lift_frames: bool = False) -> Tensor | None:
+    """Stack the cameras of `batch` in config order on a new axis -4: (..., N, C, H, W). With
+    `lift_frames`, a single frame per camera (B, C, H, W) counts as a one-step history (as LeRobot)."""
     keys = tuple(config.image_features)
     if not keys:
         return None
-    missing = [k for k in keys if k not in batch]
+    images = [batch.get(nested_key(k), None) for k in keys]
+    missing = [k for k, x in zip(keys, images) if x is None]
     if missing:
-        raise KeyError(f"diffusion batch: missing image feature(s) {missing} (have {sorted(batch)})")
+        raise KeyError(f"diffusion batch: missing image feature(s) {missing} (have {leaf_names(batch)})")
+    if lift_frames:
+        images = [x.unsqueeze(1) if x.ndim == 4 else x for x in images]
     want = 5 if history else 4
-    for k in keys:
-        if batch[k].ndim != want:
+    for k, x in zip(keys, images):
+        if x.ndim != want:
             shape = "(B, n_obs_steps, C, H, W)" if history else "(B, C, H, W)"
-            raise ValueError(f"diffusion batch: {k!r} has shape {tuple(batch[k].shape)}, expected {shape}")
-    return torch.stack([batch[k] for k in keys], dim=-4)
+            raise ValueError(f"diffusion batch: {k!r} has shape {tuple(x.shape)}, expected {shape}")
+    return torch.stack(images, dim=-4)
 
 
-def require_state(batch: dict[str, Tensor], ndim: int, what: str) -> Tensor:
-    if OBS_STATE not in batch:
-        raise KeyError(f"diffusion batch: missing {OBS_STATE!r} (have {sorted(batch)})")
-    x = batch[OBS_STATE]
+def require_state(batch: TensorDictBase, ndim: int, what: str) -> Tensor:
+    x = batch.get(nested_key(OBS_STATE), None)
+    if x is None:
+        raise KeyError(f"diffusion batch: missing {OBS_STATE!r} (have {leaf_names(batch)})")
     if x.ndim != ndim:
         raise ValueError(f"diffusion batch: {OBS_STATE!r} has shape {tuple(x.shape)}, expected {what}")
     return x
+
+
+def env_state(config: Config, batch: TensorDictBase) -> Tensor | None:
+    """The environment state the config names, or None when it names none."""
+    key = config.env_state_key
+    if key is None:
+        return None
+    value = batch.get(nested_key(key), None)
+    if value is None:
+        raise KeyError(f"diffusion batch: missing environment state {key!r} (have {leaf_names(batch)})")
+    return value
