@@ -96,7 +96,7 @@ def bench_ours(ckpt: Path, variant: str, args) -> dict:
         _sync(device)
         t = time.perf_counter()
         policies.preprocess(policy, f)
-        policies.postprocess(policy, action, f)
+        policies.postprocess(policy, action)
         _sync(device)
         processors.append(time.perf_counter() - t)
     result = {
