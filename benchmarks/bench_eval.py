@@ -56,26 +56,33 @@ def lerobot(policy: str, episodes: int, out: Path) -> dict:
     return {"wall_s": wall, "eval_s": overall["eval_s"], "pc_success": overall["pc_success"], "sum_rewards": rewards}
 
 
+SIDES = {"ours": ours, "lerobot": lerobot}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--policy", default=str(REPO.parent / "shared/fixtures/policies/diffusion_pusht_mini/"
                                                 "pretrained_model"))
     parser.add_argument("--episodes", type=int, default=50)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--side", choices=("both", "ours", "lerobot"), default="both",
+                        help="run one side only (to keep each quiet run under a few minutes)")
     args = parser.parse_args()
-    runs: dict[str, list[dict]] = {"ours": [], "lerobot": []}
+    sides = ("ours", "lerobot") if args.side == "both" else (args.side,)
+    runs: dict[str, list[dict]] = {name: [] for name in sides}
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.repeats):
-            runs["ours"].append(ours(args.policy, args.episodes, Path(tmp) / f"ours{r}"))
-            runs["lerobot"].append(lerobot(args.policy, args.episodes, Path(tmp) / f"lerobot{r}"))
+            for name in sides:
+                runs[name].append(SIDES[name](args.policy, args.episodes, Path(tmp) / f"{name}{r}"))
             for name in runs:
                 last = runs[name][-1]
                 print(f"run {r} {name}: {args.episodes / last['eval_s']:.3f} episodes/s (eval {last['eval_s']:.1f} s, "
                       f"wall {last['wall_s']:.1f} s), pc_success {last['pc_success']:.1f}%, "
                       f"mean sum_reward {statistics.mean(last['sum_rewards']):.3f}", flush=True)
     eps = {k: statistics.median(args.episodes / r["eval_s"] for r in v) for k, v in runs.items()}
-    print(f"median episodes/s: ours {eps['ours']:.3f}, lerobot-eval {eps['lerobot']:.3f}, "
-          f"ratio {eps['ours'] / eps['lerobot']:.2f}x")
+    print("median episodes/s: " + ", ".join(f"{k} {v:.3f}" for k, v in eps.items()))
+    if len(eps) == 2:
+        print(f"ratio {eps['ours'] / eps['lerobot']:.2f}x")
     print(json.dumps({"episodes_per_s": eps, "runs": runs}))
 
 
