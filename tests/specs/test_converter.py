@@ -1,23 +1,12 @@
-"""The spec machinery: TOML -> attrs -> TOML round trips, overrides, and the errors users see."""
+"""specs/converter.py: raw TOML data -> frozen attrs job schemas and back, and the errors users see
+(path, expected vs found, did-you-mean, every problem at once)."""
 
 from __future__ import annotations
 
 import attrs
 import pytest
 
-from lerobot_fn.specs import (
-    RunOptions,
-    SpecError,
-    apply_overrides,
-    dump_spec,
-    load_spec,
-    parse_override,
-    resolve,
-    spec_field,
-    structure,
-    unstructure,
-)
-from lerobot_fn.specs.dataset import SplitSpec
+from lerobot_fn.specs import RunOptions, SpecError, spec_field, structure, unstructure
 from lerobot_fn.specs.schema import check
 
 
@@ -57,68 +46,11 @@ def test_structure_builds_typed_frozen_objects():
         spec.policy.chunk_size = 3
 
 
-def test_toml_round_trip_is_lossless(tmp_path):
-    text = """
-job = "dataset.split"
-dataset = "data/in"
-episodes = { train = [0, 1], val = [2] }
-output_dir = "splits"
-
-[run]
-seed = 7
-output_dir = "out/here"
-"""
-    path = tmp_path / "spec.toml"
-    path.write_text(text)
-    first = load_spec(path)
-    assert first.job == "dataset.split" and isinstance(first.spec, SplitSpec)
-    assert first.spec.episodes == {"train": [0, 1], "val": [2]} and first.spec.run.seed == 7
-    dumped = dump_spec(first.job, first.spec)
-    (tmp_path / "again.toml").write_text(dumped)
-    second = load_spec(tmp_path / "again.toml")
-    assert second.spec == first.spec
-    assert dump_spec(second.job, second.spec) == dumped
-
-
 def test_none_values_are_left_out_of_toml_and_come_back_as_defaults():
     spec = structure({"policy": {"chunk_size": 4}}, TrainLike, "t")
     data = unstructure(spec)
     assert "pretrained" not in data["policy"] and "output_dir" not in data["run"]
     assert structure(data, TrainLike, "t") == spec
-
-
-@pytest.mark.parametrize(
-    ("text", "key", "value"),
-    [
-        ("policy.chunk_size=50", ["policy", "chunk_size"], 50),
-        ("optim.lr=3e-4", ["optim", "lr"], 3e-4),
-        ("policy.cameras=['top', 'wrist']", ["policy", "cameras"], ["top", "wrist"]),
-        ('policy.name="act"', ["policy", "name"], "act"),
-        ("dataset.repo_id=lerobot/pusht", ["dataset", "repo_id"], "lerobot/pusht"),
-        ("run.debug=true", ["run", "debug"], True),
-    ],
-)
-def test_override_values_are_parsed_as_toml(text, key, value):
-    assert parse_override(text) == (key, value)
-
-
-def test_overrides_apply_to_nested_tables_without_touching_the_input():
-    raw = {"policy": {"chunk_size": 10}}
-    out = apply_overrides(raw, ["policy.chunk_size=20", "optim.lr=0.5"])
-    assert out == {"policy": {"chunk_size": 20}, "optim": {"lr": 0.5}}
-    assert raw == {"policy": {"chunk_size": 10}}
-    assert structure(out, TrainLike, "t").optim.lr == 0.5
-
-
-@pytest.mark.parametrize("bad", ["novalue", "=3", "a..b=1"])
-def test_malformed_override_is_a_spec_error(bad):
-    with pytest.raises(SpecError, match="KEY=VALUE"):
-        parse_override(bad)
-
-
-def test_override_through_a_scalar_is_refused():
-    with pytest.raises(SpecError, match="not a table"):
-        apply_overrides({"policy": 3}, ["policy.chunk_size=1"])
 
 
 def test_misspelled_key_names_path_and_suggests():
@@ -156,22 +88,3 @@ def test_every_problem_is_reported_at_once():
     assert message.startswith("spec errors:")
     assert "policy.chunk_size" in message and "policy.nmae" in message and "did you mean 'name'" in message
     assert "optim.betas: expected an array of 2 items, found an array of 3 items" in message
-
-
-def test_unknown_job_suggests_the_closest():
-    with pytest.raises(SpecError, match="unknown job 'quickstrat'; did you mean 'quickstart'"):
-        resolve({"job": "quickstrat"}, "x.toml")
-
-
-def test_missing_job_key():
-    with pytest.raises(SpecError, match="x.toml at job: missing required key"):
-        resolve({"train": {}}, "x.toml")
-
-
-def test_missing_file_and_bad_toml_name_the_file(tmp_path):
-    with pytest.raises(SpecError, match=f"{tmp_path / 'nope.toml'}: spec file not found"):
-        load_spec(tmp_path / "nope.toml")
-    broken = tmp_path / "broken.toml"
-    broken.write_text("job = \n")
-    with pytest.raises(SpecError, match="broken.toml: not valid TOML"):
-        load_spec(broken)
