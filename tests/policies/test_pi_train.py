@@ -5,6 +5,7 @@ then fine-tuning that checkpoint as pi0 would be: `policy.path`, bf16, gradient 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,22 @@ def test_config_reads_and_writes_lerobots_json():
 def test_bad_config_values_name_the_key(change, message):
     with pytest.raises(ValueError, match=message):
         pi0.Config.from_dict({**RAW, **change})
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+@pytest.mark.parametrize("family", [pi0, pi05])
+def test_real_size_state_dict_is_lerobots(family, dtype):
+    """openpi's sizes (gemma_2b + gemma_300m, SigLIP So400m/14 at 224): every key, shape and dtype as
+    LeRobot 0.6.1 builds them (pi_real_size.json), on the meta device."""
+    raw = json.loads((DATA / family.CONFIG_TYPE / "pretrained_model" / "config.json").read_text())
+    config = family.Config.from_dict({**raw, "paligemma_variant": "gemma_2b", "action_expert_variant": "gemma_300m",
+                                      "image_resolution": [224, 224], "dtype": dtype})
+    with torch.device("meta"):
+        state = family.build_model(config).state_dict()
+    layout = {re.sub(r"\.\d+\.", ".N.", k): [list(v.shape), str(v.dtype).removeprefix("torch.")]
+              for k, v in state.items()}
+    reference = json.loads((DATA / "pi_real_size.json").read_text())[f"{family.CONFIG_TYPE}.{dtype}"]
+    assert len(state) == reference["n"] and layout == reference["keys"]
 
 
 def test_unknown_variant_or_mismatched_backbones_are_clear_errors(tmp_path, monkeypatch):

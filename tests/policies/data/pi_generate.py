@@ -8,6 +8,8 @@ Generation writes, next to this file:
                        a 2-layer SigLIP tower with 8x8 patches) and a byte-level BPE tokenizer (no weights:
                        the policy checkpoint holds every weight)
   pi_tiny_expert/      the action expert's Gemma `config.json` (3 layers of width 32)
+  pi_real_size.json    the state_dict layout (keys with layer numbers as N, shapes, dtypes) LeRobot builds at
+                       openpi's real sizes (gemma_2b + gemma_300m, SigLIP So400m), float32 and bfloat16
   <variant>/           per policy (`pi0`, `pi05`): `pretrained_model/` (LeRobot's save_pretrained +
                        processors), `inputs.safetensors` (raw observations, noise, time) and
                        `outputs.safetensors` (predict_chunk, 10 select_action steps, loss, gradients) +
@@ -267,6 +269,28 @@ def bf16_layout(variant: str) -> dict:
     return {"float32": sorted(k for k, p in policy.state_dict().items() if str(p.dtype) == "torch.float32")}
 
 
+def real_size_layout() -> dict:
+    """`pi_real_size.json`'s contents: LeRobot's pi0 / pi05 built on the meta device at the real sizes
+    (run before `shrink_lerobot`)."""
+    import re
+
+    import torch
+    from lerobot.policies.factory import get_policy_class
+
+    out = {}
+    for variant in VARIANTS:
+        for dtype in ("float32", "bfloat16"):
+            config = make_config(variant, dtype=dtype, paligemma_variant="gemma_2b",
+                                 action_expert_variant="gemma_300m", image_resolution=(224, 224))
+            config.device = "meta"
+            with torch.device("meta"):
+                state = get_policy_class(config.type)(config).state_dict()
+            rows = {re.sub(r"\.\d+\.", ".N.", k): [list(v.shape), str(v.dtype).removeprefix("torch.")]
+                    for k, v in state.items()}
+            out[f"{variant}.{dtype}"] = {"n": len(state), "keys": rows}
+    return out
+
+
 def generate(variant: str) -> None:
     import torch
     from lerobot.policies.factory import get_policy_class, make_pre_post_processors
@@ -321,6 +345,7 @@ def main(argv: list[str]) -> int:
     os.chdir(HERE)  # the tiny directories' names resolve here
     if not args.check:
         make_tiny_dirs()
+        (HERE / "pi_real_size.json").write_text(json.dumps(real_size_layout(), indent=0, sort_keys=True))
     shrink_lerobot()
     if args.check:
         check(checkpoint, args.variant, out)
