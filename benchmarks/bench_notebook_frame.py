@@ -28,8 +28,8 @@ OURS = textwrap.dedent(
     """
     import json, sys, time
     t0 = time.perf_counter()
-    from lerobot_fn.data.browse import DatasetBrowser
-    from lerobot_fn.data import summary
+    from lerobot_fn.data.read.browse import DatasetBrowser
+    from lerobot_fn.data.read import summary
     from lerobot_fn import viz
     root, pattern = sys.argv[1], json.loads(sys.argv[2])
     browser = DatasetBrowser(root)

@@ -19,8 +19,9 @@ def _():
     import marimo as mo
 
     from lerobot_fn import data, viz
-    from lerobot_fn.data import summary, tools
-    from lerobot_fn.data.browse import DatasetBrowser
+    from lerobot_fn.data import tools
+    from lerobot_fn.data.read import summary
+    from lerobot_fn.data.read.browse import DatasetBrowser
 
     return DatasetBrowser, Path, data, mo, summary, tools, viz
 

@@ -1,10 +1,14 @@
 """lerobot_fn.data: LeRobotDataset v3.0 on disk and on the Hub.
 
-Reading (`open`, `loader`, `concat`, `stream`, transforms) is the reader's part; writing
-(`create`, `resume`, tools) is added below in the marked section. Importing this package is
-light: no video backend, no Hub client is imported until used.
+The package has three parts: `read/` (items, batches, streaming, transforms), `write/` (the
+episode writer, video encoding, recovery) and the `tools/` that edit whole datasets; the pieces
+they share (meta, layout, features, video, atomic writes, errors, Hub) sit at the top. Every
+public name is re-exported here. Importing this package is light: no video backend, no Hub
+client is imported until used.
 """
 
+# --- shared -------------------------------------------------------------------------------------
+from lerobot_fn.data.atomic import DatasetWriteError
 from lerobot_fn.data.errors import (
     DatasetError,
     DatasetFileError,
@@ -13,15 +17,22 @@ from lerobot_fn.data.errors import (
     FrameTimestampError,
 )
 from lerobot_fn.data.features import Feature, dump_features, nested_key, parse_features
+from lerobot_fn.data.hub import download, lerobot_home
 from lerobot_fn.data.meta import CODEBASE_VERSION, DatasetMeta
 
-# --- reading (reader helper) -----------------------------------------------------------------
-from lerobot_fn.data.reader import Dataset, open, to_tensordict  # noqa: A004
-from lerobot_fn.data.concat import ConcatDataset, concat
-from lerobot_fn.data.loader import collate, loader
-from lerobot_fn.data.sampler import EpisodeAwareSampler
-from lerobot_fn.data.streaming import StreamingDataset, stream
-from lerobot_fn.data.hub import download, lerobot_home
+# --- reading ------------------------------------------------------------------------------------
+from lerobot_fn.data.read.concat import ConcatDataset, concat
+from lerobot_fn.data.read.loader import collate, loader
+from lerobot_fn.data.read.reader import Dataset, open, to_tensordict
+from lerobot_fn.data.read.sampler import EpisodeAwareSampler
+from lerobot_fn.data.read.streaming import StreamingDataset, stream
+from lerobot_fn.data.read.verify import FileProblem, verify
+from lerobot_fn.data.sample import sample_dataset
+
+# --- writing ------------------------------------------------------------------------------------
+from lerobot_fn.data.write.encode import VideoEncoding
+from lerobot_fn.data.write.resume import recover, resume
+from lerobot_fn.data.write.writer import DatasetWriter, create
 
 _TRANSFORMS = (
     "ImageTransforms",
@@ -35,16 +46,49 @@ _TRANSFORMS = (
 
 def __getattr__(name):  # image transforms import torchvision lazily
     if name in _TRANSFORMS:
-        from lerobot_fn.data import transforms
+        from lerobot_fn.data.read import transforms
 
         return getattr(transforms, name)
     raise AttributeError(f"module 'lerobot_fn.data' has no attribute {name!r}")
 
 
-# --- writing (writer helper): add create, resume and tools below this line ---------------------
-from lerobot_fn.data.atomic import DatasetWriteError
-from lerobot_fn.data.encode import VideoEncoding
-from lerobot_fn.data.resume import recover, resume
-from lerobot_fn.data.sample import sample_dataset
-from lerobot_fn.data.verify import FileProblem, verify
-from lerobot_fn.data.writer import DatasetWriter, create
+__all__ = [
+    "CODEBASE_VERSION",
+    "ConcatDataset",
+    "Dataset",
+    "DatasetError",
+    "DatasetFileError",
+    "DatasetMeta",
+    "DatasetVersionError",
+    "DatasetWriteError",
+    "DatasetWriter",
+    "DeltaTimestampsError",
+    "EpisodeAwareSampler",
+    "Feature",
+    "FileProblem",
+    "FrameTimestampError",
+    "ImageTransforms",
+    "ImageTransformsConfig",
+    "StreamingDataset",
+    "TransformSpec",
+    "VideoEncoding",
+    "apply_params",
+    "collate",
+    "concat",
+    "create",
+    "download",
+    "dump_features",
+    "lerobot_home",
+    "loader",
+    "nested_key",
+    "open",
+    "parse_features",
+    "random_transform",
+    "recover",
+    "resume",
+    "sample_dataset",
+    "sample_params",
+    "stream",
+    "to_tensordict",
+    "verify",
+]

@@ -23,6 +23,10 @@ class FrameTimestampError(DatasetError, ValueError):
     """A decoded video frame is further than `tolerance_s` from the requested timestamp."""
 
 
+class EncoderError(RuntimeError):
+    """The video encoder failed; the message names the camera, the file and the codec."""
+
+
 V21_HINT = (
     "lerobot-fn reads LeRobotDataset v3.0 only: convert {root} once with the `lerobot-run` job "
     "`dataset.convert_v21` (see `lerobot-run --explain dataset.convert_v21`), or with LeRobot's "

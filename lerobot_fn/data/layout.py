@@ -15,8 +15,8 @@ import pyarrow as pa
 from attrs import define, field
 
 from lerobot_fn.data import atomic, tables
-from lerobot_fn.data.encode import concat_videos
 from lerobot_fn.data.meta import DEFAULT_EPISODES_PATH
+from lerobot_fn.data.remux import concat_videos
 
 
 def next_file(chunk: int, file: int, chunks_size: int) -> tuple[int, int]:

@@ -77,7 +77,7 @@ def _pusht_frames(generator: torch.Generator, recipe: SampleRecipe):
 
 
 def _write(root: Path, recipe: SampleRecipe) -> None:
-    from lerobot_fn.data.writer import create
+    from lerobot_fn.data.write.writer import create
 
     generator = torch.Generator().manual_seed(recipe.seed)
     features = _features(recipe)

@@ -71,7 +71,7 @@ def _write_json(path: Path, value: Any) -> None:
 
 
 def _write_video(frames: torch.Tensor, path: Path, fps: int) -> None:
-    from lerobot_fn.data.encode import VideoEncoding, encode_frames
+    from lerobot_fn.data.write.encode import VideoEncoding, encode_frames
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.stem + ".partial.mp4")

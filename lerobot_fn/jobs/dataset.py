@@ -111,8 +111,8 @@ def remove_feature(spec: S.RemoveFeatureSpec, ctx: RunContext) -> dict:
 
 
 def images_to_video(spec: S.ImagesToVideoSpec, ctx: RunContext) -> dict:
-    from lerobot_fn.data.encode import VideoEncoding
     from lerobot_fn.data.tools import images_to_video as run
+    from lerobot_fn.data.write.encode import VideoEncoding
 
     if spec.vcodec == "libsvtav1":
         encoding = VideoEncoding.av1(crf=spec.crf)

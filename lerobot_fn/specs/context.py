@@ -142,7 +142,7 @@ def _to_terminal(record: logging.LogRecord) -> bool:
 
 def _logger(out_dir: Path, job: str) -> logging.Logger:
     """The run's logger: every record goes to `log.txt` and (unless FILE_ONLY) to stderr. The library's
-    own loggers (`lerobot_fn.data.writer`, ...) go to the same two places while the run is open."""
+    own loggers (`lerobot_fn.data.write.writer`, ...) go to the same two places while the run is open."""
     log = logging.getLogger(f"lerobot_fn.run.{job}.{out_dir}")
     log.setLevel(logging.INFO)
     log.propagate = False

@@ -46,7 +46,7 @@ def test_an_explicit_directory_holding_a_run_is_refused_and_left_as_it_was(tmp_p
 def test_log_txt_holds_what_the_terminal_shows_and_the_library_messages(tmp_path, capsys):
     ctx = _open(tmp_path / "run")
     ctx.log.info("job message %d", 1)
-    logging.getLogger("lerobot_fn.data.writer").warning("library message %s", "two")
+    logging.getLogger("lerobot_fn.data.write.writer").warning("library message %s", "two")
     ctx.log.info("details for the log only", extra=FILE_ONLY)
     with data.create(tmp_path / "ds", fps=10, use_videos=False,
                      features={"action": {"dtype": "float32", "shape": (2,), "names": None}}) as writer:

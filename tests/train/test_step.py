@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from lerobot_fn import data, policies, train
-from lerobot_fn.data.transforms import ImageTransformsConfig, random_transform
+from lerobot_fn.data import ImageTransformsConfig, random_transform
 from lerobot_fn.policies import act
 from lerobot_fn.policies.family import OptimizerPreset
 

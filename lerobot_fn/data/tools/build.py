@@ -18,10 +18,10 @@ import pyarrow as pa
 
 from lerobot_fn.data import atomic, tables
 from lerobot_fn.data import stats as stats_mod
-from lerobot_fn.data.encode import video_duration_s
 from lerobot_fn.data.features import Feature
 from lerobot_fn.data.layout import FileCursor, Layout
 from lerobot_fn.data.meta import INFO_PATH, STATS_PATH, TASKS_PATH
+from lerobot_fn.data.remux import video_duration_s
 
 REINDEXED = ("episode_index", "index", "task_index")
 

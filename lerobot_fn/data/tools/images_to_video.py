@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from lerobot_fn.data.encode import VideoEncoding, encode_frames
-from lerobot_fn.data.frame_input import ImageCodec
 from lerobot_fn.data.meta import DEFAULT_VIDEO_PATH
 from lerobot_fn.data.tools.build import DatasetBuilder, copy_episode
 from lerobot_fn.data.tools.source import Source
+from lerobot_fn.data.write.encode import VideoEncoding, encode_frames
+from lerobot_fn.data.write.frame_input import ImageCodec
 
 
 def images_to_video(

@@ -8,10 +8,10 @@ import numpy as np
 
 from lerobot_fn.data import atomic, tables
 from lerobot_fn.data import stats as stats_mod
-from lerobot_fn.data.frame_input import ImageCodec
 from lerobot_fn.data.meta import STATS_PATH
 from lerobot_fn.data.tools.build import DatasetBuilder
 from lerobot_fn.data.tools.source import Source
+from lerobot_fn.data.write.frame_input import ImageCodec
 
 
 def decode_segment(path: Path, start_s: float, end_s: float, indices: list[int], fps: int) -> np.ndarray:

@@ -18,10 +18,11 @@ import pyarrow.parquet as pq
 
 from lerobot_fn.data import atomic, tables
 from lerobot_fn.data import stats as stats_mod
-from lerobot_fn.data.encode import VideoEncoding, trim_video, video_duration_s
 from lerobot_fn.data.layout import FileCursor, Layout, VideoCursor
 from lerobot_fn.data.meta import EPISODES_DIR, INFO_PATH, STATS_PATH, TASKS_PATH, load_info, read_json
-from lerobot_fn.data.writer import DatasetWriter
+from lerobot_fn.data.remux import trim_video, video_duration_s
+from lerobot_fn.data.write.encode import VideoEncoding
+from lerobot_fn.data.write.writer import DatasetWriter
 
 log = logging.getLogger(__name__)
 

@@ -19,12 +19,13 @@ import pyarrow.parquet as pq
 import torch
 
 from lerobot_fn import data
+from lerobot_fn.data.remux import video_duration_s
 
 CHILD = r"""
 import sys, numpy as np
 from pathlib import Path
 from lerobot_fn import data
-from lerobot_fn.data.encode import VideoEncoding
+from lerobot_fn.data.write.encode import VideoEncoding
 root, mode, lengths = Path(sys.argv[1]), sys.argv[2], [int(x) for x in sys.argv[3].split(",")]
 FEATURES = {
     "observation.images.top": {"dtype": "video", "shape": (16, 24, 3), "names": ["height", "width", "channels"]},
@@ -109,7 +110,7 @@ def lerobot_view(root):
                 f"file-{r['videos/observation.images.top/file_index']:03d}.mp4"
             )
         )
-        covered_s = data.encode.video_duration_s(path)  # the mp4 holds every frame the row points at
+        covered_s = video_duration_s(path)  # the mp4 holds every frame the row points at
         assert covered_s >= r["videos/observation.images.top/to_timestamp"] - 0.05
     return n_ep
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from lerobot_fn import data
-from lerobot_fn.data.transforms import (
+from lerobot_fn.data.read.transforms import (
     ImageTransforms,
     ImageTransformsConfig,
     TransformSpec,

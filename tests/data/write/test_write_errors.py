@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from lerobot_fn import data
+from lerobot_fn.data.errors import EncoderError
 
 FEATURES = {
     "observation.images.top": {
@@ -90,7 +91,7 @@ def test_create_refuses_bad_arguments(tmp_path):
         data.create(tmp_path / "c", fps=10, features={"cam": {"dtype": "video", "shape": (16, 24)}})
     with pytest.raises(ValueError, match="added automatically"):
         data.create(tmp_path / "d", fps=10, features={**FEATURES, "index": {"dtype": "int64", "shape": (1,)}})
-    with pytest.raises(data.encode.EncoderError, match="not available"):
+    with pytest.raises(EncoderError, match="not available"):
         data.create(tmp_path / "e", fps=10, features=FEATURES, encoding=data.VideoEncoding(vcodec="nocodec"))
     assert not (tmp_path / "a").exists()
 

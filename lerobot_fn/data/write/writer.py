@@ -27,9 +27,7 @@ import numpy as np
 
 from lerobot_fn.data import atomic, tables
 from lerobot_fn.data import stats as stats_mod
-from lerobot_fn.data.encode import BackgroundEncoder, VideoEncoding, video_duration_s
 from lerobot_fn.data.features import Feature, dump_features
-from lerobot_fn.data.frame_input import ImageCodec, episode_columns, flatten_frame, validate_frame
 from lerobot_fn.data.layout import FileCursor, Layout
 from lerobot_fn.data.meta import (
     CODEBASE_VERSION,
@@ -42,6 +40,9 @@ from lerobot_fn.data.meta import (
     STATS_PATH,
     TASKS_PATH,
 )
+from lerobot_fn.data.remux import video_duration_s
+from lerobot_fn.data.write.encode import BackgroundEncoder, VideoEncoding
+from lerobot_fn.data.write.frame_input import ImageCodec, episode_columns, flatten_frame, validate_frame
 
 log = logging.getLogger(__name__)
 _PAUSE_AT = os.environ.get("LEROBOT_FN_WRITER_PAUSE")

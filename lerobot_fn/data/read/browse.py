@@ -14,11 +14,11 @@ from typing import Self
 import numpy as np
 import pyarrow.compute as pc
 
-from lerobot_fn.data.columns import column_to_numpy
 from lerobot_fn.data.meta import DatasetMeta, read_parquet
-from lerobot_fn.data.reader import Dataset
-from lerobot_fn.data.reader import open as open_dataset
-from lerobot_fn.data.summary import signal_features
+from lerobot_fn.data.read.columns import column_to_numpy
+from lerobot_fn.data.read.reader import Dataset
+from lerobot_fn.data.read.reader import open as open_dataset
+from lerobot_fn.data.read.summary import signal_features
 
 
 def episode_signals(

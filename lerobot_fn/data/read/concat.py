@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 import torch
 
-from lerobot_fn.data.loader import get_items
-from lerobot_fn.data.reader import Dataset
+from lerobot_fn.data.read.loader import get_items
+from lerobot_fn.data.read.reader import Dataset
 
 
 class ConcatDataset(torch.utils.data.Dataset):
@@ -78,7 +78,7 @@ class ConcatDataset(torch.utils.data.Dataset):
         return item
 
     def __getitem__(self, idx):
-        """`ds[i]`: one item; `ds[a:b]`, `ds[[i, j]]`: a stacked `Batch` (see `data.loader.get_items`)."""
+        """`ds[i]`: one item; `ds[a:b]`, `ds[[i, j]]`: a stacked `Batch` (see `read.loader.get_items`)."""
         return get_items(self, idx)
 
     def __getitems__(self, indices: list[int]) -> list[dict]:

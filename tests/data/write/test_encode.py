@@ -9,15 +9,8 @@ import numpy as np
 import pytest
 
 from lerobot_fn.data import stats as S
-from lerobot_fn.data.encode import (
-    BackgroundEncoder,
-    EncoderError,
-    VideoEncoding,
-    concat_videos,
-    encode_frames,
-    trim_video,
-    video_duration_s,
-)
+from lerobot_fn.data.remux import video_duration_s
+from lerobot_fn.data.write.encode import BackgroundEncoder, EncoderError, VideoEncoding, encode_frames
 
 
 def frames(n, h=32, w=48, seed=0):
@@ -69,19 +62,6 @@ def test_h264_choice(tmp_path):
     with av.open(str(tmp_path / "h.mp4")) as c:
         assert c.streams.video[0].codec_context.name == "h264"
     assert len(decode(tmp_path / "h.mp4")) == 4
-
-
-def test_concat_and_trim_keep_frames_and_times(tmp_path):
-    a, b = frames(5, seed=1), frames(7, seed=2)
-    enc = VideoEncoding.lossless()
-    encode_frames(a, tmp_path / "a.mp4", fps=10, encoding=enc)
-    encode_frames(b, tmp_path / "b.mp4", fps=10, encoding=enc)
-    concat_videos([tmp_path / "a.mp4", tmp_path / "b.mp4"], tmp_path / "ab.mp4")
-    assert video_duration_s(tmp_path / "ab.mp4") == pytest.approx(1.2)
-    for x, y in zip(decode(tmp_path / "ab.mp4"), a + b, strict=True):
-        np.testing.assert_array_equal(x, y)
-    trim_video(tmp_path / "ab.mp4", tmp_path / "t.mp4", 0.5)
-    assert len(decode(tmp_path / "t.mp4")) == 5
 
 
 def test_encoder_failure_names_camera_and_codec(tmp_path):

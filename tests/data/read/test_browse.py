@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from lerobot_fn import data
-from lerobot_fn.data.browse import DatasetBrowser, episode_signals
+from lerobot_fn.data.read.browse import DatasetBrowser, episode_signals
 
 
 @pytest.mark.parametrize("name", ["aloha_sim_mini", "images_inline_mini"])

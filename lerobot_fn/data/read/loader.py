@@ -219,7 +219,7 @@ def loader(
     `sampler` (e.g. an `EpisodeAwareSampler`) replaces `shuffle`. `generator` seeds shuffling
     and, through the workers' seeds, image augmentations.
     """
-    from lerobot_fn.data.streaming import StreamingDataset, _RawStream
+    from lerobot_fn.data.read.streaming import StreamingDataset, _RawStream
 
     if isinstance(dataset, StreamingDataset):
         if shuffle or sampler is not None:

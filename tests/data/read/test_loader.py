@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from lerobot_fn import data
-from lerobot_fn.data.sampler import episode_positions
+from lerobot_fn.data.read.sampler import episode_positions
 
 
 def test_loader_batches_are_tensordicts_with_stacked_items(dataset_fixtures):

@@ -17,7 +17,7 @@ import torch
 from lerobot_fn.data import hub
 from lerobot_fn.data.errors import DatasetFileError
 from lerobot_fn.data.meta import DatasetMeta
-from lerobot_fn.data.reader import Dataset, to_tensordict
+from lerobot_fn.data.read.reader import Dataset, to_tensordict
 
 
 class StreamingDataset(torch.utils.data.IterableDataset):

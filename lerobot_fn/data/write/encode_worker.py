@@ -19,9 +19,11 @@ import sys
 from pathlib import Path
 
 
-def _sibling(name: str):
-    """A module of this folder loaded by path (not through the lerobot_fn package, which imports torch)."""
-    spec = importlib.util.spec_from_file_location(f"_lerobot_fn_{name}", Path(__file__).with_name(f"{name}.py"))
+def _by_path(relative: str):
+    """A module of lerobot_fn.data loaded by its path relative to this folder (not through the
+    lerobot_fn package, which imports torch)."""
+    path = (Path(__file__).parent / relative).resolve()
+    spec = importlib.util.spec_from_file_location(f"_lerobot_fn_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -41,8 +43,8 @@ def run(cfg: dict) -> None:
     import av
     import numpy as np
 
-    stats = _sibling("stats")
-    kept_scheduling = _sibling("scheduling").kept_scheduling
+    stats = _by_path("../stats.py")
+    kept_scheduling = _by_path("scheduling.py").kept_scheduling
     h, w, fps = cfg["height"], cfg["width"], cfg["fps"]
     budget = cfg["stats_budget"]
     container = av.open(cfg["path"], "w", format="mp4")

@@ -1,4 +1,4 @@
-"""Dataset summaries (lerobot_fn.data.summary): the tables explore_dataset.py shows, checked
+"""Dataset summaries (lerobot_fn.data.read.summary): the tables explore_dataset.py shows, checked
 against the LeRobot-written fixtures' own files."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from lerobot_fn import data
-from lerobot_fn.data import summary
 from lerobot_fn.data.features import Feature
+from lerobot_fn.data.read import summary
 
 
 def _episode_column(root, episode, name):
@@ -89,7 +89,7 @@ def test_dim_names_forms():
 
 
 def test_signal_panels_group_the_scalars(dataset_fixtures):
-    from lerobot_fn.data.browse import episode_signals
+    from lerobot_fn.data.read.browse import episode_signals
 
     meta = data.open(dataset_fixtures / "pusht_mini").meta
     signals = episode_signals(meta, 0)

@@ -18,12 +18,12 @@ import pyarrow.compute as pc
 import torch
 from tensordict import TensorDict
 
-from lerobot_fn.data.columns import _is_numeric, _torch_dtype, column_to_numpy, decode_image
-from lerobot_fn.data.delta import check_delta_timestamps, delta_indices, query_frames
 from lerobot_fn.data.errors import DatasetError, DatasetFileError
 from lerobot_fn.data.features import Feature
-from lerobot_fn.data.loader import get_items
 from lerobot_fn.data.meta import DatasetMeta, read_parquet
+from lerobot_fn.data.read.columns import _is_numeric, _torch_dtype, column_to_numpy, decode_image
+from lerobot_fn.data.read.delta import check_delta_timestamps, delta_indices, query_frames
+from lerobot_fn.data.read.loader import get_items
 from lerobot_fn.data.video import VideoDecoder
 from lerobot_fn.process.keys import from_flat_dict
 
