@@ -3,15 +3,11 @@ our outputs (opt-in: `-m slow`; needs .lerobot-venv (beside the repository root)
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import signal
-import subprocess
-from pathlib import Path
 
 import pytest
 import torch
+from lerobot_check import run_under_lerobot
 from safetensors.torch import load_file
 from test_smolvla import DATA, load, observation, run_all
 
@@ -19,31 +15,6 @@ from lerobot_fn import policies
 from lerobot_fn.train.optim import make_optimizer
 
 pytestmark = pytest.mark.slow
-LEROBOT_PYTHON = Path(__file__).resolve().parents[2] / ".lerobot-venv" / "bin" / "python"
-
-
-def _lerobot(*args: str, timeout: float = 300) -> None:
-    """Run the generator script under LeRobot's venv in its own process group, with a deadline."""
-    if not LEROBOT_PYTHON.exists():
-        pytest.fail(f"LeRobot 0.6.1 venv not found at {LEROBOT_PYTHON} (needed by this opt-in check)")
-    proc = subprocess.Popen(
-        [str(LEROBOT_PYTHON), str(DATA / "smolvla_generate.py"), *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509 (SIGINT at its default)
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
-    )
-    try:
-        _, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        pytest.fail(f"LeRobot check timed out after {timeout} s")
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, 0)  # raises when the group is gone
-            os.killpg(proc.pid, signal.SIGKILL)
-            pytest.fail("the LeRobot check left a process behind")
-    assert proc.returncode == 0, err[-4000:]
 
 
 @pytest.mark.parametrize("variant", ["a", "b"])
@@ -62,7 +33,7 @@ def test_lerobot_loads_our_checkpoint_and_reproduces_our_outputs(variant, tmp_pa
     saved = policies.save(policy, tmp_path / "pretrained_model")
     ours = run_all(policies.load(saved), inputs)
     theirs_path = tmp_path / "lerobot_outputs.safetensors"
-    _lerobot("--check", str(saved), str(theirs_path), "--variant", variant)
+    run_under_lerobot(DATA / "smolvla_generate.py", "--check", str(saved), str(theirs_path), "--variant", variant)
     theirs = load_file(theirs_path)
     reference = load_file(root / "outputs.safetensors")
     assert not torch.allclose(ours["chunk"], reference["chunk"], atol=1e-3)  # the step changed the policy
