@@ -61,7 +61,7 @@ GENERATE = textwrap.dedent(
 # One measurement, run in a fresh interpreter: which reader, which delta_timestamps, workers.
 MEASURE = textwrap.dedent(
     """
-    import json, resource, sys, time, torch
+    import json, os, resource, sys, time, torch
     cfg = json.loads(sys.argv[1])
     torch.manual_seed(0)
     torch.set_num_threads(1)
@@ -80,20 +80,95 @@ MEASURE = textwrap.dedent(
     it = iter(dl)
     for _ in range(cfg["warmup"]):
         next(it)
+    inner = getattr(getattr(it, "gi_frame", None), "f_locals", {}).get("it", it)  # ours wraps torch's iterator
+    workers = getattr(inner, "_workers", [])
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def cpu_s(pid):  # utime + stime of one process, seconds
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    main0, work0 = cpu_s(os.getpid()), [cpu_s(w.pid) for w in workers]
     t0 = time.perf_counter()
     n = 0
     for _ in range(cfg["batches"]):
         next(it)
         n += cfg["batch_size"]
     dt = time.perf_counter() - t0
+    main_cpu = (cpu_s(os.getpid()) - main0) / dt
+    work_cpu = [(cpu_s(w.pid) - c) / dt for w, c in zip(workers, work0)]
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     child = 0  # sum of the live workers' peak RSS (VmHWM; pages shared with the parent count in each)
-    for w in getattr(it, "_workers", []):
+    for w in workers:
         with open(f"/proc/{w.pid}/status") as f:
             child += next(int(line.split()[1]) for line in f if line.startswith("VmHWM"))
     del it, dl
-    print(json.dumps({"items_per_s": n / dt, "seconds": dt, "items": n,
-                      "peak_rss_mb": rss / 1024, "peak_worker_rss_mb": child / 1024}))
+    print(json.dumps({"items_per_s": n / dt, "seconds": dt, "items": n, "main_cpu": main_cpu,
+                      "worker_cpu": work_cpu, "peak_rss_mb": rss / 1024, "peak_worker_rss_mb": child / 1024}))
+    """
+)
+
+# The decode limit: the codec alone (PyAV/dav1d, no RGB conversion, no tensors) decoding the same
+# frames the readers are asked for (same shuffled items, same seek-to-keyframe-then-forward pattern),
+# one process per core, each with one codec thread and its files kept open.
+CODEC = textwrap.dedent(
+    """
+    import json, os, sys, time, multiprocessing as mp
+    import av, torch
+    from lerobot_fn import data
+    cfg = json.loads(sys.argv[1])
+    ds = data.open(cfg["root"], delta_timestamps=cfg["delta"])
+    meta, fps = ds.meta, ds.meta.fps
+    order = torch.randperm(len(ds), generator=torch.Generator().manual_seed(0)).tolist()
+    per_proc = cfg["batch_size"] * (cfg["batches"] + cfg["warmup"])
+    requests = []  # per item: [(path, [seconds in the file])] per camera, as the reader asks
+    for idx in order[: per_proc * cfg["procs"]]:
+        ep, frame = int(ds._tensors["episode_index"][idx]), int(ds._tensors["index"][idx])
+        start, end = meta.episode_range(ep)
+        item = []
+        for key in meta.video_keys:
+            offsets = [round(d * fps) for d in cfg["delta"].get(key, [0.0])]
+            wanted = [min(max(frame + o, start), end - 1) for o in offsets]
+            base = meta.video_from_timestamp(ep, key)
+            item.append((str(ds.root / meta.video_file(ep, key)), [base + (w - start) / fps for w in wanted]))
+        requests.append(item)
+
+    def run(share, out):
+        open_files = {}
+        def decode(path, ts):
+            if path not in open_files:
+                c = av.open(path)
+                s = c.streams.video[0]
+                s.codec_context.thread_count = 1
+                open_files[path] = (c, s)
+            c, s = open_files[path]
+            c.seek(round(min(ts) / s.time_base) - 1, backward=True, any_frame=False, stream=s)
+            for f in c.decode(s):
+                if f.pts is not None and f.pts * s.time_base >= max(ts):
+                    break
+        warm = cfg["batch_size"] * cfg["warmup"]
+        for item in share[:warm]:
+            for path, ts in item:
+                decode(path, ts)
+        t0 = time.perf_counter()
+        frames = 0
+        for item in share[warm:]:
+            for path, ts in item:
+                decode(path, ts)
+                frames += len(ts)
+        out.put((frames, time.perf_counter() - t0))
+
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    procs = [ctx.Process(target=run, args=(requests[i * per_proc:(i + 1) * per_proc], q)) for i in range(cfg["procs"])]
+    for p in procs:
+        p.start()
+    res = [q.get() for _ in procs]
+    for p in procs:
+        p.join()
+    frames, wall = sum(r[0] for r in res), max(r[1] for r in res)
+    print(json.dumps({"frames_per_s": frames / wall, "seconds": wall, "frames": frames}))
     """
 )
 
@@ -131,79 +206,98 @@ def frames_per_item(name: str) -> int:
 
 def versions(python: str, module: str) -> str:
     code = f"import {module}, torch, av; print({module}.__version__ if hasattr({module}, '__version__') else '?', torch.__version__, av.__version__)"
-    return subprocess.run([python, "-c", code], capture_output=True, text=True).stdout.strip()
+    return subprocess.run([python, "-c", code], check=False, capture_output=True, text=True).stdout.strip()
+
+
+SIZES = {"240x320": (10, 300), "480x640": (4, 150)}  # HxW -> (episodes, frames per episode)
+
+
+def codec_limit(root: Path, delta: dict, args) -> dict:
+    cfg = {"root": str(root), "delta": delta, "batch_size": args.batch_size, "batches": args.batches,
+           "warmup": args.warmup, "procs": os.cpu_count()}
+    out = subprocess.run([sys.executable, "-c", CODEC, json.dumps(cfg)], check=True, capture_output=True,
+                         text=True, cwd=REPO)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
     p.add_argument("--lerobot-python", default=str(REPO / ".lerobot-venv/bin/python"))
-    p.add_argument("--episodes", type=int, default=10)
-    p.add_argument("--frames", type=int, default=300)
-    p.add_argument("--height", type=int, default=240)
-    p.add_argument("--width", type=int, default=320)
+    p.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES),
+                   help="camera sizes HxW (each its own LeRobot-written dataset)")
     p.add_argument("--fps", type=int, default=30)
     p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--batches", type=int, default=25)
+    p.add_argument("--batches", type=int, default=20)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--workers", type=int, nargs="+", default=[0, 2])
     p.add_argument("--repeat", type=int, default=3, help="runs per reader, interleaved; the median is kept")
     p.add_argument("--configs", nargs="+", default=["act", "diffusion"])
     p.add_argument("--readers", nargs="+", default=["lerobot-fn", "lerobot-fn-uint8", "lerobot"])
+    p.add_argument("--no-codec-limit", action="store_true", help="skip the codec-alone decode limit")
     args = p.parse_args()
 
     have_lerobot = Path(args.lerobot_python).exists()
-    root = args.cache_dir / f"reader_{args.episodes}x{args.frames}_{args.height}x{args.width}_{args.fps}fps"
-    if have_lerobot:
-        generate(args.lerobot_python, root, args.episodes, args.frames, args.height, args.width, args.fps)
-    elif not (root / "meta/info.json").is_file():
-        sys.exit(f"no dataset at {root} and no LeRobot venv at {args.lerobot_python} to generate one")
-
     print(f"# machine: {platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs")
-    print(
-        f"# lerobot-fn: python {platform.python_version()}, torch/av {versions(sys.executable, 'lerobot_fn')}"
-    )
+    print(f"# lerobot-fn: python {platform.python_version()}, torch/av {versions(sys.executable, 'lerobot_fn')}")
     if have_lerobot:
         print(f"# lerobot: {versions(args.lerobot_python, 'lerobot')}")
-    print(f"# dataset: {root.name} (AV1 via LeRobot's writer, 2 cameras)")
     print(
-        "| config | workers | reader | items/s | video frames/s | peak RSS MB main/workers(sum) | vs LeRobot |"
+        "| size | config | workers | reader | items/s (runs) | median | video frames/s | of codec limit "
+        "| CPU main/workers | peak RSS MB main/workers | vs LeRobot median (per-run range) |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     deltas = delta_configs(args.fps)
-    for name in args.configs:
-        for workers in args.workers:
-            runs: dict[str, list[dict]] = {}
-            for _ in range(args.repeat):  # interleaved, so load drift hits every reader alike
-                for reader in args.readers:
-                    if reader == "lerobot" and not have_lerobot:
-                        continue
-                    python = args.lerobot_python if reader == "lerobot" else sys.executable
-                    cfg = {
-                        "reader": reader,
-                        "root": str(root),
-                        "delta": deltas[name],
-                        "workers": workers,
-                        "batch_size": args.batch_size,
-                        "batches": args.batches,
-                        "warmup": args.warmup,
-                    }
-                    runs.setdefault(reader, []).append(measure(python, cfg))
-            results = {r: _median_run(v) for r, v in runs.items()}
-            base = results.get("lerobot", {}).get("items_per_s")
-            for reader, r in results.items():
-                ratio = f"{r['items_per_s'] / base:.2f}x" if base else "-"
-                workers_rss = f"{r['peak_worker_rss_mb']:.0f}" if workers else "-"
-                print(
-                    f"| {name} | {workers} | {reader} | {r['items_per_s']:.1f} | "
-                    f"{r['items_per_s'] * frames_per_item(name):.1f} | "
-                    f"{r['peak_rss_mb']:.0f}/{workers_rss} | {ratio} |",
-                    flush=True,
-                )
+    for size in args.sizes:
+        h, w = (int(v) for v in size.split("x"))
+        episodes, frames = SIZES[size]
+        root = args.cache_dir / f"reader_{episodes}x{frames}_{h}x{w}_{args.fps}fps"
+        if have_lerobot:
+            generate(args.lerobot_python, root, episodes, frames, h, w, args.fps)
+        elif not (root / "meta/info.json").is_file():
+            sys.exit(f"no dataset at {root} and no LeRobot venv at {args.lerobot_python} to generate one")
+        for name in args.configs:
+            fpi = frames_per_item(name)
+            limit = None
+            if not args.no_codec_limit:
+                lim = [codec_limit(root, deltas[name], args)["frames_per_s"] for _ in range(args.repeat)]
+                limit = sorted(lim)[len(lim) // 2]
+                runs_txt = " / ".join(f"{v / fpi:.1f}" for v in lim)
+                print(f"| {size} | {name} | - | codec alone ({os.cpu_count()} procs) | {runs_txt} | "
+                      f"{limit / fpi:.1f} | {limit:.1f} | 100% | - | - | - |", flush=True)
+            for workers in args.workers:
+                runs: dict[str, list[dict]] = {}
+                for _ in range(args.repeat):  # interleaved, so load drift hits every reader alike
+                    for reader in args.readers:
+                        if reader == "lerobot" and not have_lerobot:
+                            continue
+                        python = args.lerobot_python if reader == "lerobot" else sys.executable
+                        cfg = {"reader": reader, "root": str(root), "delta": deltas[name], "workers": workers,
+                               "batch_size": args.batch_size, "batches": args.batches, "warmup": args.warmup}
+                        runs.setdefault(reader, []).append(measure(python, cfg))
+                base = runs.get("lerobot")
+                for reader, rs in runs.items():
+                    r = _median_run(rs)
+                    speeds = [x["items_per_s"] for x in rs]
+                    ratio = "-"
+                    if base:
+                        per_run = [a / b["items_per_s"] for a, b in zip(speeds, base, strict=True)]
+                        ratio = (f"{r['items_per_s'] / _median_run(base)['items_per_s']:.2f}x "
+                                 f"({min(per_run):.2f}-{max(per_run):.2f})")
+                    cpu = f"{r['main_cpu']:.0%}/" + (
+                        "+".join(f"{c:.0%}" for c in r["worker_cpu"]) if workers else "-")
+                    rss = f"{r['peak_rss_mb']:.0f}/" + (f"{r['peak_worker_rss_mb']:.0f}" if workers else "-")
+                    of_limit = f"{r['items_per_s'] * fpi / limit:.0%}" if limit else "-"
+                    print(
+                        f"| {size} | {name} | {workers} | {reader} | {' / '.join(f'{v:.1f}' for v in speeds)} | "
+                        f"{r['items_per_s']:.1f} | {r['items_per_s'] * fpi:.1f} | {of_limit} | {cpu} | {rss} | "
+                        f"{ratio} |",
+                        flush=True,
+                    )
 
 
 def _median_run(runs: list[dict]) -> dict:
-    """The run with the median items/s (its RSS numbers come with it)."""
+    """The run with the median items/s (its RSS and CPU numbers come with it)."""
     return sorted(runs, key=lambda r: r["items_per_s"])[len(runs) // 2]
 
 
