@@ -48,7 +48,7 @@ JOBS: dict[str, Job] = _jobs(
         "train",
         "lerobot_fn.specs.train:TrainSpec",
         "lerobot_fn.jobs.train:train",
-        "train an ACT or Diffusion policy on a dataset (LeRobot checkpoints, exact resume, DDP)",
+        "train or fine-tune a policy (ACT, Diffusion, SmolVLA, pi0, pi05) on a dataset (LeRobot checkpoints, exact resume, DDP)",
     ),
     Job(
         "eval",
