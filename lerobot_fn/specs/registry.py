@@ -42,7 +42,7 @@ JOBS: dict[str, Job] = _jobs(
         "quickstart",
         "lerobot_fn.specs.quickstart:QuickstartSpec",
         "lerobot_fn.jobs.quickstart:quickstart",
-        "offline first run: record a sample dataset, read it, train a small policy, save and reload it",
+        "offline first run: record expert demos in Meta-World, train ACT on them, evaluate it next to a random policy",
     ),
     Job(
         "train",
