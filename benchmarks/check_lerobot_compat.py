@@ -181,9 +181,13 @@ def write_datasets(tmp: Path) -> list[Path]:
 
 
 CRASH_CHILD = r"""
-import sys, numpy as np
+import os, signal, sys, numpy as np
 from lerobot_fn import data
-w = data.resume(sys.argv[1])
+def stop_at(step):  # the writer's commit_hook: stop (SIGSTOP) at the named step, to be killed there
+    if step == sys.argv[2]:
+        print(f"PAUSED {step}", flush=True)
+        os.kill(os.getpid(), signal.SIGSTOP)
+w = data.resume(sys.argv[1], commit_hook=stop_at)
 for i in range(5):
     w.add_frame({"observation.images.top": np.zeros((48, 64, 3), np.uint8),
                  "observation.images.wrist": np.zeros((24, 32, 3), np.uint8),
@@ -204,13 +208,11 @@ def crashed_copies(written: Path, tmp: Path) -> list[Path]:
     for point in ("after_videos", "after_data", "after_episodes"):
         root = tmp / f"crashed_{point}"
         shutil.copytree(written, root)
-        env = {**os.environ, "LEROBOT_FN_WRITER_PAUSE": point}
         proc = subprocess.Popen(
-            [sys.executable, "-c", CRASH_CHILD, str(root)],
+            [sys.executable, "-c", CRASH_CHILD, str(root), point],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
-            env=env,
         )
         for line in proc.stdout:
             if line.startswith("PAUSED"):

@@ -319,7 +319,9 @@ def encode_frames(
         return _encode_frames(frames, path, fps=fps, encoding=encoding, threads=threads)
 
 
-def _encode_frames(frames, path: Path, *, fps: int, encoding: VideoEncoding, threads: int | None) -> tuple[int, int, int]:
+def _encode_frames(
+    frames, path: Path, *, fps: int, encoding: VideoEncoding, threads: int | None
+) -> tuple[int, int, int]:
     import av
 
     container = stream = None

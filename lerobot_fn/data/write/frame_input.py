@@ -34,7 +34,7 @@ def flatten_frame(frame: Any) -> tuple[dict[str, Any], Any]:
     try:
         from tensordict import TensorDictBase
     except ImportError:  # pragma: no cover
-        TensorDictBase = ()  # noqa: N806
+        TensorDictBase = ()
     if isinstance(frame, TensorDictBase):
         values: dict[str, Any] = {}
         for key, value in frame.items(include_nested=True, leaves_only=True):
@@ -44,7 +44,7 @@ def flatten_frame(frame: Any) -> tuple[dict[str, Any], Any]:
             elif type(value).__name__ in ("NonTensorData", "NonTensorStack"):
                 value = value.tolist() if hasattr(value, "tolist") else value.data
             values[name] = value
-        if "task" not in values and "task" in frame.keys():
+        if "task" not in values and "task" in frame.keys():  # noqa: SIM118 - a TensorDict
             task = frame.get("task")
             values["task"] = getattr(task, "data", task)
     elif isinstance(frame, Mapping):
@@ -55,6 +55,11 @@ def flatten_frame(frame: Any) -> tuple[dict[str, Any], Any]:
         )
     task = values.pop("task", None)
     return values, task
+
+
+def camera_hw(shape: tuple[int, ...]) -> tuple[int, int]:
+    """(height, width) of a camera feature's shape, (H, W, 3) or (3, H, W)."""
+    return (shape[0], shape[1]) if shape[-1] == 3 else (shape[1], shape[2])
 
 
 def _camera(name: str, feat: Feature, value: Any, where: str) -> np.ndarray:

@@ -21,6 +21,7 @@ from lerobot_fn.data import stats as stats_mod
 from lerobot_fn.data.layout import FileCursor, Layout, VideoCursor
 from lerobot_fn.data.meta import EPISODES_DIR, INFO_PATH, STATS_PATH, TASKS_PATH, load_info, read_json
 from lerobot_fn.data.remux import trim_video, video_duration_s
+from lerobot_fn.data.write.commit import CommitHook
 from lerobot_fn.data.write.encode import VideoEncoding
 from lerobot_fn.data.write.writer import DatasetWriter
 
@@ -131,12 +132,17 @@ def encoding_from_info(info: dict) -> VideoEncoding:
 
 
 def resume(
-    root: str | Path, *, encoding: VideoEncoding | None = None, encoder_threads: int | None = None
+    root: str | Path,
+    *,
+    encoding: VideoEncoding | None = None,
+    encoder_threads: int | None = None,
+    commit_hook: CommitHook | None = None,
 ) -> DatasetWriter:
     """Open an existing dataset for appending episodes (recovering it first if a writer crashed).
 
     New episodes continue the current data, video and episodes files. `encoding` defaults to
     the settings recorded in meta/info.json so appended videos match the existing ones.
+    `commit_hook`: see `DatasetWriter`.
     """
     root = Path(root)
     recover(root)
@@ -180,7 +186,8 @@ def resume(
         layout=layout,
         encoding=encoding,
         encoder_threads=encoder_threads,
+        commit_hook=commit_hook,
     )
 
 
-__all__ = ["episode_rows", "encoding_from_info", "recover", "resume", "tables"]
+__all__ = ["encoding_from_info", "episode_rows", "recover", "resume", "tables"]

@@ -2,13 +2,9 @@
 
 The control loop only pays for `add_frame`: numeric values are copied into the episode
 buffer, camera frames are handed to one background encoder per camera (video) or a PNG
-thread pool (inline images). `save_episode` waits for the encoders, then commits the episode
-file by file, each through write-temporary / fsync / rename, data before the metadata that
-describes it and meta/info.json last:
-
-    data parquet -> videos -> tasks.parquet -> episodes parquet -> stats.json -> info.json
-
-A kill -9 at any moment therefore leaves every saved episode readable (by this reader and by
+thread pool (inline images). `save_episode` waits for the encoders, computes the episode's record
+(`record.py`, pure) and commits it file by file (`commit.py`), each through write-temporary /
+fsync / rename, data before the metadata that describes it and meta/info.json last. A kill -9 at any moment therefore leaves every saved episode readable (by this reader and by
 LeRobot) and the episode in progress either complete or absent; `resume(root)` cleans up
 what a crash left behind and continues. Files roll over as LeRobot's do (`chunks_size`,
 `data_files_size_in_mb`, `video_files_size_in_mb`).
@@ -17,16 +13,14 @@ what a crash left behind and continues. Files roll over as LeRobot's do (`chunks
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
 from lerobot_fn.data import atomic, tables
-from lerobot_fn.data import stats as stats_mod
 from lerobot_fn.data.features import Feature, dump_features
 from lerobot_fn.data.layout import FileCursor, Layout
 from lerobot_fn.data.meta import (
@@ -37,15 +31,13 @@ from lerobot_fn.data.meta import (
     DEFAULT_VIDEO_FILE_SIZE_IN_MB,
     DEFAULT_VIDEO_PATH,
     INFO_PATH,
-    STATS_PATH,
-    TASKS_PATH,
 )
-from lerobot_fn.data.remux import video_duration_s
+from lerobot_fn.data.write.commit import CommitHook, commit_episode
 from lerobot_fn.data.write.encode import BackgroundEncoder, VideoEncoding
-from lerobot_fn.data.write.frame_input import ImageCodec, episode_columns, flatten_frame, validate_frame
+from lerobot_fn.data.write.frame_input import ImageCodec, camera_hw, flatten_frame, validate_frame
+from lerobot_fn.data.write.record import episode_record
 
 log = logging.getLogger(__name__)
-_PAUSE_AT = os.environ.get("LEROBOT_FN_WRITER_PAUSE")
 
 
 def _as_feature(name: str, spec: Any) -> Feature:
@@ -62,7 +54,8 @@ class DatasetWriter:
     """Appends episodes to a LeRobotDataset v3.0 root. Build it with `create` or `resume`.
 
     A context manager: leaving the block finalizes; leaving it on an exception discards the
-    unsaved episode and keeps every saved one.
+    unsaved episode and keeps every saved one. `commit_hook(step)`, when given, is called at
+    each named step of saving an episode (`commit.COMMIT_STEPS`), e.g. by crash tests.
     """
 
     def __init__(
@@ -76,6 +69,7 @@ class DatasetWriter:
         encoding: VideoEncoding,
         encoder_threads: int | None = None,
         image_workers: int = 2,
+        commit_hook: CommitHook | None = None,
     ) -> None:
         self.root = Path(root)
         self.info = info
@@ -87,6 +81,7 @@ class DatasetWriter:
         self.layout = layout
         self.encoding = encoding
         self.encoder_threads = encoder_threads
+        self.commit_hook = commit_hook
         self._image_pool = ThreadPoolExecutor(max_workers=image_workers, thread_name_prefix="png")
         self._closed = False
         self._new_buffer()
@@ -157,8 +152,7 @@ class DatasetWriter:
         self._n += 1
 
     def _start_encoder(self, key: str) -> BackgroundEncoder:
-        shape = self.features[key].shape
-        h, w = (shape[0], shape[1]) if shape[-1] == 3 else (shape[1], shape[2])
+        h, w = camera_hw(self.features[key].shape)
         enc = self._encoders[key] = BackgroundEncoder(
             key,
             self.layout.staging_video(key, self.total_episodes),
@@ -189,15 +183,50 @@ class DatasetWriter:
     def save_episode(self) -> int:
         """Write the episode in progress to disk; returns its episode_index.
 
-        Waits for the video encoders, then commits files in crash-safe order. On a write
+        Waits for the video encoders, builds the episode's record (`record.episode_record`,
+        no I/O) and commits it in crash-safe order (`commit.commit_episode`). On a write
         failure (e.g. disk full) nothing saved before is touched, the episode is dropped and the
         writer closes; `data.resume(root)` repairs the files and continues.
         """
         self._check_open()
         episode = self.total_episodes
-        n = self._n
-        if n == 0:
+        if self._n == 0:
             raise ValueError(f"save_episode: episode {episode} has no frames; call add_frame first")
+        self._finish_encoders(episode)
+        record = episode_record(
+            info=self.info,
+            features=self.features,
+            tasks=self.tasks,
+            dataset_stats=self.stats,
+            values=self._values,
+            task_per_frame=self._task,
+            images={k: [f.result() for f in futs] for k, futs in self._images.items()},
+            video_samples={k: sample for k, (_, sample) in self._encoded.items()},
+            video_info={
+                k: self.encoding.info(*camera_hw(self.features[k].shape), self.fps) for k in self.video_keys
+            },
+        )
+        try:
+            staged = {k: self._encoded[k][0] for k in self.video_keys}
+            commit_episode(record, self.layout, staged, self.commit_hook)
+        except atomic.DatasetWriteError as e:
+            # Files may hold part of this episode now: stop here, `resume` cuts it off on disk.
+            err = atomic.DatasetWriteError(
+                f"save_episode: episode {episode} was not saved: {e}. The {episode} episodes saved before are "
+                f"intact; this writer is closed: fix the cause, then continue with data.resume({str(self.root)!r})"
+            )
+            err.errno = e.errno
+            self.finalize()
+            raise err from e
+        self.info, self.tasks, self.stats = record.info, record.dataset_tasks, record.dataset_stats
+        self.features = {k: Feature.from_dict(v, key=k) for k, v in self.info["features"].items()}
+        self._encoded.clear()
+        self._new_buffer()
+        self._start_encoders()
+        return episode
+
+    def _finish_encoders(self, episode: int) -> None:
+        """Wait for each camera's encoder; its staged mp4 and stats sample go to `_encoded`."""
         for key, enc in list(self._encoders.items()):
             try:
                 self._encoded[key] = (enc.path, enc.finish())
@@ -213,98 +242,6 @@ class DatasetWriter:
         for key in self.video_keys:
             if key not in self._encoded:
                 raise ValueError(f"episode {episode}: no frame of video feature {key!r} was added")
-        images = {k: [f.result() for f in futs] for k, futs in self._images.items()}
-
-        new_tasks = [t for t in dict.fromkeys(self._task) if t not in self.tasks]
-        tasks = self.tasks + new_tasks
-        columns, stat_columns = episode_columns(
-            self._values,
-            self._task,
-            tasks,
-            self.features,
-            n=n,
-            fps=self.fps,
-            episode_index=episode,
-            first_index=self.total_frames,
-        )
-        samples = {
-            k: np.stack([images[k][i][1] for i in stats_mod.sample_indices(n)]) for k in self.image_keys
-        }
-        samples.update({k: s for k, (_, s) in self._encoded.items() if s is not None})
-        for k in self.image_keys:
-            columns[k] = [img for img, _ in images[k]]
-        ep_stats = stats_mod.episode_stats(stat_columns, samples)
-        ordered = {k: ep_stats[k] for k in self.features if k in ep_stats}
-
-        try:
-            frames = tables.frames_table(columns, self.features)
-            video_rows: dict[str, Any] = {}
-            for key in self.video_keys:  # videos first: trailing video content is invisible to readers
-                staged, _ = self._encoded[key]
-                video_rows.update(self.layout.append_video(key, staged, video_duration_s(staged)))
-            self._point("after_videos")
-            row: dict[str, Any] = {
-                "episode_index": episode,
-                "tasks": list(dict.fromkeys(self._task)),
-                "length": n,
-            }
-            row.update(self.layout.append_frames(frames, self.total_frames))
-            row.update(video_rows)
-            self._point("after_data")
-            if new_tasks:
-                atomic.write_table(self.root / TASKS_PATH, tables.tasks_table(tasks))
-            row.update(stats_mod.flatten_stats(ordered))
-            self.layout.append_episode(row)
-            self._point("after_episodes")
-            self.tasks = tasks
-            self.stats = stats_mod.aggregate_stats([self.stats, ordered]) if self.stats else ordered
-            atomic.write_json(self.root / STATS_PATH, stats_mod.stats_to_json(self.stats))
-            self._commit_info(n, first_videos=episode == 0 or self._missing_video_info())
-        except atomic.DatasetWriteError as e:
-            # Files may hold part of this episode now: stop here, `resume` cuts it off on disk.
-            err = atomic.DatasetWriteError(
-                f"save_episode: episode {episode} was not saved: {e}. The {episode} episodes saved before are "
-                f"intact; this writer is closed: fix the cause, then continue with data.resume({str(self.root)!r})"
-            )
-            err.errno = e.errno
-            self.finalize()
-            raise err from e
-        self._encoded.clear()
-        self._new_buffer()
-        self._start_encoders()
-        return episode
-
-    @staticmethod
-    def _point(name: str) -> None:
-        """A named step of save_episode; crash tests pause here (LEROBOT_FN_WRITER_PAUSE=name)."""
-        if _PAUSE_AT and _PAUSE_AT == name:
-            import time
-
-            print(f"PAUSED {name}", flush=True)
-            os.kill(os.getpid(), 19)  # SIGSTOP: the test kills us here
-            time.sleep(0.01)
-
-    def _missing_video_info(self) -> bool:
-        return any(not self.features[k].info for k in self.video_keys)
-
-    def _commit_info(self, n: int, first_videos: bool) -> None:
-        info = dict(self.info)
-        if first_videos:
-            feats = dict(info["features"])
-            for key in self.video_keys:
-                shape = self.features[key].shape
-                h, w = (shape[0], shape[1]) if shape[-1] == 3 else (shape[1], shape[2])
-                entry = dict(feats[key])
-                entry["info"] = self.encoding.info(h, w, self.fps)
-                feats[key] = entry
-            info["features"] = feats
-        info["total_episodes"] = self.total_episodes + 1
-        info["total_frames"] = self.total_frames + n
-        info["total_tasks"] = len(self.tasks)
-        info["splits"] = {"train": f"0:{info['total_episodes']}"}
-        atomic.write_json(self.root / INFO_PATH, info)  # the commit point
-        self.info = info
-        self.features = {k: Feature.from_dict(v, key=k) for k, v in info["features"].items()}
 
     # -- lifetime ---------------------------------------------------------------------------
     def _check_open(self) -> None:
@@ -317,14 +254,20 @@ class DatasetWriter:
         if self._closed:
             return
         if self._n:
-            log.warning("%s: discarding unsaved episode %d (%d frames; save_episode() was not called for it); "
-                        "the %d saved episodes are kept", self.root, self.total_episodes, self._n, self.total_episodes)
+            log.warning(
+                "%s: discarding unsaved episode %d (%d frames; save_episode() was not called for it); "
+                "the %d saved episodes are kept",
+                self.root,
+                self.total_episodes,
+                self._n,
+                self.total_episodes,
+            )
         self.discard_episode(restart=False)
         self._image_pool.shutdown(wait=True)
         shutil.rmtree(self.root / atomic.STAGING_DIR, ignore_errors=True)
         self._closed = True
 
-    def __enter__(self) -> DatasetWriter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -371,13 +314,15 @@ def create(
     data_files_size_in_mb: float = DEFAULT_DATA_FILE_SIZE_IN_MB,
     video_files_size_in_mb: float = DEFAULT_VIDEO_FILE_SIZE_IN_MB,
     encoder_threads: int | None = None,
+    commit_hook: CommitHook | None = None,
 ) -> DatasetWriter:
     """Start a new dataset at `root` (which must not exist or be empty).
 
     `features`: LeRobot's form, {"observation.images.top": {"dtype": "video", "shape": (480, 640, 3),
     "names": ["height", "width", "channels"]}, "action": {"dtype": "float32", "shape": (6,), ...}}.
     With `use_videos=False`, "video" features are stored as inline PNG images instead.
-    `encoding` defaults to LeRobot's AV1 settings (`VideoEncoding.av1()`).
+    `encoding` defaults to LeRobot's AV1 settings (`VideoEncoding.av1()`). `commit_hook`: see
+    `DatasetWriter`.
     """
     root = Path(root)
     if not isinstance(fps, int) or fps <= 0:
@@ -422,10 +367,16 @@ def create(
     )
     for key, f in feats.items():  # the encoder settings are known now: record them up front
         if f.dtype == "video":
-            h, w = (f.shape[0], f.shape[1]) if f.shape[-1] == 3 else (f.shape[1], f.shape[2])
-            info["features"][key]["info"] = encoding.info(h, w, fps)
+            info["features"][key]["info"] = encoding.info(*camera_hw(f.shape), fps)
     atomic.write_json(root / INFO_PATH, info)
     layout = Layout(root, info, FileCursor.empty(), {})
     return DatasetWriter(
-        root, info, tasks=[], stats={}, layout=layout, encoding=encoding, encoder_threads=encoder_threads
+        root,
+        info,
+        tasks=[],
+        stats={},
+        layout=layout,
+        encoding=encoding,
+        encoder_threads=encoder_threads,
+        commit_hook=commit_hook,
     )

@@ -1,32 +1,41 @@
 """kill -9 a recording process at named points and at random times; saved episodes survive.
 
 The child records deterministic frames (content is a function of episode and frame index).
-It pauses itself (SIGSTOP) at a named step of save_episode when LEROBOT_FN_WRITER_PAUSE says
-so; the test then SIGKILLs it, checks what is on disk, resumes, records one more episode and
-checks every frame of every saved episode.
+Asked to, it passes the writer a `commit_hook` that stops the child (SIGSTOP) at a named step
+of save_episode; the test then SIGKILLs it, waits for its encoder processes to end, checks what
+is on disk, resumes, records one more episode and checks every frame of every saved episode.
 """
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 import torch
 
 from lerobot_fn import data
 from lerobot_fn.data.remux import video_duration_s
 
 CHILD = r"""
-import sys, numpy as np
+import os, signal, sys, numpy as np
 from pathlib import Path
 from lerobot_fn import data
 from lerobot_fn.data.write.encode import VideoEncoding
 root, mode, lengths = Path(sys.argv[1]), sys.argv[2], [int(x) for x in sys.argv[3].split(",")]
+pause = sys.argv[4]
+def stop_at(step):
+    if step == pause:
+        print(f"PAUSED {step}", flush=True)
+        os.kill(os.getpid(), signal.SIGSTOP)  # the test kills us here
+hook = stop_at if pause else None
 FEATURES = {
     "observation.images.top": {"dtype": "video", "shape": (16, 24, 3), "names": ["height", "width", "channels"]},
     "observation.state": {"dtype": "float32", "shape": (3,), "names": None},
@@ -35,8 +44,8 @@ def frame(e, i):
     rng = np.random.default_rng(1000 * e + i)
     return {"observation.images.top": rng.integers(0, 256, (16, 24, 3), dtype=np.uint8),
             "observation.state": np.array([e, i, 0.5], np.float32), "task": f"task {e % 2}"}
-w = data.create(root, fps=10, features=FEATURES, encoding=VideoEncoding.lossless()) if mode == "create" \
-    else data.resume(root)
+w = data.create(root, fps=10, features=FEATURES, encoding=VideoEncoding.lossless(), commit_hook=hook) \
+    if mode == "create" else data.resume(root, commit_hook=hook)
 for n in lengths:
     e = w.total_episodes
     for i in range(n):
@@ -55,38 +64,90 @@ def frame(e, i):
     return rng.integers(0, 256, (16, 24, 3), dtype=np.uint8), np.array([e, i, 0.5], np.float32)
 
 
-def start(root, mode, lengths, pause=None):
-    env = dict(os.environ)
-    env.pop("LEROBOT_FN_WRITER_PAUSE", None)
-    if pause:
-        env["LEROBOT_FN_WRITER_PAUSE"] = pause
-    return subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(root), mode, ",".join(map(str, lengths))],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
+class Child:
+    """The recording child in its own process group, its stdout read with deadlines."""
+
+    def __init__(self, root, mode, lengths, pause=""):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(root), mode, ",".join(map(str, lengths)), pause],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
+        )
+        self.fd = self.proc.stdout.fileno()
+        os.set_blocking(self.fd, False)
+        self.buffer, self.lines = b"", []
+
+    def wait_for(self, marker, timeout=60):
+        """Read the child's stdout until a line starts with `marker`; returns the lines seen."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            while b"\n" in self.buffer:
+                line, self.buffer = self.buffer.split(b"\n", 1)
+                self.lines.append(line.decode())
+                if self.lines[-1].startswith(marker):
+                    return self.lines
+            ready, _, _ = select.select([self.fd], [], [], max(0.0, deadline - time.monotonic()))
+            chunk = os.read(self.fd, 65536) if ready else b""
+            if ready and not chunk:
+                break  # the child closed its stdout (exited)
+            self.buffer += chunk
+        self.kill_group()
+        raise AssertionError(f"child never printed {marker!r}; got {self.lines[-5:]}")
+
+    def kill9(self):
+        """SIGKILL the recording process, then wait for its encoder processes to see the end of
+        their input and exit (none may be left behind)."""
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+        self.proc.stdout.close()
+        deadline = time.monotonic() + 20
+        while group_members(self.proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = group_members(self.proc.pid)
+        self.kill_group()
+        assert not left, f"processes left behind by the killed recorder: {left}"
+
+    def finish(self, timeout=60):
+        self.wait_for("DONE", timeout)
+        assert self.proc.wait(timeout=10) == 0
+        self.proc.stdout.close()
+
+    def kill_group(self):
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(timeout=10)
 
 
-def wait_for(proc, marker, timeout=60):
-    """Read the child's stdout until a line starts with `marker`; returns the lines seen."""
-    lines, deadline = [], time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line.strip())
-        if line.startswith(marker):
-            return lines
-    proc.kill()
-    raise AssertionError(f"child never printed {marker!r}; got {lines[-5:]}")
+def group_members(pgid):
+    """Live (not zombie) processes of process group `pgid`."""
+    live = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            live.append(int(stat.parent.name))
+    return live
 
 
-def kill9(proc):
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    proc.stdout.close()
+@pytest.fixture
+def start():
+    """Start recording children; any still running when the test ends is killed with its group."""
+    children = []
+
+    def _start(root, mode, lengths, pause=""):
+        children.append(Child(root, mode, lengths, pause))
+        return children[-1]
+
+    yield _start
+    for child in children:
+        if child.proc.poll() is None or group_members(child.proc.pid):
+            child.kill_group()
 
 
 def lerobot_view(root):
@@ -133,61 +194,59 @@ def check_saved(root, lengths):
     assert len(ds) == k
 
 
-def resume_and_finish(root, lengths_before, extra=3):
-    proc = start(root, "resume", [extra])
-    wait_for(proc, "DONE")
-    proc.wait()
+def resume_and_finish(start, root, lengths_before, extra=3):
+    start(root, "resume", [extra]).finish()
     check_saved(root, [*lengths_before, extra])
     assert not (root / ".staging").exists()
     assert not list(root.rglob(".*.tmp-*"))
 
 
-def test_kill_at_named_points(tmp_path):
+def test_kill_at_named_points(tmp_path, start):
     """One dataset, killed in turn during add_frame (encoder busy) and between the files that
     save_episode commits. Earlier episodes always load (ours and LeRobot's view); the episode
     being saved is absent, or complete once its episodes row is written (info.json is then
     rolled forward by recover/resume)."""
     root = tmp_path / "ds"
     proc = start(root, "create", [4, 3, 50])
-    wait_for(proc, "FRAME 2 5")
-    kill9(proc)
+    proc.wait_for("FRAME 2 5")
+    proc.kill9()
     assert lerobot_view(root) == 2
     check_saved(root, [4, 3])
 
     proc = start(root, "resume", [5], pause="after_videos")  # video files gained trailing frames
-    wait_for(proc, "PAUSED")
-    kill9(proc)
+    assert proc.wait_for("PAUSED")[-1] == "PAUSED after_videos"
+    proc.kill9()
     assert lerobot_view(root) == 2
     check_saved(root, [4, 3])
 
     proc = start(root, "resume", [5], pause="after_data")  # data file gained trailing rows
-    wait_for(proc, "PAUSED")
-    kill9(proc)
+    assert proc.wait_for("PAUSED")[-1] == "PAUSED after_data"
+    proc.kill9()
     assert lerobot_view(root) == 2  # LeRobot reads the first total_frames rows: unaffected
     check_saved(root, [4, 3])  # ours skips rows of episodes meta/episodes does not know
     data.recover(root)  # cuts the trailing rows for good
     check_saved(root, [4, 3])
 
     proc = start(root, "resume", [5], pause="after_episodes")  # episode complete, info.json not yet
-    wait_for(proc, "PAUSED")
-    kill9(proc)
+    assert proc.wait_for("PAUSED")[-1] == "PAUSED after_episodes"
+    proc.kill9()
     assert lerobot_view(root) == 2
     check_saved(root, [4, 3, 5])
     data.recover(root)
     assert lerobot_view(root) == 3
-    resume_and_finish(root, [4, 3, 5])
+    resume_and_finish(start, root, [4, 3, 5])
 
 
-def test_kill_at_random_times(tmp_path):
+def test_kill_at_random_times(tmp_path, start):
     """Kill a child that records short episodes back to back at random moments."""
     rng = np.random.default_rng(7)
     root = tmp_path / "ds"
     saved: list[int] = []
     for attempt in range(2):
         proc = start(root, "create" if attempt == 0 else "resume", [3, 4, 2, 5, 3, 4, 2])
-        wait_for(proc, "SAVED" if attempt == 0 else "FRAME")
+        proc.wait_for("SAVED" if attempt == 0 else "FRAME")
         time.sleep(float(rng.uniform(0.05, 0.5)))
-        kill9(proc)
+        proc.kill9()
         data.recover(root)
         info = json.loads((root / "meta/info.json").read_text())
         ds = data.open(root)
@@ -198,4 +257,4 @@ def test_kill_at_random_times(tmp_path):
         saved = lengths
         assert lerobot_view(root) == len(saved)
         check_saved(root, saved)
-    resume_and_finish(root, saved)
+    resume_and_finish(start, root, saved)
