@@ -3,11 +3,13 @@
     importer    may import (besides itself)          why
     --------    --------------------------------     ---------------------------------------------
     types       -                                    feature / normalisation vocabulary (the base)
-    specs       types                                schemas, the converter, TOML, the job registry
+    converter   -                                    the one cattrs converter (the base)
+    specs       types, converter                     schemas, spec errors, TOML, the job registry
     process     types                                processor steps: pure functions on TensorDicts
-    policies    types, process                       families build on the processors
+    policies    types, converter, process            families build on the processors; config.json
     train       types, process, policies             the optimisation step drives a policy
-    data        types, specs, process, policies      shells (files, Hub, video, checkpoints) over the core
+    data        types, converter, specs, process,    shells (files, Hub, video, checkpoints) over the core
+                policies
     jobs        everything                           jobs wire core and shells together
 
 No package of `lerobot_fn` imports `hardware/` (the job registry names hardware jobs by strings).
@@ -25,12 +27,13 @@ PACKAGE = Path(__file__).resolve().parents[1] / "lerobot_fn"
 
 ALLOWED = {
     "types": set(),
-    "specs": {"types"},
+    "converter": set(),
+    "specs": {"types", "converter"},
     "process": {"types"},
-    "policies": {"types", "process"},
+    "policies": {"types", "converter", "process"},
     "train": {"types", "process", "policies"},
-    "data": {"types", "specs", "process", "policies"},
-    "jobs": {"types", "specs", "process", "policies", "train", "data"},
+    "data": {"types", "converter", "specs", "process", "policies"},
+    "jobs": {"types", "converter", "specs", "process", "policies", "train", "data"},
 }
 
 

@@ -1,12 +1,20 @@
 """LeRobot config.json <-> a family's attrs Config: the checks `from_dict` starts with (the right "type",
-no unknown key), the feature/normalisation conversions both ways, and the dict `to_dict` writes."""
+no unknown key), structuring through the one cattrs converter (`lerobot_fn.converter`: the value
+types come from the Config's annotations, no per-family type table), the feature/normalisation
+conversions both ways, and the dict `to_dict` writes."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
+from cattrs.errors import ClassValidationError, IterableValidationError
+
+from lerobot_fn.converter import converter, failures
+from lerobot_fn.types import FeatureType, NormalizationMode, PolicyFeature
+
+C = TypeVar("C")
 
 
 def config_fields(cls: type, raw: Mapping[str, Any], config_type: str, label: str) -> dict[str, Any]:
@@ -20,6 +28,38 @@ def config_fields(cls: type, raw: Mapping[str, Any], config_type: str, label: st
     if unknown:
         raise ValueError(f"{label} config: unknown key(s) {unknown}; known keys: {sorted(known)}")
     return fields
+
+
+def structure_config(cls: type[C], raw: Mapping[str, Any], config_type: str, label: str) -> C:
+    """LeRobot's config.json dict -> `cls`, every value checked against the field's annotation.
+
+    A wrongly typed value raises ValueError naming the key ("act config: key 'chunk_size' has invalid
+    value '20' (expected int)"); the Config's own checks (`__attrs_post_init__`) raise theirs."""
+    fields = config_fields(cls, raw, config_type, label)
+    try:
+        return converter.structure(fields, cls)
+    except (ClassValidationError, IterableValidationError) as exc:
+        path, leaf = next(failures(exc))
+        if not path:  # the Config refused the values in its own words
+            raise leaf from None
+        key = ".".join(str(p) for p in path)
+        if isinstance(leaf, KeyError):
+            raise ValueError(f"{label} config: key {key!r} is missing") from None  # noqa: TRY004
+        value: Any = fields
+        for part in path:
+            value = value[part]
+        raise ValueError(f"{label} config: key {key!r} has invalid value {value!r} ({leaf})") from None
+
+
+def as_features(value: Any) -> dict[str, PolicyFeature]:
+    """`input_features` / `output_features` given as PolicyFeatures or in config.json's dict form."""
+    return {name: f if isinstance(f, PolicyFeature) else PolicyFeature(type=f["type"], shape=f["shape"])
+            for name, f in (value or {}).items()}
+
+
+def as_norm_map(value: Any) -> dict[FeatureType, NormalizationMode]:
+    """`normalization_mapping` with enum keys and values (strings such as "VISUAL" accepted)."""
+    return {FeatureType(k): NormalizationMode(v) for k, v in value.items()}
 
 
 def parse_features(fields: dict[str, Any]) -> dict[str, Any]:

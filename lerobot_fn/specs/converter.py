@@ -1,4 +1,4 @@
-"""The one cattrs converter: raw TOML data <-> frozen attrs job schemas.
+"""Raw TOML data <-> frozen attrs job schemas, through the one cattrs converter (`lerobot_fn.converter`).
 
 Strict on purpose: a TOML string is never coerced into a number, a float never truncated into an
 int, unknown keys are errors. Failures become a `SpecError` listing every problem with its TOML
@@ -10,36 +10,17 @@ from __future__ import annotations
 import enum
 import typing
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import attrs
-import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
+
+from lerobot_fn.converter import converter
 
 from .errors import SpecError, SpecIssue, did_you_mean
 from .schema import SpecValueError
 
-converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True, omit_if_default=False)
-
-
-def _strict(kind: type, accepted: tuple[type, ...]):
-    def hook(value: Any, _type: Any) -> Any:
-        if isinstance(value, bool) and kind is not bool:
-            raise TypeError(f"expected {kind.__name__}")
-        if not isinstance(value, accepted):
-            raise TypeError(f"expected {kind.__name__}")
-        return kind(value)
-
-    return hook
-
-
-converter.register_structure_hook(int, _strict(int, (int,)))
-converter.register_structure_hook(float, _strict(float, (int, float)))
-converter.register_structure_hook(str, _strict(str, (str,)))
-converter.register_structure_hook(bool, _strict(bool, (bool,)))
-converter.register_structure_hook(Path, lambda v, _: Path(_strict(str, (str,))(v, str)))
-converter.register_unstructure_hook(Path, str)
+__all__ = ["converter", "structure", "unstructure"]
 
 
 def _type_name(tp: Any) -> str:

@@ -70,7 +70,11 @@ def test_wrong_type_field_is_rejected(fixture_config):
         ({"feedforward_activation": "swish"}, "feedforward_activation"),
         ({"dim_model": 63}, "n_heads"),
         ({"input_features": {"observation.state": {"type": "STAT", "shape": [3]}}}, "observation.state"),
-        ({"normalization_mapping": {"VISUAL": "MEAN"}}, "normalization_mapping"),
+        ({"normalization_mapping": {"VISUAL": "MEAN"}}, "normalization_mapping.VISUAL' has invalid value 'MEAN'"),
+        ({"input_features": {"observation.state": {"type": "STATE"}}}, "'input_features.observation.state.shape' is missing"),
+        ({"optimizer_lr": "1e-5"}, "'optimizer_lr' has invalid value '1e-5'"),
+        ({"tags": ["ok", 3]}, "'tags.1' has invalid value 3"),
+        ({"chunk_size": 0}, "chunk_size"),
     ],
 )
 def test_bad_values_raise_naming_the_field(fixture_config, override, needle):

@@ -65,6 +65,12 @@ def test_wrong_type_and_bad_values_are_named(fixture_json):
         dp.Config.from_dict({**fixture_json, "horizon": "sixteen"})
     with pytest.raises(ValueError, match="key 'clip_sample' has invalid value 1"):
         dp.Config.from_dict({**fixture_json, "clip_sample": 1})
+    with pytest.raises(ValueError, match=r"key 'down_dims.1' has invalid value 64.0"):
+        dp.Config.from_dict({**fixture_json, "down_dims": [32, 64.0, 128]})
+    with pytest.raises(ValueError, match=r"key 'input_features.observation.state.shape.0' has invalid value 2.5"):
+        dp.Config.from_dict({**fixture_json, "input_features": {"observation.state": {"type": "STATE", "shape": [2.5]}}})
+    with pytest.raises(ValueError, match=r"key 'normalization_mapping.STATE' has invalid value 'MINMAX'"):
+        dp.Config.from_dict({**fixture_json, "normalization_mapping": {"STATE": "MINMAX"}})
     with pytest.raises(ValueError, match="prediction_type"):
         dp.Config.from_dict({**fixture_json, "prediction_type": "v_prediction"})
     with pytest.raises(ValueError, match="noise_scheduler_type"):

@@ -11,15 +11,8 @@ from typing import Any
 
 import attrs
 
-from lerobot_fn.policies.config_dict import config_fields, config_to_dict
-from lerobot_fn.policies.features import (
-    FeatureType,
-    FeatureViews,
-    NormalizationMode,
-    PolicyFeature,
-    features_from_dict,
-    norm_map_from_dict,
-)
+from lerobot_fn.policies.config_dict import as_features, as_norm_map, config_to_dict, structure_config
+from lerobot_fn.policies.features import FeatureType, FeatureViews, NormalizationMode, PolicyFeature
 
 CONFIG_TYPE = "act"
 
@@ -28,6 +21,8 @@ OBS_ENV_STATE = "observation.environment_state"
 ACTION = "action"
 
 _ACTIVATIONS = ("relu", "gelu", "glu")
+_AT_LEAST_ONE = ("chunk_size", "n_action_steps", "dim_model", "n_heads", "dim_feedforward", "n_encoder_layers",
+                 "n_decoder_layers", "latent_dim", "n_vae_encoder_layers")
 
 
 def _default_norm_map() -> dict[FeatureType, NormalizationMode]:
@@ -38,145 +33,60 @@ def _default_norm_map() -> dict[FeatureType, NormalizationMode]:
     }
 
 
-def _check_int(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"ACT config field {attribute.name!r} must be an integer, got {value!r}")  # noqa: TRY004
-
-
-def _check_positive_int(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
-    _check_int(inst, attribute, value)
-    if value < 1:
-        raise ValueError(f"ACT config field {attribute.name!r} must be >= 1, got {value}")
-
-
-def _to_float(value: Any) -> Any:
-    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-
-def _to_opt_float(value: Any) -> Any:
-    return None if value is None else _to_float(value)
-
-
-def _check_float(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if not isinstance(value, float):
-        raise ValueError(f"ACT config field {attribute.name!r} must be a number, got {value!r}")  # noqa: TRY004
-
-
-def _check_opt_float(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if value is not None:
-        _check_float(inst, attribute, value)
-
-
-def _check_bool(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if not isinstance(value, bool):
-        raise ValueError(f"ACT config field {attribute.name!r} must be true or false, got {value!r}")  # noqa: TRY004
-
-
-def _check_opt_bool(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if value is not None:
-        _check_bool(inst, attribute, value)
-
-
-def _check_opt_str(inst: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if value is not None and not isinstance(value, str):
-        raise ValueError(f"ACT config field {attribute.name!r} must be a string or null, got {value!r}")
-
-
-def _to_features(value: Any) -> dict[str, PolicyFeature]:
-    if value is None:
-        return {}
-    out = {}
-    for name, f in dict(value).items():
-        if isinstance(f, PolicyFeature):
-            out[name] = f
-            continue
-        try:
-            out.update(features_from_dict({name: f}))
-        except (KeyError, TypeError, ValueError) as e:
-            raise ValueError(
-                f"ACT config feature {name!r} must look like {{'type': 'STATE', 'shape': [14]}}, got {f!r} ({e})"
-            ) from e
-    return out
-
-
-def _to_norm_map(value: Any) -> dict[FeatureType, NormalizationMode]:
-    try:
-        return norm_map_from_dict(
-            {FeatureType(k).value: NormalizationMode(v).value for k, v in value.items()}
-        )
-    except (AttributeError, ValueError) as e:
-        raise ValueError(
-            f"ACT config 'normalization_mapping' must map feature types to modes, got {value!r} ({e})"
-        ) from e
-
-
-def _to_tags(value: Any) -> tuple[str, ...] | None:
-    return None if value is None else tuple(value)
-
-
-def _to_dilation(value: Any) -> Any:
-    # LeRobot types it `int` with default False; JSON holds false/true (or 0/1).
-    if isinstance(value, int):
-        return value
-    raise ValueError(f"ACT config field 'replace_final_stride_with_dilation' must be a bool, got {value!r}")
-
-
 @attrs.frozen(kw_only=True)
 class Config(FeatureViews):
     """Action Chunking Transformer settings (LeRobot 0.6.1 `ACTConfig`, same names and defaults)."""
 
     # Common PreTrainedConfig fields.
-    n_obs_steps: int = attrs.field(default=1, validator=_check_int)
-    input_features: dict[str, PolicyFeature] = attrs.field(factory=dict, converter=_to_features)
-    output_features: dict[str, PolicyFeature] = attrs.field(factory=dict, converter=_to_features)
-    device: str | None = attrs.field(default=None, validator=_check_opt_str)
-    use_amp: bool = attrs.field(default=False, validator=_check_bool)
-    use_peft: bool = attrs.field(default=False, validator=_check_bool)
-    push_to_hub: bool = attrs.field(default=True, validator=_check_bool)
-    repo_id: str | None = attrs.field(default=None, validator=_check_opt_str)
-    private: bool | None = attrs.field(default=None, validator=_check_opt_bool)
-    tags: tuple[str, ...] | None = attrs.field(default=None, converter=_to_tags)
-    license: str | None = attrs.field(default=None, validator=_check_opt_str)
+    n_obs_steps: int = 1
+    input_features: dict[str, PolicyFeature] = attrs.field(factory=dict, converter=as_features)
+    output_features: dict[str, PolicyFeature] = attrs.field(factory=dict, converter=as_features)
+    device: str | None = None
+    use_amp: bool = False
+    use_peft: bool = False
+    push_to_hub: bool = True
+    repo_id: str | None = None
+    private: bool | None = None
+    tags: tuple[str, ...] | None = attrs.field(default=None, converter=lambda v: None if v is None else tuple(v))
+    license: str | None = None
     pretrained_path: str | None = attrs.field(default=None, converter=lambda v: None if v is None else str(v))
-    pretrained_revision: str | None = attrs.field(default=None, validator=_check_opt_str)
+    pretrained_revision: str | None = None
     # Input / output structure.
-    chunk_size: int = attrs.field(default=100, validator=_check_positive_int)
-    n_action_steps: int = attrs.field(default=100, validator=_check_positive_int)
-    normalization_mapping: dict[FeatureType, NormalizationMode] = attrs.field(
-        factory=_default_norm_map, converter=_to_norm_map
-    )
+    chunk_size: int = 100
+    n_action_steps: int = 100
+    normalization_mapping: dict[FeatureType, NormalizationMode] = attrs.field(factory=_default_norm_map, converter=as_norm_map)
     # Vision backbone.
     vision_backbone: str = "resnet18"
-    pretrained_backbone_weights: str | None = attrs.field(
-        default="ResNet18_Weights.IMAGENET1K_V1", validator=_check_opt_str
-    )
-    replace_final_stride_with_dilation: int = attrs.field(default=False, converter=_to_dilation)
+    pretrained_backbone_weights: str | None = "ResNet18_Weights.IMAGENET1K_V1"
+    replace_final_stride_with_dilation: bool = False
+    """LeRobot types it `int` with default False; its config.json holds false / true."""
     # Transformer layers.
-    pre_norm: bool = attrs.field(default=False, validator=_check_bool)
-    dim_model: int = attrs.field(default=512, validator=_check_positive_int)
-    n_heads: int = attrs.field(default=8, validator=_check_positive_int)
-    dim_feedforward: int = attrs.field(default=3200, validator=_check_positive_int)
+    pre_norm: bool = False
+    dim_model: int = 512
+    n_heads: int = 8
+    dim_feedforward: int = 3200
     feedforward_activation: str = "relu"
-    n_encoder_layers: int = attrs.field(default=4, validator=_check_positive_int)
-    n_decoder_layers: int = attrs.field(default=1, validator=_check_positive_int)
+    n_encoder_layers: int = 4
+    n_decoder_layers: int = 1
     # VAE.
-    use_vae: bool = attrs.field(default=True, validator=_check_bool)
-    latent_dim: int = attrs.field(default=32, validator=_check_positive_int)
-    n_vae_encoder_layers: int = attrs.field(default=4, validator=_check_positive_int)
+    use_vae: bool = True
+    latent_dim: int = 32
+    n_vae_encoder_layers: int = 4
     # Inference.
-    temporal_ensemble_coeff: float | None = attrs.field(
-        default=None, converter=_to_opt_float, validator=_check_opt_float
-    )
+    temporal_ensemble_coeff: float | None = None
     # Training and loss computation.
-    dropout: float = attrs.field(default=0.1, converter=_to_float, validator=_check_float)
-    kl_weight: float = attrs.field(default=10.0, converter=_to_float, validator=_check_float)
+    dropout: float = 0.1
+    kl_weight: float = 10.0
     # Training preset.
-    optimizer_lr: float = attrs.field(default=1e-5, converter=_to_float, validator=_check_float)
-    optimizer_weight_decay: float = attrs.field(default=1e-4, converter=_to_float, validator=_check_float)
-    optimizer_lr_backbone: float = attrs.field(default=1e-5, converter=_to_float, validator=_check_float)
+    optimizer_lr: float = 1e-5
+    optimizer_weight_decay: float = 1e-4
+    optimizer_lr_backbone: float = 1e-5
 
     def __attrs_post_init__(self) -> None:
         # The same checks as LeRobot's ACTConfig.__post_init__, as ValueErrors naming the fields.
+        for name in _AT_LEAST_ONE:
+            if getattr(self, name) < 1:
+                raise ValueError(f"ACT config field {name!r} must be >= 1, got {getattr(self, name)}")
         if not isinstance(self.vision_backbone, str) or not self.vision_backbone.startswith("resnet"):
             raise ValueError(
                 f"ACT config 'vision_backbone' must be one of the ResNet variants, got {self.vision_backbone!r}"
@@ -242,11 +152,7 @@ class Config(FeatureViews):
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Config:
         """Parse LeRobot's `config.json` dict; unknown keys and a wrong "type" raise ValueError."""
-        d = config_fields(cls, d, CONFIG_TYPE, "ACT")
-        try:
-            return cls(**d)
-        except (KeyError, TypeError) as e:
-            raise ValueError(f"invalid ACT config value: {e}") from e
+        return structure_config(cls, d, CONFIG_TYPE, "ACT")
 
     def to_dict(self) -> dict[str, Any]:
         """LeRobot's `config.json` form: "type" first, then fields in LeRobot's order."""

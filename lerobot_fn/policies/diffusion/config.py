@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from lerobot_fn.policies.config_dict import config_fields, config_to_dict, parse_features
+from lerobot_fn.policies.config_dict import as_features, as_norm_map, config_to_dict, structure_config
 from lerobot_fn.policies.features import (
     FeatureType,
     FeatureViews,
@@ -62,8 +62,8 @@ class Config(FeatureViews):
 
     # Common PreTrainedConfig fields.
     n_obs_steps: int = 2
-    input_features: dict[str, PolicyFeature] = attrs.field(factory=dict)
-    output_features: dict[str, PolicyFeature] = attrs.field(factory=dict)
+    input_features: dict[str, PolicyFeature] = attrs.field(factory=dict, converter=as_features)
+    output_features: dict[str, PolicyFeature] = attrs.field(factory=dict, converter=as_features)
     device: str | None = None
     use_amp: bool = False
     use_peft: bool = False
@@ -77,7 +77,9 @@ class Config(FeatureViews):
     # Inputs / output structure.
     horizon: int = 64
     n_action_steps: int = 32
-    normalization_mapping: dict[FeatureType, NormalizationMode] = attrs.field(factory=_default_norm_map)
+    normalization_mapping: dict[FeatureType, NormalizationMode] = attrs.field(
+        factory=_default_norm_map, converter=as_norm_map
+    )
     drop_n_last_frames: int = 7
     # Vision backbone.
     vision_backbone: str = "resnet18"
@@ -152,6 +154,8 @@ class Config(FeatureViews):
             raise ValueError(
                 f"diffusion config: `crop_shape` must have positive dimensions, got {self.crop_shape}"
             )
+        if not self.down_dims:
+            raise ValueError("diffusion config: `down_dims` must name at least one UNet level")
         factor = 2 ** len(self.down_dims)
         if self.horizon % factor != 0:
             raise ValueError(
@@ -229,74 +233,9 @@ class Config(FeatureViews):
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Config:
         """Build from LeRobot's config.json contents; unknown keys and a wrong "type" are errors."""
-        d = parse_features(config_fields(cls, d, CONFIG_TYPE, "diffusion"))
-        for key, value in d.items():
-            _check_value(key, value)
-        return cls(**d)
+        return structure_config(cls, d, CONFIG_TYPE, "diffusion")
 
     def to_dict(self) -> dict[str, Any]:
         """LeRobot's config.json form: "type" first, then every field in LeRobot's order."""
         return config_to_dict(self, CONFIG_TYPE)
 
-
-_INT_FIELDS = {
-    "n_obs_steps",
-    "horizon",
-    "n_action_steps",
-    "drop_n_last_frames",
-    "spatial_softmax_num_keypoints",
-    "kernel_size",
-    "n_groups",
-    "diffusion_step_embed_dim",
-    "num_train_timesteps",
-    "scheduler_warmup_steps",
-}
-_FLOAT_FIELDS = {
-    "crop_ratio",
-    "beta_start",
-    "beta_end",
-    "clip_sample_range",
-    "optimizer_lr",
-    "optimizer_eps",
-    "optimizer_weight_decay",
-}
-_BOOL_FIELDS = {
-    "use_amp",
-    "use_peft",
-    "push_to_hub",
-    "crop_is_random",
-    "use_group_norm",
-    "use_separate_rgb_encoder_per_camera",
-    "use_film_scale_modulation",
-    "gradient_checkpointing",
-    "clip_sample",
-    "compile_model",
-    "do_mask_loss_for_padding",
-}
-_STR_FIELDS = {
-    "vision_backbone",
-    "noise_scheduler_type",
-    "beta_schedule",
-    "prediction_type",
-    "compile_mode",
-    "scheduler_name",
-}
-
-
-def _check_value(key: str, value: Any) -> None:
-    """Reject wrongly typed JSON values with a message naming the key."""
-    ok = True
-    if key in _INT_FIELDS or (key == "num_inference_steps" and value is not None):
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif key in _FLOAT_FIELDS:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    elif key in _BOOL_FIELDS:
-        ok = isinstance(value, bool)
-    elif key in _STR_FIELDS:
-        ok = isinstance(value, str)
-    elif key == "down_dims":
-        ok = isinstance(value, (list, tuple)) and len(value) > 0 and all(isinstance(v, int) for v in value)
-    elif key in ("crop_shape", "resize_shape") and value is not None:
-        ok = isinstance(value, (list, tuple)) and len(value) == 2 and all(isinstance(v, int) for v in value)
-    if not ok:
-        raise ValueError(f"diffusion config: key {key!r} has invalid value {value!r}")
