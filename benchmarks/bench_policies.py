@@ -31,6 +31,7 @@ from pathlib import Path
 import torch
 
 from lerobot_fn import policies
+from lerobot_fn.policies import api
 from lerobot_fn.process import from_flat_dict
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,7 +125,7 @@ def ensure_weights(ckpt: Path) -> None:
     raw = json.loads((ckpt / "config.json").read_text())
     family = registry.family(raw["type"])
     torch.manual_seed(0)
-    model = family.build_model(family.Config.from_dict(raw), load_backbone_weights=False)
+    model = api.untrained_model(family, family.Config.from_dict(raw))
     pretrained.write_model(model, ckpt)
 
 

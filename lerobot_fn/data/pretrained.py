@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -185,3 +186,60 @@ def save(policy: api.Policy, path: str | os.PathLike) -> Path:
     save_pipeline(attrs.evolve(policy.postprocessor, name=api.POSTPROCESSOR), directory, POSTPROCESSOR_NAME)
     write_config(policy.config.to_dict(), directory)
     return directory
+
+
+def from_config(
+    config: Any,
+    *,
+    stats: Mapping[str, Mapping[str, Any]] | None = None,
+    device: str | torch.device | None = None,
+    model: torch.nn.Module | None = None,
+) -> api.Policy:
+    """A new (untrained) Policy for training (`policies.from_config`): reads the backbone weights
+    `config.pretrained_backbone_weights` names (`read_backbone_weights`) and hands them to the pure
+    `policies.api.from_config` with the config and the dataset statistics."""
+    weights = None
+    named = getattr(config, "pretrained_backbone_weights", None)
+    if model is None and named:
+        weights = read_backbone_weights(named)
+    return api.from_config(config, stats=stats, device=device, model=model, backbone_weights=weights)
+
+
+def torchvision_cache_file(weights: str) -> Path:
+    """Where torchvision keeps the file of weights enum `weights` (it may not exist)."""
+    import torchvision
+
+    try:
+        enum_value = torchvision.models.get_weight(weights)
+    except (ValueError, KeyError, AttributeError) as err:
+        raise FileNotFoundError(
+            f"pretrained_backbone_weights {weights!r} is neither an existing file nor a torchvision "
+            "weights name like 'ResNet18_Weights.IMAGENET1K_V1'"
+        ) from err
+    return Path(torch.hub.get_dir()) / "checkpoints" / enum_value.url.rsplit("/", 1)[-1]
+
+
+def read_backbone_weights(weights: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """The backbone state dict `pretrained_backbone_weights` names: a local `.pth`/`.pt` state dict or
+    `.safetensors` file, or a torchvision weights name whose file is already in the torchvision cache
+    (`torch.hub.get_dir()/checkpoints`). Nothing is downloaded; a missing file names where it looked."""
+    path = Path(weights).expanduser()
+    if not path.is_file():
+        path = torchvision_cache_file(str(weights))
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"backbone weights {str(weights)!r} are not in the torchvision cache (looked for {path}) and "
+                "downloads are disabled: copy the file there, point pretrained_backbone_weights at a local "
+                "file, or set it to null for random initialisation"
+            )
+    if path.suffix == ".safetensors":
+        return read_safetensors(path)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, OSError, pickle.UnpicklingError) as err:  # truncated, or not a torch file
+        raise ValueError(f"backbone weights file {path} cannot be read ({err}); copy it again") from err
+    if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
+        state = state["state_dict"]
+    if not isinstance(state, dict):
+        raise ValueError(f"backbone weights file {path} does not hold a state dict")  # noqa: TRY004
+    return state

@@ -24,6 +24,7 @@ from lerobot_fn import data, policies
 from lerobot_fn import train as core
 from lerobot_fn.jobs import train_checkpoint as ckpt
 from lerobot_fn.jobs.train_log import TrainLogger, truncate_metrics
+from lerobot_fn.policies.api import untrained_model
 from lerobot_fn.policies.family import OptimizerPreset, SchedulerPreset
 from lerobot_fn.policies.registry import family as policy_family
 from lerobot_fn.specs import JobError, RunContext, SpecError, SpecIssue, unstructure
@@ -181,7 +182,7 @@ def _load_policy(spec: TrainSpec, meta: data.DatasetMeta, ctx: RunContext, devic
 
 
 def config_model(config: Any, pretrained: Any) -> torch.nn.Module:
-    model = pretrained.family.build_model(config, load_backbone_weights=False)
+    model = untrained_model(pretrained.family, config)
     try:
         model.load_state_dict(pretrained.model.state_dict(), strict=True)
     except RuntimeError as err:

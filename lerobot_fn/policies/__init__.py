@@ -7,15 +7,16 @@
 Families live in `policies.act` / `policies.diffusion`; `policies.registry` maps LeRobot's config
 "type" to them. Names are imported lazily, so `import lerobot_fn.policies.features` pulls in
 neither the API nor any family. `load` / `save` / `load_pipeline` / `save_pipeline` read and write
-files: they are the shell `lerobot_fn.data.pretrained`'s, named here by string (the core
-never imports a shell).
+files, and `from_config` reads the pretrained backbone weights a config names: they are the shell
+`lerobot_fn.data.pretrained`'s, named here by string (the core never imports a shell; its pure
+`policies.api.from_config` takes the weights as a state dict).
 """
 
 import importlib
 
 _API = {
     "Policy": "lerobot_fn.policies.api",
-    "from_config": "lerobot_fn.policies.api",
+    "from_config": "lerobot_fn.data.pretrained",
     "initial_state": "lerobot_fn.policies.api",
     "load": "lerobot_fn.data.pretrained",
     "loss": "lerobot_fn.policies.api",
@@ -26,7 +27,7 @@ _API = {
     "preprocess": "lerobot_fn.policies.api",
     "save": "lerobot_fn.data.pretrained",
     "select_action": "lerobot_fn.policies.api",
-    # the checkpoint file shell (I/O lives outside the core; named here so `policies.load(path)` works)
+    # the checkpoint / backbone file shell (I/O lives outside the core; named here so `policies.load(path)` works)
     "load_pipeline": "lerobot_fn.data.pretrained",
     "save_pipeline": "lerobot_fn.data.pretrained",
 }

@@ -63,8 +63,12 @@ def _pick_device(device: str | torch.device | None, config: Any) -> torch.device
     return torch.device(wanted)
 
 
-def _build_model(family: ModuleType, config: Any) -> torch.nn.Module:
-    """The family's model without reading backbone weights (the checkpoint provides every weight)."""
+def untrained_model(family: ModuleType, config: Any) -> torch.nn.Module:
+    """The family's model with no pretrained backbone loaded, for when a checkpoint provides every
+    weight next. A family that still reads its backbone itself (`BACKBONE_WEIGHTS_PASSED_IN` unset:
+    SmolVLA's VLM) is told not to."""
+    if getattr(family, "BACKBONE_WEIGHTS_PASSED_IN", False):
+        return family.build_model(config)
     return family.build_model(config, load_backbone_weights=False)
 
 
@@ -89,6 +93,19 @@ def load_weights(model: torch.nn.Module, state: Mapping[str, torch.Tensor], *, s
             f"missing keys {missing[:8]}{' ...' if len(missing) > 8 else ''}, "
             f"unexpected keys {unexpected[:8]}{' ...' if len(unexpected) > 8 else ''}"
         )
+
+
+def _new_model(family: ModuleType, config: Any, backbone_weights: Mapping[str, torch.Tensor] | None):
+    if not getattr(family, "BACKBONE_WEIGHTS_PASSED_IN", False):
+        return family.build_model(config)
+    named = getattr(config, "pretrained_backbone_weights", None)
+    if named and backbone_weights is None:
+        raise ValueError(
+            f"the config names pretrained_backbone_weights {named!r} but no backbone weights were passed: "
+            "read them with lerobot_fn.data.pretrained.read_backbone_weights(that name) (policies.from_config "
+            "does), or set pretrained_backbone_weights=None for a randomly initialised backbone"
+        )
+    return family.build_model(config, backbone_weights=backbone_weights)
 
 
 def _on_device(pipeline: Pipeline, device: torch.device, *, move_device_steps: bool) -> Pipeline:
@@ -128,7 +145,7 @@ def from_files(
     except (TypeError, ValueError) as err:
         raise ValueError(f"{config_path}: {err}") from err
     target = _pick_device(device, config)
-    model = _build_model(family, config)
+    model = untrained_model(family, config)
     weights = f"{source}/model.safetensors"
     if pipelines is not None:
         load_weights(model, model_state, source=weights)
@@ -189,11 +206,18 @@ def from_config(
     stats: Mapping[str, Mapping[str, Any]] | None = None,
     device: str | torch.device | None = None,
     model: torch.nn.Module | None = None,
+    backbone_weights: Mapping[str, torch.Tensor] | None = None,
 ) -> Policy:
-    """A new (untrained) Policy from a family Config and dataset statistics, for training."""
+    """A new (untrained) Policy from a family Config and dataset statistics, for training.
+
+    `backbone_weights` is the state dict `config.pretrained_backbone_weights` names, read by the
+    shell: `policies.from_config` (`data.pretrained.from_config`) reads it and calls this. Without
+    them a config that names pretrained weights is an error here, not a silent random backbone."""
     family = family_module(config.to_dict()["type"], source=type(config).__qualname__)
     target = _pick_device(device, config)
-    model = (model if model is not None else family.build_model(config)).to(target)
+    if model is None:
+        model = _new_model(family, config, backbone_weights)
+    model = model.to(target)
     pre, post = make_processors(config, stats, device=target)
     return Policy(config, model, _on_device(pre, target, move_device_steps=False),
                   _on_device(post, target, move_device_steps=False), family)

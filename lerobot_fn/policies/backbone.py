@@ -1,67 +1,32 @@
-"""torchvision ResNet backbones whose pretrained weights come only from local files.
+"""torchvision ResNet backbones, with pretrained weights passed in as a state dict (pure).
 
-These machines (and many robots) have no network: `pretrained_backbone_weights` is either a path
-to a weights file (`.pth`/`.pt` state dict or `.safetensors`) or a torchvision weights name such
-as "ResNet18_Weights.IMAGENET1K_V1" whose file must already sit in the torchvision cache
-(`torch.hub.get_dir()/checkpoints`). Nothing is ever downloaded; a missing file is a clear error.
+The core reads no file: `pretrained_backbone_weights` in a config names a local weights file or a
+torchvision weights name ("ResNet18_Weights.IMAGENET1K_V1"), and the shell
+`lerobot_fn.data.pretrained.read_backbone_weights` reads it (from disk or the torchvision cache,
+never a download) and hands the state dict to `build_model(config, backbone_weights=...)`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Mapping
 
 import torch
 import torchvision
 from torch import nn
 
 
-def torchvision_cache_file(weights: str) -> Path:
-    """Where torchvision keeps the file of weights enum `weights` (it may not exist)."""
-    try:
-        enum_value = torchvision.models.get_weight(weights)
-    except (ValueError, KeyError, AttributeError) as err:
-        raise FileNotFoundError(
-            f"pretrained_backbone_weights {weights!r} is neither an existing file nor a torchvision "
-            "weights name like 'ResNet18_Weights.IMAGENET1K_V1'"
-        ) from err
-    return Path(torch.hub.get_dir()) / "checkpoints" / enum_value.url.rsplit("/", 1)[-1]
-
-
-def read_backbone_weights(weights: str | Path) -> dict[str, torch.Tensor]:
-    """The state dict named by `weights` (local file, else the torchvision cache); never downloads."""
-    path = Path(weights).expanduser()
-    if not path.is_file():
-        path = torchvision_cache_file(str(weights))
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"backbone weights {str(weights)!r} are not in the torchvision cache (looked for {path}) and "
-                "downloads are disabled: copy the file there, point pretrained_backbone_weights at a local "
-                "file, or set it to null for random initialisation"
-            )
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
-
-        return load_file(str(path))
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
-        state = state["state_dict"]
-    if not isinstance(state, dict):
-        raise ValueError(f"backbone weights file {path} does not hold a state dict")
-    return state
-
-
 def build_resnet(
     name: str,
     *,
-    weights: str | Path | None = None,
+    weights: Mapping[str, torch.Tensor] | None = None,
+    source: str = "backbone weights",
     norm_layer: Callable[[int], nn.Module] | None = None,
     replace_stride_with_dilation: tuple[bool, bool, bool] = (False, False, False),
 ) -> nn.Module:
-    """`torchvision.models.<name>` (e.g. "resnet18") with `weights` loaded from disk if given.
+    """`torchvision.models.<name>` (e.g. "resnet18"), loaded with `weights` if given.
 
-    The classifier (`fc`) may be missing from `weights`; every other parameter must match.
-    """
+    The classifier (`fc`) may be missing from `weights`; every other parameter must match, else a
+    ValueError names `source` (what the weights were read from)."""
     if not hasattr(torchvision.models, name):
         raise ValueError(f"unknown vision backbone {name!r} (expected a torchvision model such as 'resnet18')")
     kwargs = {"weights": None, "replace_stride_with_dilation": list(replace_stride_with_dilation)}
@@ -69,12 +34,14 @@ def build_resnet(
         kwargs["norm_layer"] = norm_layer
     model = getattr(torchvision.models, name)(**kwargs)
     if weights is not None:
-        state = read_backbone_weights(weights)
-        missing, unexpected = model.load_state_dict(state, strict=False)
+        try:
+            missing, unexpected = model.load_state_dict(dict(weights), strict=False)
+        except RuntimeError as err:  # a tensor of the wrong shape
+            raise ValueError(f"backbone weights {source!r} do not fit {name}: {err}") from err
         missing = [k for k in missing if not k.startswith("fc.")]
         if missing or unexpected:
             raise ValueError(
-                f"backbone weights {str(weights)!r} do not fit {name}: missing {missing[:5]}, "
+                f"backbone weights {source!r} do not fit {name}: missing {missing[:5]}, "
                 f"unexpected {unexpected[:5]}"
             )
     return model

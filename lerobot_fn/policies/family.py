@@ -8,6 +8,7 @@ only ever go through these names. Optimisation presets are LeRobot's
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
@@ -48,13 +49,17 @@ class PolicyFamily(Protocol):
 
     Batches are nested TensorDicts (`("observation", "state")`, `"action"`), the model a module
     declaring the keys it reads (`in_keys`) and writes (`out_keys`). `TENSORDICT_NATIVE = True`
-    marks a family that takes them so; a family without it still gets a flat dotted-name dict."""
+    marks a family that takes them so; a family without it still gets a flat dotted-name dict.
+    `BACKBONE_WEIGHTS_PASSED_IN = True` marks a family whose `build_model` reads no file: pretrained
+    backbone weights come in as a state dict, read by the shell (`data.pretrained`)."""
 
     CONFIG_TYPE: str
     Config: type
 
-    def build_model(self, config: Any, *, load_backbone_weights: bool = True) -> torch.nn.Module:
-        """The network for `config` (backbone weights read only when asked)."""
+    def build_model(self, config: Any, *, backbone_weights: Mapping[str, torch.Tensor] | None = None
+                    ) -> torch.nn.Module:
+        """The network for `config` (pure); `backbone_weights` (a state dict) loaded into its backbone,
+        None for a random one (a checkpoint's weights follow)."""
 
     def loss(self, model: torch.nn.Module, config: Any, batch: TensorDictBase, *,
              generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict[str, Any]]:

@@ -9,6 +9,7 @@ import attrs
 import pytest
 import torch
 
+from lerobot_fn import policies
 from lerobot_fn.policies import diffusion as dp
 from lerobot_fn.policies.features import FeatureType, NormalizationMode, PolicyFeature
 
@@ -151,14 +152,15 @@ def test_pretrained_backbone_never_downloads(tmp_path, monkeypatch):
         "down_dims": (8, 16),
         "crop_shape": None,
     }
+    named = dp.Config(pretrained_backbone_weights="ResNet18_Weights.IMAGENET1K_V1", **common)
     with pytest.raises(FileNotFoundError, match="torchvision cache"):
-        dp.build_model(dp.Config(pretrained_backbone_weights="ResNet18_Weights.IMAGENET1K_V1", **common))
+        policies.from_config(named)
+    assert "diffusion.rgb_encoder.0.backbone.0.weight" in dp.build_model(named).state_dict()  # no file read
+    import torchvision
+
+    weights = torchvision.models.resnet18(weights=None).state_dict()
     with pytest.raises(ValueError, match="use_group_norm=True cannot be combined"):
-        dp.build_model(
-            dp.Config(
-                pretrained_backbone_weights="ResNet18_Weights.IMAGENET1K_V1", use_group_norm=True, **common
-            )
-        )
+        dp.build_model(attrs.evolve(named, use_group_norm=True), backbone_weights=weights)
 
 
 def test_pretrained_backbone_from_local_file(tmp_path):
@@ -177,7 +179,7 @@ def test_pretrained_backbone_from_local_file(tmp_path):
         down_dims=(8, 16),
         pretrained_backbone_weights=str(path),
     )
-    model = dp.build_model(config)
+    model = policies.from_config(config).model  # the shell reads the file, the core loads it
     trunk = model.diffusion.rgb_encoder[0].backbone
     assert torch.equal(trunk[0].weight, reference.conv1.weight)
     assert torch.equal(trunk[4][0].conv1.weight, reference.layer1[0].conv1.weight)

@@ -14,6 +14,7 @@ Module and parameter names equal LeRobot 0.6.1's `ACTPolicy` (`model.*`), so its
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import torch
 import torch.nn.functional as F
@@ -26,14 +27,15 @@ from .config import ACTION, OBS_STATE, Config
 from .resnet import build_resnet_trunk
 
 
-def build_model(config: Config, *, load_backbone_weights: bool = True) -> ACTPolicy:
+def build_model(config: Config, *, backbone_weights: Mapping[str, Tensor] | None = None) -> ACTPolicy:
     """The ACT network for `config`, initialised like LeRobot's (same module creation order).
 
-    `load_backbone_weights=False` skips reading `pretrained_backbone_weights` (use it when a
-    checkpoint's `model.safetensors` is loaded next and overwrites them anyway).
+    `backbone_weights`: the ResNet state dict `config.pretrained_backbone_weights` names, read by the
+    shell (`data.pretrained.read_backbone_weights`); None leaves the backbone randomly initialised,
+    as when a checkpoint's `model.safetensors` is loaded next and overwrites every weight anyway.
     """
     config.validate_features()
-    return ACTPolicy(config, load_backbone_weights=load_backbone_weights)
+    return ACTPolicy(config, backbone_weights=backbone_weights)
 
 
 def in_keys(config: Config) -> tuple[tuple[str, ...], ...]:
@@ -55,10 +57,10 @@ class ACTPolicy(nn.Module):
 
     out_keys = (ACTION,)
 
-    def __init__(self, config: Config, *, load_backbone_weights: bool = True):
+    def __init__(self, config: Config, *, backbone_weights: Mapping[str, Tensor] | None = None):
         super().__init__()
         self.config = config
-        self.model = ACT(config, load_backbone_weights=load_backbone_weights)
+        self.model = ACT(config, backbone_weights=backbone_weights)
         self.in_keys = in_keys(config)
         self.image_keys = self.in_keys[: len(config.image_features)]
         self.state_key = nested_key(OBS_STATE) if config.robot_state_feature is not None else None
@@ -84,7 +86,7 @@ class ACTPolicy(nn.Module):
 class ACT(nn.Module):
     """CVAE encoder + observation encoder + transformer encoder/decoder + action head."""
 
-    def __init__(self, config: Config, *, load_backbone_weights: bool = True):
+    def __init__(self, config: Config, *, backbone_weights: Mapping[str, Tensor] | None = None):
         super().__init__()
         self.config = config
         d = config.dim_model
@@ -107,8 +109,8 @@ class ACT(nn.Module):
             self.backbone = build_resnet_trunk(
                 config.vision_backbone,
                 dilate_last=bool(config.replace_final_stride_with_dilation),
-                weights=config.pretrained_backbone_weights,
-                load_weights=load_backbone_weights,
+                weights=backbone_weights,
+                source=str(config.pretrained_backbone_weights),
             )
 
         # 3. Transformer (the CVAE decoder when training with the variational objective).

@@ -1,11 +1,12 @@
 """ACT's image backbone: a torchvision ResNet cut after `layer4`, with frozen batch norm.
 
-Pretrained ImageNet weights are never downloaded (`lerobot_fn.policies.backbone`):
-`pretrained_backbone_weights` names a local weights file or a torchvision weights enum (e.g.
-"ResNet18_Weights.IMAGENET1K_V1") whose file must already be in the torchvision cache.
+Pretrained ImageNet weights come in as a state dict (`lerobot_fn.policies.backbone`); the shell
+`data.pretrained.read_backbone_weights` reads the file `pretrained_backbone_weights` names.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from torch import Tensor, nn
 from torchvision.ops import FrozenBatchNorm2d
@@ -35,13 +36,14 @@ class ResNetTrunk(nn.Module):
 
 
 def build_resnet_trunk(
-    name: str, *, dilate_last: bool, weights: str | None, load_weights: bool = True
+    name: str, *, dilate_last: bool, weights: Mapping[str, Tensor] | None = None, source: str = "backbone weights"
 ) -> ResNetTrunk:
-    """A frozen-BN ResNet trunk; loads `weights` (local file or torchvision cache) when asked."""
+    """A frozen-BN ResNet trunk, loaded with the `weights` state dict if given (read from `source`)."""
     try:
         resnet = build_resnet(
             name,
-            weights=weights if load_weights and weights else None,
+            weights=weights,
+            source=source,
             norm_layer=FrozenBatchNorm2d,
             replace_stride_with_dilation=(False, False, bool(dilate_last)),
         )

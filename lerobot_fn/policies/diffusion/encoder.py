@@ -7,6 +7,8 @@ asks for a random one (training), and a random crop draws its offsets from a `to
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -18,18 +20,17 @@ from lerobot_fn.policies.backbone import build_resnet
 from .config import Config
 
 
-def resnet_trunk(config: Config, *, load_weights: bool = True) -> nn.Sequential:
+def resnet_trunk(config: Config, weights: Mapping[str, Tensor] | None = None) -> nn.Sequential:
     """torchvision ResNet without its avgpool and fc (layer4 features), BN -> GroupNorm if asked.
 
-    Pretrained weights come from a local file or the torchvision cache only (`policies.backbone`).
+    `weights`: the pretrained state dict (`policies.backbone`: read by the shell, passed in), or None.
     """
-    weights = config.pretrained_backbone_weights if load_weights else None
-    if weights and config.use_group_norm:
+    if weights is not None and config.use_group_norm:
         raise ValueError(
             "diffusion config: use_group_norm=True cannot be combined with pretrained_backbone_weights "
             f"({config.pretrained_backbone_weights!r}): replacing BatchNorm would discard the pretrained weights"
         )
-    resnet = build_resnet(config.vision_backbone, weights=weights or None)
+    resnet = build_resnet(config.vision_backbone, weights=weights, source=str(config.pretrained_backbone_weights))
     trunk = nn.Sequential(*list(resnet.children())[:-2])
     if config.use_group_norm:
         _batchnorm_to_groupnorm(trunk)
@@ -103,12 +104,12 @@ def random_crop(x: Tensor, size: tuple[int, int], generator: torch.Generator | N
 class RgbEncoder(nn.Module):
     """(B, C, H, W) image in normalised pixel space -> (B, 2 * num_keypoints) feature."""
 
-    def __init__(self, config: Config, *, load_backbone_weights: bool = True):
+    def __init__(self, config: Config, *, backbone_weights: Mapping[str, Tensor] | None = None):
         super().__init__()
         self.resize_shape = config.resize_shape
         self.crop_shape = config.crop_shape
         self.crop_is_random = config.crop_is_random
-        self.backbone = resnet_trunk(config, load_weights=load_backbone_weights)
+        self.backbone = resnet_trunk(config, backbone_weights)
         image_shape = next(iter(config.image_features.values())).shape
         hw = self.crop_shape or self.resize_shape or tuple(image_shape[1:])
         fmap = _dry_run(self.backbone, (1, image_shape[0], *hw))

@@ -8,6 +8,8 @@ either); it lives in `scheduler.py`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import torch
 from tensordict import TensorDictBase
 from torch import Tensor, nn
@@ -22,7 +24,7 @@ from .unet import ConditionalUnet1d
 class DiffusionModel(nn.Module):
     """Holds the RGB encoder(s) and the UNet; sizes the UNet's conditioning from the features."""
 
-    def __init__(self, config: Config, *, load_backbone_weights: bool = True):
+    def __init__(self, config: Config, *, backbone_weights: Mapping[str, Tensor] | None = None):
         super().__init__()
         config.validate_features()
         self.image_keys = tuple(config.image_features)
@@ -33,11 +35,11 @@ class DiffusionModel(nn.Module):
             n_cams = len(self.image_keys)
             if self.separate_encoders:
                 self.rgb_encoder = nn.ModuleList(
-                    [RgbEncoder(config, load_backbone_weights=load_backbone_weights) for _ in range(n_cams)]
+                    [RgbEncoder(config, backbone_weights=backbone_weights) for _ in range(n_cams)]
                 )
                 cond_dim += self.rgb_encoder[0].feature_dim * n_cams
             else:
-                self.rgb_encoder = RgbEncoder(config, load_backbone_weights=load_backbone_weights)
+                self.rgb_encoder = RgbEncoder(config, backbone_weights=backbone_weights)
                 cond_dim += self.rgb_encoder.feature_dim * n_cams
         if config.env_state_feature is not None:
             cond_dim += config.env_state_feature.shape[0]
@@ -92,20 +94,21 @@ class DiffusionPolicyModel(nn.Module):
 
     out_keys = (ACTION,)
 
-    def __init__(self, config: Config, *, load_backbone_weights: bool = True):
+    def __init__(self, config: Config, *, backbone_weights: Mapping[str, Tensor] | None = None):
         super().__init__()
-        self.diffusion = DiffusionModel(config, load_backbone_weights=load_backbone_weights)
+        self.diffusion = DiffusionModel(config, backbone_weights=backbone_weights)
         env = () if config.env_state_key is None else (config.env_state_key,)
         self.in_keys = tuple(nested_key(k) for k in (OBS_STATE, *config.image_features, *env))
 
 
-def build_model(config: Config, *, load_backbone_weights: bool = True) -> DiffusionPolicyModel:
+def build_model(config: Config, *, backbone_weights: Mapping[str, Tensor] | None = None) -> DiffusionPolicyModel:
     """A fresh Diffusion Policy model for `config`, initialised like LeRobot's under the same seed.
 
-    `pretrained_backbone_weights` are read (local file / torchvision cache, never downloaded)
-    unless `load_backbone_weights=False`, for when a checkpoint's weights are loaded next anyway.
+    `backbone_weights`: the ResNet state dict `config.pretrained_backbone_weights` names, read by the
+    shell (`data.pretrained.read_backbone_weights`) and loaded into every camera's encoder; None
+    leaves them randomly initialised (a checkpoint's weights are loaded next anyway).
     """
-    return DiffusionPolicyModel(config, load_backbone_weights=load_backbone_weights)
+    return DiffusionPolicyModel(config, backbone_weights=backbone_weights)
 
 
 def stack_images(config: Config, batch: TensorDictBase, *, history: bool, lift_frames: bool = False) -> Tensor | None:
