@@ -2,6 +2,7 @@
 process returns the stats sample, failures are reported with the camera and codec."""
 
 import os
+import threading
 import time
 
 import av
@@ -10,7 +11,14 @@ import pytest
 
 from lerobot_fn.data import stats as S
 from lerobot_fn.data.remux import video_duration_s
-from lerobot_fn.data.write.encode import BackgroundEncoder, EncoderError, VideoEncoding, encode_frames
+from lerobot_fn.data.write.encode import (
+    ENCODER_NICE,
+    BackgroundEncoder,
+    EncoderError,
+    VideoEncoding,
+    encode_frames,
+)
+from lerobot_fn.data.write.scheduling import kept_scheduling
 
 
 def frames(n, h=32, w=48, seed=0):
@@ -89,19 +97,64 @@ def test_av1_encoding_keeps_this_threads_scheduling_policy(tmp_path):
     assert _policy() == before
 
 
+def _threads_policies(pid: int) -> set[tuple[int, int, int]]:
+    """(policy, rt priority, nice) of every thread of process `pid`."""
+    out = set()
+    for t in os.listdir(f"/proc/{pid}/task"):
+        try:
+            out.add((*_policy(int(t)), os.getpriority(os.PRIO_PROCESS, int(t))))
+        except (ProcessLookupError, FileNotFoundError):
+            pass
+    return out
+
+
 @pytest.mark.skipif(not hasattr(os, "sched_getscheduler"), reason="scheduling policies are Linux's")
 def test_the_encoder_process_stays_below_the_recording_process(tmp_path):
-    enc = BackgroundEncoder("cam", tmp_path / "cam.mp4", fps=10, height=32, width=48, encoding=VideoEncoding())
+    # all of its threads: libsvtav1 starts dozens of real-time (SCHED_FIFO 99) workers as root
+    enc = BackgroundEncoder(
+        "cam", tmp_path / "cam.mp4", fps=10, height=32, width=48, encoding=VideoEncoding()
+    )
     seen = []
     try:
         for f in frames(30):
             enc.put(f)
         deadline = time.monotonic() + 1.0
         while time.monotonic() < deadline and enc._proc.poll() is None:
-            seen.append(_policy(enc._proc.pid)[0])
+            seen.append((len(os.listdir(f"/proc/{enc._proc.pid}/task")), _threads_policies(enc._proc.pid)))
             time.sleep(0.01)
     finally:
         enc.finish()
     # real-time only for the moment the codec opens (inside its first call), never once it encodes
     later = seen[len(seen) // 2 :]
-    assert later and set(later) == {os.SCHED_OTHER}, seen
+    assert later and max(n for n, _ in later) > 1, "the codec started no threads: nothing checked"
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    expected = {(os.SCHED_OTHER, 0, min(19, mine + ENCODER_NICE))}
+    assert all(policies == expected for _, policies in later), later
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getscheduler"), reason="scheduling policies are Linux's")
+def test_kept_scheduling_demotes_the_realtime_threads_the_block_started():
+    started, stop = threading.Event(), threading.Event()
+    tids = []
+
+    def realtime_worker():  # as libsvtav1's workers: real-time from their start
+        tids.append(threading.get_native_id())
+        try:
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+        except PermissionError:
+            tids.append(None)
+        started.set()
+        stop.wait(10)
+
+    before = _policy()
+    worker = threading.Thread(target=realtime_worker)
+    with kept_scheduling():
+        worker.start()
+        started.wait(10)
+    try:
+        if None in tids:
+            pytest.skip("not allowed to make a thread real-time here (not root): nothing to demote")
+        assert _policy(tids[0]) == before
+    finally:
+        stop.set()
+        worker.join(10)
