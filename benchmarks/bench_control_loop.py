@@ -10,7 +10,8 @@ by a background thread, the same generator on both sides):
            `LeRobotDataset.create` as `lerobot-record` sets it up (4 image-writer threads per camera).
   policy   the ACT fixture policy (shared/fixtures/policies/act_aloha_mini: 2 cameras 48x64, state and
            action of 14; the 6 joints are zero-padded into the state, the first 6 actions drive them).
-           ours: `hardware.policy_runner.ChunkedPolicyRunner` (chunks computed ahead in a worker);
+           ours: `hardware.policy_runner.ChunkedPolicyRunner` (chunks computed ahead in a worker process,
+           torch 1 thread; `--worker thread` for the in-process worker thread);
            LeRobot: its synchronous rollout step (`predict_action` = preprocessor, `select_action`,
            postprocessor inside the tick) with SO101Follower and `precise_sleep`, as
            `lerobot.rollout.inference.sync` does.
@@ -204,7 +205,56 @@ def stats_of(periods):
             "over_budget_2ms": s.over_budget, "over_33ms": sum(1 for p in periods if p * 1000 > 1000 / FPS + 0.5)}
 
 
-def ours(mode: str, follower: Path, leader: Path, cal: Path, seconds: float, out: Path) -> dict:
+class TickTrace:
+    """Times each phase of every tick (observe, act, send, frame) by wrapping the robot's methods and the
+    loop's callbacks, to say what a late tick was doing: the tick before it overran (which phase), or
+    the loop woke up late (the OS or another thread kept it from running)."""
+
+    PHASES = ("observe", "act", "send", "frame")
+
+    def __init__(self, robot, runner=None):
+        self.rows: list[dict] = []  # per tick: start time, each phase's duration, runner state
+        self.runner = runner
+        observe, send = robot.get_observation, robot.send_action
+
+        def traced_observe():
+            row = {"start": time.perf_counter(), "in_flight": runner is not None and runner._sent_at is not None,
+                   "chunks": runner.chunks if runner is not None else 0}
+            self.rows.append(row)
+            return self._timed("observe", observe)
+
+        robot.get_observation = traced_observe
+        robot.send_action = lambda action: self._timed("send", send, action)
+
+    def _timed(self, phase, fn, *args):
+        start = time.perf_counter()
+        try:
+            return fn(*args)
+        finally:
+            self.rows[-1][phase] = time.perf_counter() - start
+
+    def wrap(self, phase, fn):
+        return lambda *args: self._timed(phase, fn, *args)
+
+    def late_ticks(self, limit_ms: float = 1000 / FPS + 0.5) -> dict:
+        """Every period over `limit_ms`: how late, and what the tick before it spent its time on."""
+        budget = 1 / FPS
+        late, causes = [], {"overrun": 0, "woke late": 0}
+        for k in range(1, len(self.rows)):
+            prev, period = self.rows[k - 1], self.rows[k]["start"] - self.rows[k - 1]["start"]
+            if period * 1000 <= limit_ms:
+                continue
+            work = {p: round(1000 * prev.get(p, 0.0), 2) for p in self.PHASES}
+            busy = sum(prev.get(p, 0.0) for p in self.PHASES)
+            cause = "overrun" if busy > budget else "woke late"
+            causes[cause] += 1
+            late.append({"tick": k, "period_ms": round(1000 * period, 2), "cause": cause, "work_ms": work,
+                         "idle_ms": round(1000 * (period - busy), 2), "chunk_in_flight": prev["in_flight"],
+                         "chunk_merged": self.rows[k]["chunks"] > prev["chunks"]})
+        return {"late_causes": causes, "late": late[:40]}
+
+
+def ours(mode: str, follower: Path, leader: Path, cal: Path, seconds: float, out: Path, worker: str = "process") -> dict:
     from hardware.cameras import CameraConfig
     from hardware.loops import control_loop, dataset_features, dataset_frame
     from hardware.robots import SOFollower
@@ -219,24 +269,23 @@ def ours(mode: str, follower: Path, leader: Path, cal: Path, seconds: float, out
         # the writer first: its encoder processes start while the arms connect and the cameras warm up
         with data.create(out / "ours_ds", fps=FPS, features=dataset_features(robot), robot_type="so_follower") as writer, \
                 robot, SOLeader(str(leader), id="bench", calibration_dir=cal / "l") as arm:
-            control_loop(robot, lambda obs: arm.get_action(), fps=FPS, duration_s=seconds, periods_out=ticks,
-                         on_frame=lambda obs, sent: writer.add_frame(dataset_frame(robot, obs, sent, "bench")))
+            trace = TickTrace(robot)
+            control_loop(robot, trace.wrap("act", lambda obs: arm.get_action()), fps=FPS, duration_s=seconds,
+                         periods_out=ticks, on_frame=trace.wrap(
+                             "frame", lambda obs, sent: writer.add_frame(dataset_frame(robot, obs, sent, "bench"))))
             start = time.perf_counter()
             writer.save_episode()
-            return {**stats_of(ticks), "save_episode_s": round(time.perf_counter() - start, 2)}
-    import torch
-
+            return {**stats_of(ticks), "save_episode_s": round(time.perf_counter() - start, 2), **trace.late_ticks()}
     from hardware.policy_runner import ChunkedPolicyRunner
-    from lerobot_fn import policies
 
-    torch.set_num_threads(1)
-    policy = policies.load(FIXTURE)
-    with robot, ChunkedPolicyRunner(policy, robot.joints, names) as runner:
+    with robot, ChunkedPolicyRunner(FIXTURE, robot.joints, names, worker=worker, torch_threads=1) as runner:
         runner.prime(robot.get_observation())  # the first chunk is ready before the clock starts
-        control_loop(robot, lambda obs: runner.action(obs, period_s=1 / FPS), fps=FPS, duration_s=seconds,
-                     periods_out=ticks)
+        trace = TickTrace(robot, runner)
+        control_loop(robot, trace.wrap("act", lambda obs: runner.action(obs, period_s=1 / FPS)), fps=FPS,
+                     duration_s=seconds, periods_out=ticks)
         inference = sorted(runner.inference_s)
-    return {**stats_of(ticks), "chunks": len(inference), "inference_p50_ms": round(1000 * inference[len(inference) // 2], 1)}
+    return {**stats_of(ticks), "chunks": len(inference), "inference_p50_ms": round(1000 * inference[len(inference) // 2], 1),
+            **trace.late_ticks()}
 
 
 def lerobot(mode: str, follower: Path, leader: Path, cal: Path, seconds: float, out: Path) -> dict:
@@ -252,6 +301,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--only", choices=("record", "policy"))
+    parser.add_argument("--worker", choices=("process", "thread"), default="process",
+                        help="where our runner predicts chunks (policy scenario)")
     args = parser.parse_args()
     if not LEROBOT_PY.exists():
         sys.exit(f"LeRobot 0.6.1 is needed: create {LEROBOT_PY.parent.parent} with lerobot[feetech]==0.6.1")
@@ -266,8 +317,11 @@ def main() -> None:
                 for name, fn in (("lerobot_fn", ours), ("lerobot_0.6.1", lerobot)):
                     out = tmp / f"{mode}_{name}"
                     out.mkdir()
-                    results[f"{mode}/{name}"] = fn(mode, tmp / "follower", tmp / "leader", tmp / "cal", args.seconds, out)
-                    print(f"{mode:7s} {name:14s} {results[f'{mode}/{name}']}", flush=True)
+                    extra = {"worker": args.worker} if fn is ours and mode == "policy" else {}
+                    results[f"{mode}/{name}"] = fn(mode, tmp / "follower", tmp / "leader", tmp / "cal", args.seconds, out,
+                                                   **extra)
+                    shown = {k: v for k, v in results[f"{mode}/{name}"].items() if k != "late"}
+                    print(f"{mode:7s} {name:14s} {shown}", flush=True)
         finally:
             for proc in sims:
                 proc.send_signal(signal.SIGTERM)

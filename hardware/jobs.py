@@ -128,21 +128,17 @@ def _connected(teleop, robot):
         teleop.disconnect()
 
 
-def _load_policy(options, ctx: RunContext):
-    from lerobot_fn import policies
-
+def _runner(options, robot, task, ctx: RunContext):
+    """The chunked runner; its worker starts loading the policy now (in its own process by default), while
+    the robot connects; `prime` waits for it."""
+    from .policy_runner import ChunkedPolicyRunner
     from .sample_policy import resolve_policy_path
 
     path = resolve_policy_path(options.path)
-    ctx.log.info("loading policy %s on %s", path, options.device)
-    return policies.load(path, device=options.device)
-
-
-def _runner(policy, robot, options, task):
-    from .policy_runner import ChunkedPolicyRunner
-
-    return ChunkedPolicyRunner(policy, robot.joints, list(robot.cameras), task=task,
-                               actions_per_chunk=options.actions_per_chunk, blend_steps=options.blend_steps)
+    ctx.log.info("loading policy %s on %s (in a %s)", path, options.device, options.worker)
+    return ChunkedPolicyRunner(path, robot.joints, list(robot.cameras), task=task,
+                               actions_per_chunk=options.actions_per_chunk, blend_steps=options.blend_steps,
+                               worker=options.worker, device=options.device, torch_threads=options.torch_threads)
 
 
 def dataset_root(repo_id: str, root: str | None) -> Path:
@@ -233,14 +229,13 @@ def _record(spec: RecordSpec, ctx: RunContext, root: Path) -> tuple[dict, int]:
     options = spec.dataset
     robot = build.robot_from(spec.robot)
     teleop = build.teleop_from(spec.teleop, robot.joints) if spec.teleop else None
-    policy = _load_policy(spec.policy, ctx) if spec.policy else None
     with contextlib.ExitStack() as stack:
-        # the writer first: its video encoder processes start up while the arms connect and cameras warm up
+        # the writer and the policy first: encoders and the policy load while the arms connect and cameras warm up
         writer = stack.enter_context(_open_writer(spec, robot, root, spec.resume or ctx.resume, ctx))
+        runner = stack.enter_context(_runner(spec.policy, robot, options.single_task, ctx)) if spec.policy else None
         stack.enter_context(robot)
         if teleop is not None:
             stack.enter_context(_connected(teleop, robot))
-        runner = stack.enter_context(_runner(policy, robot, spec.policy, options.single_task)) if policy else None
         controls = RecordControls()
         if getattr(teleop, "other_keys", False) is None:  # the keyboard teleop owns the terminal: share it
             teleop.other_keys = controls.press
@@ -308,8 +303,7 @@ def replay(spec: ReplaySpec, ctx: RunContext) -> dict:
 
 def run_policy(spec: RunPolicySpec, ctx: RunContext) -> dict:
     robot = build.robot_from(spec.robot)
-    policy = _load_policy(spec.policy, ctx)
-    with robot, _runner(policy, robot, spec.policy, spec.task) as runner:
+    with _runner(spec.policy, robot, spec.task, ctx) as runner, robot:
         runner.prime(robot.get_observation())
         stats = control_loop(robot, lambda obs: runner.action(obs, period_s=1 / spec.fps), fps=spec.fps,
                              duration_s=spec.duration_s)

@@ -15,6 +15,7 @@ from .cameras.config import CameraConfig
 ROBOT_TYPES = ("so100_follower", "so101_follower", "koch_follower")
 LEADER_TYPES = ("so100_leader", "so101_leader", "koch_leader")
 non_negative = check(lambda v: v >= 0, "a number >= 0")
+positive_or_unset = check(lambda v: v is None or v > 0, "a number > 0")
 
 
 @attrs.frozen(kw_only=True)
@@ -58,6 +59,12 @@ class PolicyOptions:
     actions_per_chunk: int | None = spec_field(
         None, doc="actions played from each chunk (default: the policy's n_action_steps)")
     blend_steps: int = spec_field(4, doc="length of the cross-fade between consecutive chunks", validator=non_negative)
+    worker: Literal["process", "thread"] = spec_field(
+        "process", doc="where chunks are predicted: a separate lower-priority process (no GIL shared with the "
+                       "control loop), or a thread of the job's process")
+    torch_threads: int | None = spec_field(
+        None, doc="torch threads of the worker process (default: all cores but one, at most 4)",
+        validator=positive_or_unset)
 
 
 @attrs.frozen(kw_only=True)

@@ -52,3 +52,40 @@ def run_no_hang(cmd: list[str], *, timeout: float, **kwargs):
     with pytest.raises(ProcessLookupError):
         os.killpg(proc.pid, 0)  # nothing of its process group is left
     return proc.returncode, out, err
+
+
+def policy_workers(parent: int | None = None) -> list[int]:
+    """Pids of the `hardware.policy_worker` processes whose parent is `parent` (default: this process)."""
+    import os
+    from pathlib import Path
+
+    parent = os.getpid() if parent is None else parent
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        if ppid == parent and b"hardware.policy_worker" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def wait_gone(pid: int, timeout: float = 10.0) -> bool:
+    """True once `pid` has exited (a zombie counts as gone: its parent reaps it), False after `timeout`."""
+    import time
+    from pathlib import Path
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return True
+        if state in ("Z", "X"):
+            return True
+        time.sleep(0.02)
+    return False

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hw_helpers import write_calibration
+from hw_helpers import policy_workers, write_calibration
 
 from hardware import sim
 from hardware.sample_policy import resolve_policy_path, sample_policy_root
@@ -29,6 +29,7 @@ def test_sim_run_policy_spec_runs_as_shipped_on_the_sample_policy(tmp_path, monk
     finally:
         sim.release("sim://so101_follower")
     assert code == 0
+    assert policy_workers() == []  # the inference process ended with the job
     result = json.loads((tmp_path / "run" / "result.json").read_text())
     assert result["loop"]["ticks"] == 14 and result["chunks"] >= 2  # 15 ticks, a chunk of 10 every 10 ticks
     checkpoint = tmp_path / "home" / "lerobot_fn_samples" / "act_so101_v1"
