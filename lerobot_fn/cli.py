@@ -18,8 +18,8 @@ import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
-from .specs import JobError, RunContext, SpecError, dump_spec, explain, list_jobs, load_spec, open_run
-from .specs.context import FILE_ONLY, close_run, default_run_dir
+from .run_dir import FILE_ONLY, default_run_dir, open_run, write_result
+from .specs import JobError, RunContext, SpecError, dump_spec, explain, list_jobs, load_spec
 from .specs.toml_io import load_raw, resolve
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
@@ -137,20 +137,28 @@ def _run(loaded, spec_toml: str, args: argparse.Namespace) -> int:
         print(f"lerobot-run: job '{loaded.job}' cannot start: {exc}. Install the extra it needs, "
               "e.g. pip install 'lerobot-fn[hardware]'.", file=sys.stderr)
         return EXIT_FAILURE
-    try:
-        if _rank():  # torchrun: the run directory belongs to rank 0; the others only log to stderr
-            ctx = RunContext(out_dir=out_dir, seed=seed, log=_rank_logger(loaded.job), resume=bool(args.resume))
-        else:
-            ctx = open_run(out_dir, job=loaded.job, spec_toml=spec_toml, seed=seed, resume=bool(args.resume),
-                           unique=not explicit)
-            out_dir = ctx.out_dir
-    except OSError as exc:
-        print(f"lerobot-run: cannot create the run directory {out_dir}: {exc.strerror or exc}. "
-              "Choose another with --set run.output_dir=PATH.", file=sys.stderr)
-        return EXIT_FAILURE
-    result = None
+    with contextlib.ExitStack() as run_dir:
+        try:
+            if _rank():  # torchrun: the run directory belongs to rank 0; the others only log to stderr
+                ctx = RunContext(out_dir=out_dir, seed=seed, log=_rank_logger(loaded.job), resume=bool(args.resume))
+            else:
+                ctx = run_dir.enter_context(open_run(out_dir, job=loaded.job, spec_toml=spec_toml, seed=seed,
+                                                     resume=bool(args.resume), unique=not explicit))
+                out_dir = ctx.out_dir
+        except OSError as exc:
+            print(f"lerobot-run: cannot create the run directory {out_dir}: {exc.strerror or exc}. "
+                  "Choose another with --set run.output_dir=PATH.", file=sys.stderr)
+            return EXIT_FAILURE
+        return _run_job(run, loaded, ctx, args)
+
+
+def _run_job(run, loaded, ctx: RunContext, args: argparse.Namespace) -> int:
+    """Run the job in its run directory; the exit code for how it ended (DESIGN.md "Specs and the CLI")."""
+    out_dir = ctx.out_dir
     try:
         result = run(loaded.spec, ctx)
+        if not _rank():
+            write_result(ctx, result)
         ctx.log.info("done; outputs in %s", out_dir)
         return EXIT_OK
     except KeyboardInterrupt as exc:
@@ -168,8 +176,6 @@ def _run(loaded, spec_toml: str, args: argparse.Namespace) -> int:
                       out_dir, "" if args.debug else "Re-run with --debug to see the traceback.")
         ctx.log.error("%s", traceback.format_exc().rstrip(), extra=None if args.debug else FILE_ONLY)
         return EXIT_FAILURE
-    finally:
-        close_run(ctx, None if _rank() else result)
 
 
 def _rank() -> int:

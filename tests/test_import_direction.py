@@ -10,6 +10,7 @@
     train       types, process, policies             the optimisation step drives a policy
     data        types, converter, specs, process,    shells (files, Hub, video, checkpoints) over the core
                 policies
+    run_dir     types, specs                         the run directory shell (lerobot-run's)
     jobs        everything                           jobs wire core and shells together
 
 No package of `lerobot_fn` imports `hardware/` (the job registry names hardware jobs by strings).
@@ -33,7 +34,8 @@ ALLOWED = {
     "policies": {"types", "converter", "process"},
     "train": {"types", "process", "policies"},
     "data": {"types", "converter", "specs", "process", "policies"},
-    "jobs": {"types", "converter", "specs", "process", "policies", "train", "data"},
+    "run_dir": {"types", "specs"},
+    "jobs": {"types", "converter", "specs", "process", "policies", "train", "data", "run_dir"},
 }
 
 

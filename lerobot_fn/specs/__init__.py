@@ -4,7 +4,7 @@
     print(dump_spec(loaded.job, loaded.spec))
 """
 
-from .context import RunContext, open_run
+from .context import RunContext
 from .converter import structure, unstructure
 from .errors import JobError, SpecError, SpecIssue
 from .explain import explain, list_jobs
@@ -14,6 +14,6 @@ from .toml_io import LoadedSpec, apply_overrides, dump_spec, load_spec, parse_ov
 
 __all__ = [
     "JOBS", "Job", "JobError", "LoadedSpec", "RunContext", "RunOptions", "SpecError", "SpecIssue",
-    "apply_overrides", "dump_spec", "explain", "get_job", "list_jobs", "load_spec", "open_run",
+    "apply_overrides", "dump_spec", "explain", "get_job", "list_jobs", "load_spec",
     "parse_override", "read_toml", "resolve", "spec_field", "structure", "unstructure",
 ]
