@@ -14,8 +14,9 @@ processors included:
 - fine-tuning samples/s at batch 32 (forward, loss, backward, clip, AdamW step; batches preprocessed
   once, outside the timing), LeRobot's default freezing (VLM frozen, expert + state projection trained);
 - loss curves: both trained from the same weights on the same batches, noise and times for `--curve-steps`.
-Variants: fp32 (eager), bf16 (`torch.autocast`), compile-bf16 (lerobot-fn fine-tuning through
-`train.compile_for_training`), graphs-bf16 (lerobot-fn select_action compiled with CUDA graphs).
+Variants: fp32 (eager), bf16 (`torch.autocast`), graphs-bf16 (lerobot-fn select_action compiled with
+CUDA graphs), and lerobot-fn fine-tuning variants `train:A+B` (bf16; names in smolvla_variants.py, e.g.
+`train:compile` = the train job's compile = true). `--profile N` writes both bf16 sides' top ops.
 Results print as a markdown table; `--json` writes them (after every section, so a cut run keeps them).
 """
 
@@ -50,6 +51,24 @@ SMOLVLM2_500M = {
 CAMERAS = ("observation.images.camera1", "observation.images.camera2", "observation.images.camera3")
 STATE_DIM = ACTION_DIM = 6
 TASK = "pick up the red cube and put it in the box"
+
+
+def import_lerobot_smolvla():
+    """LeRobot's SmolVLAPolicy and processor factory, imported without `lerobot/policies/__init__.py`:
+    that file imports every policy's processors, hence `lerobot.datasets` and PyAV, which SmolVLA on
+    synthetic batches never uses (so the GPU call carries no 40 MB PyAV wheel)."""
+    import importlib
+    import importlib.util
+    import types
+
+    if "lerobot.policies" not in sys.modules:
+        spec = importlib.util.find_spec("lerobot.policies")
+        package = types.ModuleType("lerobot.policies")
+        package.__path__, package.__spec__ = list(spec.submodule_search_locations), spec
+        sys.modules["lerobot.policies"] = package
+    modeling = importlib.import_module("lerobot.policies.smolvla.modeling_smolvla")
+    processor = importlib.import_module("lerobot.policies.smolvla.processor_smolvla")
+    return modeling.SmolVLAPolicy, processor.make_smolvla_pre_post_processors
 
 
 def make_vlm_dir(size: str, directory: Path) -> Path:
@@ -150,23 +169,30 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--train-steps", type=int, default=10)
     p.add_argument("--curve-steps", type=int, default=200)
     p.add_argument("--curve-batch", type=int, default=8)
+    p.add_argument("--curve-variant", default="", help="train the loss curve's lerobot-fn side inside this "
+                   "train: variant (e.g. compile; then --curve-batch must equal --train-batch: no recompile)")
     p.add_argument("--variants", default="fp32,bf16,graphs-bf16")
     p.add_argument("--json", type=Path)
+    p.add_argument("--profile", type=int, default=0, help="profile this many bf16 fine-tuning steps per side "
+                   "(top ops written beside --json)")
+    p.add_argument("--sections", default="latency,train,curve")
     args = p.parse_args(argv)
     import lerobot
     import transformers
-    from lerobot.policies.smolvla.modeling_smolvla import SmolVLAPolicy as LeRobotSmolVLA
-    from lerobot.policies.smolvla.processor_smolvla import make_smolvla_pre_post_processors
+    from smolvla_variants import TRAIN_VARIANTS, profile
 
     from lerobot_fn import policies
     from lerobot_fn.policies import smolvla
     from lerobot_fn.train.optim import make_optimizer
 
+    LeRobotSmolVLA, make_smolvla_pre_post_processors = import_lerobot_smolvla()
     device, variants = args.device, args.variants.split(",")
+    cuda, sections = device.startswith("cuda"), args.sections.split(",")
+    out_dir = args.json.parent if args.json else Path.cwd()
     gpu = torch.cuda.get_device_name() if device.startswith("cuda") else platform.processor() or "cpu"
     results: dict = {"machine": gpu, "torch": torch.__version__, "transformers": transformers.__version__,
                      "lerobot": lerobot.__version__, "size": args.size, "date": time.strftime("%Y-%m-%d"),
-                     "latency": {}, "train": {}, "curve": {}}
+                     "latency": {}, "train": {}, "curve": {}, "profile": {}}
 
     def save():
         if args.json:
@@ -224,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     if "bf16" in variants:
         runs += [("LeRobot 0.6.1 bf16", lambda: lerobot_latency(True)),
                  ("lerobot-fn bf16", lambda: ours_latency(policies.optimize(ours, autocast=torch.bfloat16)))]
-    for name, fn in runs:
+    for name, fn in runs if "latency" in sections else ():
         r = fn()
         chunk = r.pop("chunk").float().cpu()
         reference = chunk if reference is None else reference
@@ -267,37 +293,10 @@ def main(argv: list[str] | None = None) -> int:
     def adamw(params):
         return torch.optim.AdamW(params, lr=1e-4, betas=(0.9, 0.95), eps=1e-8, weight_decay=1e-10)
 
-    theirs.train()
-    ours.model.train()
-    for bf16 in (False, True) if "bf16" in variants else (False,):
-        label = "bf16" if bf16 else "fp32"
-        for name, step in ((f"LeRobot 0.6.1 {label}", lerobot_step(adamw(their_params), bf16)),
-                           (f"lerobot-fn {label}", ours_step(make_optimizer(ours), bf16))):
-            sps = throughput(step, args.train_batch, args.train_steps, 3, device)
-            results["train"][name] = {"samples_per_s": sps, "batch": args.train_batch}
-            print(f"| {name} | fine-tuning {sps:.1f} samples/s at batch {args.train_batch} |", flush=True)
-            save()
-        if device.startswith("cuda"):
-            results["train"][f"peak_memory_gib_{label}"] = torch.cuda.max_memory_allocated() / 2**30
-    if "compile-bf16" in variants:  # lerobot-fn's training compile (train.compile_for_training), default mode
-        from lerobot_fn.train import compile_for_training
-
-        compile_for_training(ours)
-        t0 = time.perf_counter()
-        step = ours_step(make_optimizer(ours), True)
-        step()
-        sync(device)
-        results["train"]["compile_s"] = time.perf_counter() - t0
-        sps = throughput(step, args.train_batch, args.train_steps, 2, device)
-        results["train"]["lerobot-fn compile-bf16"] = {"samples_per_s": sps, "batch": args.train_batch}
-        print(f"| lerobot-fn compile-bf16 | fine-tuning {sps:.1f} samples/s at batch {args.train_batch} | compile "
-              f"{results['train']['compile_s']:.0f} s |", flush=True)
-        save()
-        for name in ("prefill", "velocity"):  # back to the eager methods for the sections below
-            ours.model.model.__dict__.pop(name, None)
-
     # --- loss curves from the same weights, batches, noise and times ---
-    if args.curve_steps:
+    def loss_curves(label: str) -> None:
+        """Both sides trained from `init` on the same batches, noise and times (bf16 if measured);
+        lerobot-fn as it is set up when called (`label`: eager, or the --curve-variant)."""
         theirs.load_state_dict(init)
         ours.model.load_state_dict(init)
         opt_t, opt_o = adamw(their_params), make_optimizer(ours)
@@ -325,13 +324,54 @@ def main(argv: list[str] | None = None) -> int:
         w = max(1, args.curve_steps // 10)
         windows = [(statistics.mean(curve_t[a:a + w]), statistics.mean(curve_o[a:a + w]))
                    for a in range(0, args.curve_steps, w)]
-        results["curve"] = {"steps": args.curve_steps, "batch": args.curve_batch, "bf16": bf16,
+        results["curve"] = {"steps": args.curve_steps, "batch": args.curve_batch, "bf16": bf16, "lerobot_fn_variant": label,
                             "lerobot": curve_t, "lerobot_fn": curve_o, "window": w,
                             "window_means": windows,
                             "max_abs_diff": max(abs(a - b) for a, b in zip(curve_t, curve_o, strict=True))}
-        print("| loss curve window means (LeRobot, lerobot-fn) | "
+        print(f"| loss curve window means (LeRobot, lerobot-fn {label}) | "
               + " ".join(f"{a:.3f}/{b:.3f}" for a, b in windows) + " |", flush=True)
         save()
+
+    theirs.train()
+    ours.model.train()
+    for label in [v for v in ("fp32", "bf16") if v in variants and "train" in sections]:
+        bf16 = label == "bf16"
+        for name, step in ((f"LeRobot 0.6.1 {label}", lerobot_step(adamw(their_params), bf16)),
+                           (f"lerobot-fn {label}", ours_step(make_optimizer(ours), bf16))):
+            sps = throughput(step, args.train_batch, args.train_steps, 3, device)
+            results["train"][name] = {"samples_per_s": sps, "batch": args.train_batch}
+            print(f"| {name} | fine-tuning {sps:.1f} samples/s at batch {args.train_batch} |", flush=True)
+            if args.profile and bf16:
+                slug = "lerobot" if name.startswith("LeRobot") else "ours"
+                results["profile"][name] = prof = profile(step, args.profile, out_dir / f"profile_{slug}.txt", cuda)
+                print(f"# profile {name}: wall {prof['wall_ms']:.1f} ms/step, kernels {prof['kernel_ms']:.1f} ms/step",
+                      flush=True)
+            save()
+        if cuda:
+            results["train"][f"peak_memory_gib_{label}"] = torch.cuda.max_memory_allocated() / 2**30
+    for group in (v for v in variants if v.startswith("train:") and "train" in sections):  # lerobot-fn variants, bf16, e.g. train:gqa+compile
+        names = group.removeprefix("train:").split("+")
+        with contextlib.ExitStack() as stack:
+            for v in names:
+                stack.enter_context(TRAIN_VARIANTS[v](ours, init))
+            step = ours_step(make_optimizer(ours), True)
+            t0 = time.perf_counter()
+            step()
+            sync(device)
+            first = time.perf_counter() - t0
+            sps = throughput(step, args.train_batch, args.train_steps, 2, device)
+            name = f"lerobot-fn bf16 {'+'.join(names)}"
+            results["train"][name] = {"samples_per_s": sps, "batch": args.train_batch, "first_step_s": first}
+            print(f"| {name} | fine-tuning {sps:.1f} samples/s at batch {args.train_batch} | first step {first:.0f} s |",
+                  flush=True)
+            if args.curve_steps and "curve" in sections and group == f"train:{args.curve_variant}":
+                loss_curves(group.removeprefix("train:"))
+            if args.profile and group == variants[-1]:
+                results["profile"][name] = profile(step, args.profile, out_dir / "profile_ours_last.txt", cuda)
+            save()
+
+    if args.curve_steps and "curve" in sections and not args.curve_variant:
+        loss_curves("eager")
 
     # --- lerobot-fn compiled with CUDA graphs ---
     if "graphs-bf16" in variants:

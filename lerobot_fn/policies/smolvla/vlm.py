@@ -62,11 +62,16 @@ def attention_bias(mask: Tensor, dtype: torch.dtype) -> Tensor:
 
 
 def attend(q: Tensor, k: Tensor, v: Tensor, bias: Tensor, scale: float) -> Tensor:
-    """Grouped-query attention: q (B, Lq, H, D), k/v (B, Lk, Hkv, D) -> (B, Lq, H * D)."""
+    """Grouped-query attention: q (B, Lq, H, D), k/v (B, Lk, Hkv, D) -> (B, Lq, H * D).
+
+    K/V are repeated to all H heads first (each kv head serves H / Hkv consecutive query heads, as
+    LeRobot expands them): SDPA's own `enable_gqa` with a mask runs only the math kernel on CUDA."""
     dtype = torch.promote_types(q.dtype, k.dtype)
+    groups = q.shape[2] // k.shape[2]
+    if groups > 1:
+        k, v = k.repeat_interleave(groups, dim=2), v.repeat_interleave(groups, dim=2)
     q, k, v = (t.to(dtype).transpose(1, 2) for t in (q, k, v))
-    out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias.to(dtype), scale=scale,
-                                         enable_gqa=q.shape[1] != k.shape[1])
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias.to(dtype), scale=scale)
     return out.transpose(1, 2).flatten(2)
 
 
