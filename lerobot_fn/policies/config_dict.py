@@ -1,7 +1,8 @@
-"""LeRobot config.json <-> a family's attrs Config: the checks `from_dict` starts with (the right "type",
-no unknown key), structuring through the one cattrs converter (`lerobot_fn.converter`: the value
-types come from the Config's annotations, no per-family type table), the feature/normalisation
-conversions both ways, and the dict `to_dict` writes."""
+"""LeRobot config.json <-> a family's attrs Config: the `PreTrainedConfig` fields every family starts
+with (`PreTrainedFields`), the checks `from_dict` starts with (the right "type", no unknown key),
+structuring through the one cattrs converter (`lerobot_fn.converter`: the value types come from the
+Config's annotations, no per-family type table), the feature/normalisation conversions both ways,
+and the dict `to_dict` writes."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import attrs
 from cattrs.errors import ClassValidationError, IterableValidationError
 
 from lerobot_fn.converter import converter, failures
+from lerobot_fn.policies.features import FeatureViews
 from lerobot_fn.types import FeatureType, NormalizationMode, PolicyFeature
 
 C = TypeVar("C")
@@ -28,6 +30,59 @@ def config_fields(cls: type, raw: Mapping[str, Any], config_type: str, label: st
     if unknown:
         raise ValueError(f"{label} config: unknown key(s) {unknown}; known keys: {sorted(known)}")
     return fields
+
+
+def opt_list(value: Any) -> list[str] | None:
+    return None if value is None else list(value)
+
+
+def opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def as_features(value: Any) -> dict[str, PolicyFeature]:
+    """`input_features` / `output_features` given as PolicyFeatures or in config.json's dict form."""
+    return {name: f if isinstance(f, PolicyFeature) else PolicyFeature(type=f["type"], shape=f["shape"])
+            for name, f in (value or {}).items()}
+
+
+def as_norm_map(value: Any) -> dict[FeatureType, NormalizationMode]:
+    """`normalization_mapping` with enum keys and values (strings such as "VISUAL" accepted)."""
+    return {FeatureType(k): NormalizationMode(v) for k, v in value.items()}
+
+
+@attrs.frozen
+class PreTrainedFields(FeatureViews):
+    """LeRobot's `PreTrainedConfig` fields (n_obs_steps ... pretrained_revision), which every family's
+    attrs Config subclasses. attrs puts them first, as LeRobot's dataclasses do; a family that
+    redeclares one for another default (Diffusion's `n_obs_steps = 2`) keeps its place in
+    config.json all the same (`config_to_dict` writes these fields first)."""
+
+    n_obs_steps: int = 1
+    input_features: dict[str, PolicyFeature] = attrs.field(factory=dict, converter=as_features)
+    output_features: dict[str, PolicyFeature] = attrs.field(factory=dict, converter=as_features)
+    device: str | None = None
+    use_amp: bool = False
+    use_peft: bool = False
+    push_to_hub: bool = True
+    repo_id: str | None = None
+    private: bool | None = None
+    tags: list[str] | None = attrs.field(default=None, converter=opt_list)
+    license: str | None = None
+    pretrained_path: str | None = attrs.field(default=None, converter=opt_str)
+    pretrained_revision: str | None = None
+
+    @property
+    def action_delta_indices(self) -> list[int]:
+        """Frame offsets of the action targets a training item needs: the whole chunk."""
+        return list(range(self.chunk_size))
+
+    @property
+    def reward_delta_indices(self) -> None:
+        return None
+
+
+_COMMON = tuple(a.name for a in attrs.fields(PreTrainedFields))
 
 
 def structure_config(cls: type[C], raw: Mapping[str, Any], config_type: str, label: str) -> C:
@@ -51,17 +106,6 @@ def structure_config(cls: type[C], raw: Mapping[str, Any], config_type: str, lab
         raise ValueError(f"{label} config: key {key!r} has invalid value {value!r} ({leaf})") from None
 
 
-def as_features(value: Any) -> dict[str, PolicyFeature]:
-    """`input_features` / `output_features` given as PolicyFeatures or in config.json's dict form."""
-    return {name: f if isinstance(f, PolicyFeature) else PolicyFeature(type=f["type"], shape=f["shape"])
-            for name, f in (value or {}).items()}
-
-
-def as_norm_map(value: Any) -> dict[FeatureType, NormalizationMode]:
-    """`normalization_mapping` with enum keys and values (strings such as "VISUAL" accepted)."""
-    return {FeatureType(k): NormalizationMode(v) for k, v in value.items()}
-
-
 def parse_features(fields: dict[str, Any]) -> dict[str, Any]:
     """`fields` with `input_features` / `output_features` / `normalization_mapping` as typed values."""
     from lerobot_fn.policies.features import features_from_dict, norm_map_from_dict
@@ -81,13 +125,16 @@ def config_to_dict(config: Any, config_type: str) -> dict[str, Any]:
     from lerobot_fn.policies.features import features_to_dict, norm_map_to_dict
 
     out: dict[str, Any] = {"type": config_type}
-    for f in attrs.fields(type(config)):
-        value = getattr(config, f.name)
-        if f.name in ("input_features", "output_features"):
+    names = [a.name for a in attrs.fields(type(config))]
+    if isinstance(config, PreTrainedFields):
+        names = [*_COMMON, *(n for n in names if n not in _COMMON)]
+    for name in names:
+        value = getattr(config, name)
+        if name in ("input_features", "output_features"):
             value = features_to_dict(value)
-        elif f.name == "normalization_mapping":
+        elif name == "normalization_mapping":
             value = norm_map_to_dict(value)
         elif isinstance(value, (tuple, list)):
             value = list(value)
-        out[f.name] = value
+        out[name] = value
     return out

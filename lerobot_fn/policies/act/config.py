@@ -11,8 +11,8 @@ from typing import Any
 
 import attrs
 
-from lerobot_fn.policies.config_dict import as_features, as_norm_map, config_to_dict, structure_config
-from lerobot_fn.policies.features import FeatureType, FeatureViews, NormalizationMode, PolicyFeature
+from lerobot_fn.policies.config_dict import PreTrainedFields, as_norm_map, config_to_dict, structure_config
+from lerobot_fn.policies.features import FeatureType, NormalizationMode
 
 CONFIG_TYPE = "act"
 
@@ -34,23 +34,10 @@ def _default_norm_map() -> dict[FeatureType, NormalizationMode]:
 
 
 @attrs.frozen(kw_only=True)
-class Config(FeatureViews):
-    """Action Chunking Transformer settings (LeRobot 0.6.1 `ACTConfig`, same names and defaults)."""
+class Config(PreTrainedFields):
+    """Action Chunking Transformer settings (LeRobot 0.6.1 `ACTConfig`, same names and defaults; the
+    common `PreTrainedConfig` fields come first, from `PreTrainedFields`)."""
 
-    # Common PreTrainedConfig fields.
-    n_obs_steps: int = 1
-    input_features: dict[str, PolicyFeature] = attrs.field(factory=dict, converter=as_features)
-    output_features: dict[str, PolicyFeature] = attrs.field(factory=dict, converter=as_features)
-    device: str | None = None
-    use_amp: bool = False
-    use_peft: bool = False
-    push_to_hub: bool = True
-    repo_id: str | None = None
-    private: bool | None = None
-    tags: tuple[str, ...] | None = attrs.field(default=None, converter=lambda v: None if v is None else tuple(v))
-    license: str | None = None
-    pretrained_path: str | None = attrs.field(default=None, converter=lambda v: None if v is None else str(v))
-    pretrained_revision: str | None = None
     # Input / output structure.
     chunk_size: int = 100
     n_action_steps: int = 100
@@ -124,15 +111,6 @@ class Config(FeatureViews):
 
     @property
     def observation_delta_indices(self) -> None:
-        return None
-
-    @property
-    def action_delta_indices(self) -> list[int]:
-        """Frame offsets of the action targets a training item needs: the whole chunk."""
-        return list(range(self.chunk_size))
-
-    @property
-    def reward_delta_indices(self) -> None:
         return None
 
     def validate_features(self) -> None:

@@ -12,14 +12,8 @@ from typing import Any
 
 import attrs
 
-from lerobot_fn.policies.config_dict import as_features, as_norm_map, config_to_dict, structure_config
-from lerobot_fn.policies.features import (
-    FeatureType,
-    FeatureViews,
-    NormalizationMode,
-    PolicyFeature,
-    norm_map_from_dict,
-)
+from lerobot_fn.policies.config_dict import PreTrainedFields, as_norm_map, config_to_dict, structure_config
+from lerobot_fn.policies.features import FeatureType, NormalizationMode, norm_map_from_dict
 
 CONFIG_TYPE = "diffusion"
 
@@ -44,36 +38,17 @@ def _float_tuple(value: Any) -> tuple[float, ...]:
     return tuple(float(v) for v in value)
 
 
-def _opt_list(value: Any) -> list[str] | None:
-    return None if value is None else list(value)
-
-
 def _default_norm_map() -> dict[FeatureType, NormalizationMode]:
     return norm_map_from_dict({"VISUAL": "MEAN_STD", "STATE": "MIN_MAX", "ACTION": "MIN_MAX"})
 
 
-def _opt_str(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
 @attrs.frozen
-class Config(FeatureViews):
-    """LeRobot's `DiffusionConfig` (type "diffusion"); field order is config.json's order."""
+class Config(PreTrainedFields):
+    """LeRobot's `DiffusionConfig` (type "diffusion"); field order is config.json's order (the common
+    `PreTrainedConfig` fields first, from `PreTrainedFields`)."""
 
-    # Common PreTrainedConfig fields.
     n_obs_steps: int = 2
-    input_features: dict[str, PolicyFeature] = attrs.field(factory=dict, converter=as_features)
-    output_features: dict[str, PolicyFeature] = attrs.field(factory=dict, converter=as_features)
-    device: str | None = None
-    use_amp: bool = False
-    use_peft: bool = False
-    push_to_hub: bool = True
-    repo_id: str | None = None
-    private: bool | None = None
-    tags: list[str] | None = attrs.field(default=None, converter=_opt_list)
-    license: str | None = None
-    pretrained_path: str | None = attrs.field(default=None, converter=_opt_str)
-    pretrained_revision: str | None = None
+    """LeRobot's Diffusion default (the common field's place in config.json is kept)."""
     # Inputs / output structure.
     horizon: int = 64
     n_action_steps: int = 32
@@ -190,10 +165,6 @@ class Config(FeatureViews):
     @property
     def action_delta_indices(self) -> list[int]:
         return list(range(1 - self.n_obs_steps, 1 - self.n_obs_steps + self.horizon))
-
-    @property
-    def reward_delta_indices(self) -> None:
-        return None
 
     @property
     def inference_steps(self) -> int:
