@@ -1,7 +1,7 @@
 """The `PreTrainedConfig` fields every LeRobot VLA config starts with, and the JSON value checks.
 
-A family's attrs Config subclasses `PreTrainedFields`; attrs puts these fields first, as LeRobot's
-dataclasses do, so `config_to_dict` writes them in config.json's order.
+A family's attrs Config subclasses `PreTrainedFields`: the fields shared with ACT and Diffusion
+(`policies.config_dict.PreTrainedFields`, first in config.json's order) plus what a VLA checks.
 """
 
 from __future__ import annotations
@@ -11,15 +11,11 @@ from typing import Any
 
 import attrs
 
-from lerobot_fn.policies.features import FeatureViews, PolicyFeature
+from lerobot_fn.policies import config_dict
+from lerobot_fn.policies.config_dict import opt_list, opt_str
 
-
-def opt_list(value: Any) -> list[str] | None:
-    return None if value is None else list(value)
-
-
-def opt_str(value: Any) -> str | None:
-    return None if value is None else str(value)
+__all__ = ["COMMON_KINDS", "PreTrainedFields", "check_shapes", "check_values", "float_pair", "opt_int_pair",
+           "opt_list", "opt_str"]
 
 
 def opt_int_pair(value: Any) -> tuple[int, int] | None:
@@ -31,32 +27,9 @@ def float_pair(value: Any) -> tuple[float, float]:
 
 
 @attrs.frozen
-class PreTrainedFields(FeatureViews):
+class PreTrainedFields(config_dict.PreTrainedFields):
     """LeRobot's `PreTrainedConfig` fields (n_obs_steps ... pretrained_revision), and what every VLA
     config derives from its own fields (`chunk_size`, `max_state_dim`, `max_action_dim`, `type`)."""
-
-    n_obs_steps: int = 1
-    input_features: dict[str, PolicyFeature] = attrs.field(factory=dict)
-    output_features: dict[str, PolicyFeature] = attrs.field(factory=dict)
-    device: str | None = None
-    use_amp: bool = False
-    use_peft: bool = False
-    push_to_hub: bool = True
-    repo_id: str | None = None
-    private: bool | None = None
-    tags: list[str] | None = attrs.field(default=None, converter=opt_list)
-    license: str | None = None
-    pretrained_path: str | None = attrs.field(default=None, converter=opt_str)
-    pretrained_revision: str | None = None
-
-    @property
-    def action_delta_indices(self) -> list[int]:
-        """Frame offsets of the action targets a training item needs: the whole chunk."""
-        return list(range(self.chunk_size))
-
-    @property
-    def reward_delta_indices(self) -> None:
-        return None
 
     def validate_features(self) -> None:
         """The features a VLA needs: a state, an action, at least one camera, within the padded sizes."""
