@@ -7,7 +7,7 @@ and the dict `to_dict` writes."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import attrs
 from cattrs.errors import ClassValidationError, IterableValidationError
@@ -71,6 +71,20 @@ class PreTrainedFields(FeatureViews):
     license: str | None = None
     pretrained_path: str | None = attrs.field(default=None, converter=opt_str)
     pretrained_revision: str | None = None
+
+    CONFIG_TYPE: ClassVar[str]
+    """LeRobot's config.json "type" (set by each family's Config)."""
+    LABEL: ClassVar[str]
+    """How error messages name the family ("ACT config: ...")."""
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Any:
+        """Parse LeRobot's `config.json` dict; unknown keys, a wrong "type" or value raise ValueError."""
+        return structure_config(cls, d, cls.CONFIG_TYPE, cls.LABEL)
+
+    def to_dict(self) -> dict[str, Any]:
+        """LeRobot's `config.json` form: "type" first, then every field in LeRobot's order."""
+        return config_to_dict(self, self.CONFIG_TYPE)
 
     @property
     def action_delta_indices(self) -> list[int]:

@@ -6,12 +6,11 @@ order and value forms, so a checkpoint's config round-trips and LeRobot can pars
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import ClassVar
 
 import attrs
 
-from lerobot_fn.policies.config_dict import PreTrainedFields, as_norm_map, config_to_dict, structure_config
+from lerobot_fn.policies.config_dict import PreTrainedFields, as_norm_map
 from lerobot_fn.policies.features import FeatureType, NormalizationMode
 
 CONFIG_TYPE = "act"
@@ -37,6 +36,9 @@ def _default_norm_map() -> dict[FeatureType, NormalizationMode]:
 class Config(PreTrainedFields):
     """Action Chunking Transformer settings (LeRobot 0.6.1 `ACTConfig`, same names and defaults; the
     common `PreTrainedConfig` fields come first, from `PreTrainedFields`)."""
+
+    CONFIG_TYPE: ClassVar[str] = CONFIG_TYPE
+    LABEL: ClassVar[str] = "ACT"
 
     # Input / output structure.
     chunk_size: int = 100
@@ -124,14 +126,3 @@ class Config(PreTrainedFields):
             raise ValueError(
                 f"ACT config 'output_features' must include 'action' of type ACTION; got {sorted(self.output_features)}"
             )
-
-    # -- LeRobot config.json ------------------------------------------------------------------------
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Config:
-        """Parse LeRobot's `config.json` dict; unknown keys and a wrong "type" raise ValueError."""
-        return structure_config(cls, d, CONFIG_TYPE, "ACT")
-
-    def to_dict(self) -> dict[str, Any]:
-        """LeRobot's `config.json` form: "type" first, then fields in LeRobot's order."""
-        return config_to_dict(self, CONFIG_TYPE)

@@ -7,12 +7,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
-from lerobot_fn.policies.config_dict import PreTrainedFields, as_norm_map, config_to_dict, structure_config
+from lerobot_fn.policies.config_dict import PreTrainedFields, as_norm_map
 from lerobot_fn.policies.features import FeatureType, NormalizationMode, norm_map_from_dict
 
 CONFIG_TYPE = "diffusion"
@@ -46,6 +45,9 @@ def _default_norm_map() -> dict[FeatureType, NormalizationMode]:
 class Config(PreTrainedFields):
     """LeRobot's `DiffusionConfig` (type "diffusion"); field order is config.json's order (the common
     `PreTrainedConfig` fields first, from `PreTrainedFields`)."""
+
+    CONFIG_TYPE: ClassVar[str] = CONFIG_TYPE
+    LABEL: ClassVar[str] = "diffusion"
 
     n_obs_steps: int = 2
     """LeRobot's Diffusion default (the common field's place in config.json is kept)."""
@@ -198,15 +200,3 @@ class Config(PreTrainedFields):
                         f"diffusion config: image {key!r} has shape {list(ft.shape)} but {first_key!r} has "
                         f"{list(first.shape)}; all cameras must share one shape"
                     )
-
-    # --- config.json I/O ---
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Config:
-        """Build from LeRobot's config.json contents; unknown keys and a wrong "type" are errors."""
-        return structure_config(cls, d, CONFIG_TYPE, "diffusion")
-
-    def to_dict(self) -> dict[str, Any]:
-        """LeRobot's config.json form: "type" first, then every field in LeRobot's order."""
-        return config_to_dict(self, CONFIG_TYPE)
-
