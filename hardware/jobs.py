@@ -305,6 +305,7 @@ def run_policy(spec: RunPolicySpec, ctx: RunContext) -> dict:
     robot = build.robot_from(spec.robot)
     with _runner(spec.policy, robot, spec.task, ctx) as runner, robot:
         runner.prime(robot.get_observation())
+        ctx.log.info("running the policy for %g s at %d fps", spec.duration_s, spec.fps)
         stats = control_loop(robot, lambda obs: runner.action(obs, period_s=1 / spec.fps), fps=spec.fps,
                              duration_s=spec.duration_s)
         inference = sorted(runner.inference_s)
