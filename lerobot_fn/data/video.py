@@ -1,9 +1,14 @@
 """Video frame decoding for the reader: nearest frames to requested timestamps, one pass per file.
 
 `VideoDecoder` keeps containers open (one LRU cache per process, so each DataLoader worker has
-its own), seeks once to the keyframe before the earliest requested timestamp, decodes forward
-to the latest one, converts only the chosen frames to RGB, and checks every chosen frame lies
-within `tolerance_s` of its request (LeRobot's rule: strictly closer than the tolerance).
+its own; a file read by several threads at once gets one container per thread), seeks once to
+the keyframe before the earliest requested timestamp, decodes forward to the latest one, and
+checks every chosen frame lies within `tolerance_s` of its request (LeRobot's rule: strictly
+closer than the tolerance). Only the chosen frames are converted, each once however often it is
+requested, straight into the caller's (T, C, H, W) tensor: planar RGB from one reused swscale
+context with one thread (the same bytes as PyAV's `to_ndarray("rgb24")`, which LeRobot uses,
+without its per-call context and threads or the HWC -> CHW copy), and for float32 output divided
+by 255 in the same pass.
 
 Backends: "pyav" (default; PyAV's wheel bundles FFmpeg with dav1d for AV1, plus H.264/HEVC)
 and "torchcodec" when it imports. Neither is imported before first use.
@@ -15,6 +20,7 @@ import os
 import threading
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +39,8 @@ _INHERITED: list = []
 
 def _forget_inherited_files() -> None:
     for decoder in list(_DECODERS):
-        _INHERITED.extend(decoder._files.values())
+        for idle in decoder._files.values():
+            _INHERITED.extend(idle)
         decoder._files.clear()
         decoder._lock = threading.Lock()
 
@@ -99,6 +106,7 @@ class _PyAVFile:
             ) from e
         self.stream.codec_context.thread_count = threads
         self.time_base = self.stream.time_base
+        self._reformatter = None  # one swscale context, reused for every frame of this file
 
     def decode(self, timestamps: list[float], episode_index: int | None) -> tuple[list, list[float]]:
         import av
@@ -129,6 +137,23 @@ class _PyAVFile:
             )
         return frames, loaded
 
+    def to_chw(self, frame, out: torch.Tensor) -> None:
+        """One decoded frame -> `out` (3, H, W), uint8 or float32 in [0, 1] (value / 255)."""
+        from av.video.reformatter import VideoReformatter
+
+        if self._reformatter is None:
+            self._reformatter = VideoReformatter()
+        # gbrp: planar G, B, R, the same bytes as rgb24 (one swscale thread: its automatic
+        # threading costs more than it saves on one frame, and the callers run in parallel)
+        planes = self._reformatter.reformat(frame, format="gbrp", threads=1).planes
+        h, w = frame.height, frame.width
+        for channel, plane in zip((1, 2, 0), planes):
+            src = np.frombuffer(plane, np.uint8).reshape(h, plane.line_size)[:, :w]
+            if out.dtype == torch.uint8:
+                out[channel].numpy()[...] = src
+            else:
+                np.divide(src, np.float32(255), out=out[channel].numpy())
+
     def close(self) -> None:
         self.container.close()
 
@@ -153,6 +178,12 @@ class _TorchCodecFile:
             raise DatasetFileError(f"cannot decode video {self.path} (episode {episode_index}): {e}") from e
         return batch.data, batch.pts_seconds.tolist()
 
+    def to_chw(self, frame: torch.Tensor, out: torch.Tensor) -> None:
+        if out.dtype == torch.uint8:
+            out.copy_(frame)
+        else:
+            torch.div(frame, 255, out=out)
+
     def close(self) -> None:
         self.decoder = None
 
@@ -161,6 +192,8 @@ class VideoDecoder:
     """Per-process cache of open video files; `decode(path, timestamps)` -> uint8 (T, C, H, W).
 
     After a fork (DataLoader workers) the cache is rebuilt, so each worker owns its containers.
+    `decode` is thread-safe: a thread takes an idle container of the file (or opens one) and
+    gives it back when done, so parallel requests on one file never share a container.
     """
 
     def __init__(
@@ -176,26 +209,38 @@ class VideoDecoder:
         self.backend = backend
         self.max_open = max_open
         self.threads = threads
-        self._files: OrderedDict[tuple[int, str], object] = OrderedDict()
+        # idle open files per (pid, path), least recently used first
+        self._files: OrderedDict[tuple[int, str], list] = OrderedDict()
         self._lock = threading.Lock()
         _DECODERS.add(self)
 
-    def _file(self, path: Path):
+    def _take(self, path: Path):
+        """An idle open file for `path` (opened now if none is idle); give it back with `_give_back`."""
         key = (os.getpid(), str(path))
         with self._lock:
-            f = self._files.get(key)
-            if f is not None:
+            idle = self._files.get(key)
+            if idle:
                 self._files.move_to_end(key)
-                return f
+                return idle.pop()
         if not Path(path).is_file():
             raise DatasetFileError(f"missing video file: {path}")
-        f = _PyAVFile(path, self._threads()) if self.backend == "pyav" else _TorchCodecFile(path)
+        return _PyAVFile(path, self._threads()) if self.backend == "pyav" else _TorchCodecFile(path)
+
+    def _give_back(self, path: Path, f) -> None:
+        key = (os.getpid(), str(path))
+        evicted = []
         with self._lock:
-            self._files[key] = f
-            while len(self._files) > self.max_open:
-                _, old = self._files.popitem(last=False)
-                old.close()
-        return f
+            self._files.setdefault(key, []).append(f)
+            self._files.move_to_end(key)
+            count = sum(len(v) for v in self._files.values())
+            while count > self.max_open:
+                oldest = next(iter(self._files))
+                evicted.append(self._files[oldest].pop(0))
+                if not self._files[oldest]:
+                    del self._files[oldest]
+                count -= 1
+        for old in evicted:
+            old.close()
 
     def _threads(self) -> int:
         """Codec threads per open file: `threads` if set, else 1 inside a DataLoader worker (the
@@ -212,21 +257,44 @@ class VideoDecoder:
         tolerance_s: float,
         *,
         episode_index: int | None = None,
+        out: torch.Tensor | Callable[[int, int], torch.Tensor] | None = None,
     ) -> torch.Tensor:
-        """Frames nearest to `timestamps` (seconds in the file) as uint8 (T, C, H, W)."""
-        f = self._file(path)
-        frames, loaded = f.decode(timestamps, episode_index)
-        arg = nearest_frames(timestamps, loaded, tolerance_s, path=path, episode_index=episode_index)
-        if self.backend == "torchcodec":
-            return frames[torch.as_tensor(arg)]
-        rgb = {}
-        for j in dict.fromkeys(arg.tolist()):
-            rgb[j] = torch.from_numpy(frames[j].to_ndarray(format="rgb24")).permute(2, 0, 1)
-        return torch.stack([rgb[j] for j in arg.tolist()])
+        """Frames nearest to `timestamps` (seconds in the file) as (T, C, H, W).
+
+        Without `out`: a new uint8 tensor. `out` is a uint8 or float32 (T, 3, H, W) tensor to
+        fill (float32 gets value / 255), or a function `(height, width) -> that tensor`, called
+        once the frame size is known.
+        """
+        f = self._take(path)
+        try:
+            frames, loaded = f.decode(timestamps, episode_index)
+            arg = nearest_frames(timestamps, loaded, tolerance_s, path=path, episode_index=episode_index)
+            height, width = _frame_size(frames[0])
+            if out is None:
+                out = torch.empty((len(timestamps), 3, height, width), dtype=torch.uint8)
+            elif callable(out):
+                out = out(height, width)
+            if tuple(out.shape[-2:]) != (height, width):
+                raise DatasetFileError(
+                    f"video {path} (episode {episode_index}) has {width}x{height} frames, but the other "
+                    f"frames of this batch are {out.shape[-1]}x{out.shape[-2]}"
+                )
+            first: dict[int, int] = {}  # loaded frame -> first output slot holding it
+            for t, j in enumerate(arg.tolist()):
+                if j in first:
+                    out[t].copy_(out[first[j]])
+                else:
+                    first[j] = t
+                    f.to_chw(frames[j], out[t])
+        except BaseException:
+            f.close()  # an error may leave the container mid-stream: never reuse it
+            raise
+        self._give_back(path, f)
+        return out
 
     def close(self) -> None:
         with self._lock:
-            files = [f for (pid, _), f in self._files.items() if pid == os.getpid()]
+            files = [f for (pid, _), idle in self._files.items() if pid == os.getpid() for f in idle]
             self._files.clear()
         for f in files:
             f.close()
@@ -236,3 +304,10 @@ class VideoDecoder:
 
     def __setstate__(self, state):
         self.__init__(state["backend"], state["max_open"], state.get("threads"))
+
+
+def _frame_size(frame) -> tuple[int, int]:
+    """(height, width) of a PyAV frame or a torchcodec (C, H, W) tensor."""
+    if isinstance(frame, torch.Tensor):
+        return int(frame.shape[-2]), int(frame.shape[-1])
+    return frame.height, frame.width

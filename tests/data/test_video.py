@@ -64,9 +64,9 @@ def test_open_containers_are_reused_and_closed(dataset_fixtures):
     path = dataset_fixtures / "pusht_mini/videos/observation.image/chunk-000/file-000.mp4"
     dec = VideoDecoder(max_open=1)
     dec.decode(path, [0.5], 1e-4)
-    first = next(iter(dec._files.values()))
+    (first,) = next(iter(dec._files.values()))
     dec.decode(path, [0.2], 1e-4)  # seeking backwards in the same open file
-    assert next(iter(dec._files.values())) is first and len(dec._files) == 1
+    assert next(iter(dec._files.values())) == [first] and len(dec._files) == 1
     dec.close()
     assert not dec._files
 

@@ -31,6 +31,15 @@ class Batch(TensorDict):
         return list(out) if type(out) is LinkedList else out
 
 
+class Items(list):
+    """A dataset's `__getitems__` result: the flat item dicts, and in `stacked` the batch tensors
+    their values are views of ({name: (B, ...)}), which `collate` takes instead of stacking."""
+
+    def __init__(self, items=(), stacked: dict | None = None):
+        super().__init__(items)
+        self.stacked = stacked or {}
+
+
 def collate(items: list) -> Batch:
     """List of flat item dicts (or TensorDicts) -> one `Batch` with batch size [len(items)]."""
     if not items:
@@ -43,9 +52,10 @@ def collate(items: list) -> Batch:
     batch = len(items)
     nested: dict = {}
     others: dict = {}
+    stacked = getattr(items, "stacked", {})
     for name, first in items[0].items():
         if isinstance(first, torch.Tensor):
-            value = torch.stack([it[name] for it in items])
+            value = stacked[name] if name in stacked else torch.stack([it[name] for it in items])
             *parents, leaf = nested_key(name)
             d = nested
             for p in parents:

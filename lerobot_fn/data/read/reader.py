@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import torch
+from attrs import define
 from tensordict import TensorDict
 
 from lerobot_fn.data.errors import DatasetError, DatasetFileError
@@ -23,9 +23,23 @@ from lerobot_fn.data.features import Feature
 from lerobot_fn.data.meta import DatasetMeta, read_parquet
 from lerobot_fn.data.read.columns import _is_numeric, _torch_dtype, column_to_numpy, decode_image
 from lerobot_fn.data.read.delta import check_delta_timestamps, delta_indices, query_frames
-from lerobot_fn.data.read.loader import get_items
+from lerobot_fn.data.read.frames import DecodeThreads, VideoRequest, decode_batch
+from lerobot_fn.data.read.loader import Items, get_items
 from lerobot_fn.data.video import VideoDecoder
 from lerobot_fn.process.keys import from_flat_dict
+
+
+@define
+class _ItemPlan:
+    """What `_plan` found for one item; `position` is its place in the batch."""
+
+    idx: int
+    episode: int
+    frame: int
+    queries: dict[str, torch.Tensor]
+    pads: dict[str, torch.Tensor]
+    videos: dict[str, tuple[Path, list[float]]]  # camera -> (file, seconds in the file)
+    position: int = 0
 
 
 class Dataset(torch.utils.data.Dataset):
@@ -57,9 +71,9 @@ class Dataset(torch.utils.data.Dataset):
         if image_transforms is not None and not callable(image_transforms):
             raise TypeError(f"image_transforms must be callable, got {type(image_transforms).__name__}")
         self.image_transforms = image_transforms
-        # several cameras are decoded in parallel threads: one codec thread each is faster than
-        # FFmpeg's automatic threading on top (measured in benchmarks/bench_reader.py)
-        self.decoder = VideoDecoder(video_backend, threads=1 if len(meta.video_keys) > 1 else None)
+        # the frames of a batch are decoded in parallel threads (read.frames): one codec thread
+        # each is faster than FFmpeg's automatic threading on top (benchmarks/bench_reader.py)
+        self.decoder = VideoDecoder(video_backend, threads=1)
         self.video_backend = self.decoder.backend
 
         known = meta.episode_indices
@@ -89,8 +103,7 @@ class Dataset(torch.utils.data.Dataset):
             )
         self._load_frames()
         self._check_videos()
-        self._pool: ThreadPoolExecutor | None = None
-        self._pool_pid: int | None = None
+        self._threads = DecodeThreads()
 
     # -- loading --------------------------------------------------------------------------
     def _load_frames(self) -> None:
@@ -181,6 +194,10 @@ class Dataset(torch.utils.data.Dataset):
 
     def get_raw(self, idx: int) -> dict:
         """One item as a flat dict {LeRobot name: tensor, "task": str}; `__getitem__` nests it."""
+        return self.__getitems__([idx])[0]
+
+    def _plan(self, idx: int) -> _ItemPlan:
+        """Where an item's values come from: its episode, query rows, pads and video requests."""
         n = len(self)
         if idx < 0:
             idx += n
@@ -190,16 +207,13 @@ class Dataset(torch.utils.data.Dataset):
         ep = int(self._tensors["episode_index"][idx])
         frame = int(self._tensors["index"][idx])
         start, end = meta.episode_range(ep)
-
-        item: dict = {}
         queries: dict[str, torch.Tensor] = {}
         pads: dict[str, torch.Tensor] = {}
         if self._delta is not None:
             for key, offsets in self._delta.items():
                 wanted, pads[key] = query_frames(frame, start, end, offsets)
                 queries[key] = self._rows(wanted)
-
-        video_requests = {}
+        videos = {}
         for key in meta.video_keys:
             rows = queries.get(key)
             ts = (
@@ -207,10 +221,16 @@ class Dataset(torch.utils.data.Dataset):
                 if rows is not None
                 else self._tensors["timestamp"][idx : idx + 1]
             )
-            video_requests[key] = ts.tolist()
-        if video_requests:
-            item.update(self._decode_videos(ep, video_requests))
+            offset = meta.video_from_timestamp(ep, key)
+            videos[key] = (self.root / meta.video_file(ep, key), [offset + t for t in ts.tolist()])
+        return _ItemPlan(idx, ep, frame, queries, pads, videos)
 
+    def _assemble(self, plan: _ItemPlan, videos: dict[str, torch.Tensor]) -> dict:
+        """The flat item: decoded videos (views into the batch's tensors), columns, pads, task."""
+        meta, idx, queries = self.meta, plan.idx, plan.queries
+        item: dict = {}
+        for key in meta.video_keys:
+            item[key] = videos[key][plan.position].squeeze(0)  # a single frame is (C, H, W), as in LeRobot
         for name in self._columns:
             rows = queries.get(name)
             if name in self._tensors:
@@ -229,7 +249,7 @@ class Dataset(torch.utils.data.Dataset):
                     item[name] = [vals[r].as_py() for r in rows.tolist()]
                 else:
                     item[name] = vals[idx].as_py()
-        for key, pad in pads.items():
+        for key, pad in plan.pads.items():
             item[f"{key}_is_pad"] = pad
 
         if self.image_transforms is not None:
@@ -242,58 +262,47 @@ class Dataset(torch.utils.data.Dataset):
             item["task"] = meta.tasks[task_index]
         except IndexError:
             raise DatasetFileError(
-                f"{self.root}: frame {frame} (episode {ep}) has task_index {task_index} "
+                f"{self.root}: frame {plan.frame} (episode {plan.episode}) has task_index {task_index} "
                 f"but meta/tasks.parquet has {len(meta.tasks)} tasks"
             ) from None
         return item
-
-    def _decode_one(self, ep: int, key: str, timestamps: list[float]) -> torch.Tensor:
-        path = self.root / self.meta.video_file(ep, key)
-        offset = self.meta.video_from_timestamp(ep, key)
-        frames = self.decoder.decode(
-            path, [offset + t for t in timestamps], self.tolerance_s, episode_index=ep
-        )
-        if not (self.return_uint8 or self._uint8_transport):
-            frames = frames.to(torch.float32).div_(255)
-        return frames.squeeze(0)  # a single frame is (C, H, W), as in LeRobot
-
-    def _decode_videos(self, ep: int, requests: dict[str, list[float]]) -> dict[str, torch.Tensor]:
-        if len(requests) == 1:
-            ((key, ts),) = requests.items()
-            return {key: self._decode_one(ep, key, ts)}
-        if self._pool is None or self._pool_pid != os.getpid():
-            self._pool = ThreadPoolExecutor(max_workers=len(requests))
-            self._pool_pid = os.getpid()
-        futures = {k: self._pool.submit(self._decode_one, ep, k, ts) for k, ts in requests.items()}
-        return {k: f.result() for k, f in futures.items()}
 
     def __getitem__(self, idx) -> TensorDict:
         """`ds[i]`: one item (batch size []); `ds[a:b]`, `ds[[i, j]]`: a stacked `Batch`."""
         return get_items(self, idx)
 
-    def __getitems__(self, indices: list[int]) -> list[dict]:
-        """Batched fetch used by `torch.utils.data.DataLoader`: raw dicts, collated by `loader`."""
-        return [self.get_raw(i) for i in indices]
+    def __getitems__(self, indices: list[int]) -> Items:
+        """Batched fetch used by `torch.utils.data.DataLoader`: raw dicts, collated by `loader`.
+
+        Every video frame of the batch is decoded in parallel into one tensor per camera (see
+        `read.frames`); the items are views into it, and `collate` reuses it as the batch's.
+        """
+        plans = [self._plan(i) for i in indices]
+        for position, plan in enumerate(plans):
+            plan.position = position
+        requests = [
+            VideoRequest(plan.position, key, path, ts, plan.episode)
+            for plan in plans
+            for key, (path, ts) in plan.videos.items()
+        ]
+        dtype = torch.uint8 if (self.return_uint8 or self._uint8_transport) else torch.float32
+        videos = decode_batch(self.decoder, self._threads, requests, len(plans), dtype, self.tolerance_s)
+        items = [self._assemble(plan, videos) for plan in plans]
+        if self.image_transforms is not None:  # transformed images are new tensors: collate stacks them
+            return Items(items)
+        return Items(items, {k: v.squeeze(1) if v.shape[1] == 1 else v for k, v in videos.items()})
 
     # -- lifecycle ------------------------------------------------------------------------
     def close(self) -> None:
         """Close open video files and the decode thread pool (the dataset stays usable)."""
+        self._threads.close()
         self.decoder.close()
-        if self._pool is not None and self._pool_pid == os.getpid():
-            self._pool.shutdown(wait=False)
-        self._pool = None
 
     def __enter__(self) -> Dataset:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state["_pool"] = None
-        state["_pool_pid"] = None
-        return state
 
     def __repr__(self) -> str:
         return (

@@ -1,0 +1,128 @@
+"""Video frames for a batch of items: every (item, camera) request of the batch is decoded in
+parallel threads straight into one (B, T, C, H, W) tensor per camera.
+
+Items are views into those tensors and `collate` takes them as they are (no stacking copy). In
+a DataLoader worker the tensors live in shared memory from the start, so the batch crosses to
+the main process without another copy. Float32 frames are produced here (in the worker, in
+parallel), not in the main process. The codec, the RGB conversion and the division release the
+GIL, so threads use every core even with `num_workers=0`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
+from pathlib import Path
+
+import torch
+from attrs import frozen
+
+from lerobot_fn.data.video import VideoDecoder
+
+
+@frozen
+class VideoRequest:
+    """One camera of one item: the frames of `path` nearest to `timestamps` (seconds in the file)."""
+
+    item: int
+    key: str
+    path: Path
+    timestamps: list[float]
+    episode_index: int
+
+
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def empty(shape: Sequence[int], dtype: torch.dtype) -> torch.Tensor:
+    """An uninitialised tensor for a batch; in a DataLoader worker, in shared memory (sent to the
+    main process without a copy). (Transparent huge pages for the main process's batches were
+    measured slower here: the kernel compacts memory on the fault.)"""
+    if torch.utils.data.get_worker_info() is None:
+        return torch.empty(tuple(shape), dtype=dtype)
+    storage = torch.UntypedStorage._new_shared(math.prod(shape) * dtype.itemsize)
+    return torch.empty(0, dtype=dtype).set_(storage).view(tuple(shape))
+
+
+class DecodeThreads:
+    """A per-process pool of decode threads (rebuilt after a fork; dropped when pickled).
+
+    Size: `threads` if given, else the cores this process may use, shared out among the
+    DataLoader workers when inside one (2 cores and 2 workers: 1 thread each).
+    """
+
+    def __init__(self, threads: int | None = None):
+        self.threads = threads
+        self._pool: ThreadPoolExecutor | None = None
+        self._pid: int | None = None
+
+    def size(self) -> int:
+        if self.threads is not None:
+            return self.threads
+        info = torch.utils.data.get_worker_info()
+        return max(1, usable_cores() // (info.num_workers if info is not None else 1))
+
+    def run(self, fn: Callable, jobs: list) -> None:
+        """Call `fn(job)` for every job; after all have finished, raise the first job's error."""
+        size = self.size()
+        if size == 1 or len(jobs) == 1:
+            for job in jobs:
+                fn(job)
+            return
+        if self._pool is None or self._pid != os.getpid():
+            self._pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="lerobot_fn-decode")
+            self._pid = os.getpid()
+        futures = [self._pool.submit(fn, job) for job in jobs]
+        wait(futures)  # no thread still writes into the batch when an error is raised
+        for f in futures:
+            f.result()
+
+    def close(self) -> None:
+        if self._pool is not None and self._pid == os.getpid():
+            self._pool.shutdown(wait=True)
+        self._pool = None
+
+    def __getstate__(self):
+        return {"threads": self.threads, "_pool": None, "_pid": None}
+
+
+def decode_batch(
+    decoder: VideoDecoder,
+    threads: DecodeThreads,
+    requests: list[VideoRequest],
+    batch_size: int,
+    dtype: torch.dtype,
+    tolerance_s: float,
+) -> dict[str, torch.Tensor]:
+    """Decode every request into {camera key: (batch_size, T, 3, H, W)} of `dtype`.
+
+    The tensor of a camera is allocated when its first frame size is known; a request whose
+    video has another size is a DatasetFileError naming the file.
+    """
+    counts: dict[str, int] = {}
+    for r in requests:
+        counts[r.key] = max(counts.get(r.key, 0), len(r.timestamps))
+    out: dict[str, torch.Tensor] = {}
+    lock = threading.Lock()
+
+    def slot(r: VideoRequest):
+        def alloc(height: int, width: int) -> torch.Tensor:
+            with lock:
+                if r.key not in out:
+                    out[r.key] = empty((batch_size, counts[r.key], 3, height, width), dtype)
+                return out[r.key][r.item]
+
+        return alloc
+
+    def one(r: VideoRequest) -> None:
+        decoder.decode(r.path, r.timestamps, tolerance_s, episode_index=r.episode_index, out=slot(r))
+
+    threads.run(one, requests)
+    return out
