@@ -20,10 +20,10 @@ from cattrs.errors import ClassValidationError, IterableValidationError
 converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True, omit_if_default=False)
 
 
-def _strict(kind: type, accepted: tuple[type, ...]):
+def _strict(kind: Any, accepted: tuple[type, ...], name: str | None = None):
     def hook(value: Any, type_: Any) -> Any:
-        if (isinstance(value, bool) and kind is not bool) or not isinstance(value, accepted):
-            raise TypeError(f"expected {kind.__name__}")
+        if (isinstance(value, bool) and bool not in accepted) or not isinstance(value, accepted):
+            raise TypeError(f"expected {name or kind.__name__}")
         if isinstance(type_, type) and issubclass(type_, enum.Enum):
             return type_(value)  # a str-valued enum (FeatureType) dispatches here as a subclass of str
         return kind(value)
@@ -36,6 +36,9 @@ converter.register_structure_hook(float, _strict(float, (int, float)))
 converter.register_structure_hook(str, _strict(str, (str,)))
 converter.register_structure_hook(bool, _strict(bool, (bool,)))
 converter.register_structure_hook(Path, lambda v, _: Path(_strict(str, (str,))(v, str)))
+# `bool | int`: a LeRobot field typed int with default False (ACT's replace_final_stride_with_dilation);
+# its config.json holds false or 0 depending on who wrote it, and the value is kept as written.
+converter.register_structure_hook(bool | int, _strict(lambda v: v, (bool, int), "bool or int"))
 converter.register_unstructure_hook(Path, str)
 
 

@@ -88,6 +88,16 @@ def test_temporal_ensembling_needs_one_action_step(fixture_config):
     assert config.to_dict()["temporal_ensemble_coeff"] == 0.01
 
 
+def test_dilation_flag_keeps_lerobots_written_form(fixture_config):
+    """LeRobot types `replace_final_stride_with_dilation` int with default False; re-saved configs hold 0."""
+    for written in (False, 0, True):
+        out = act.Config.from_dict({**fixture_config, "replace_final_stride_with_dilation": written}).to_dict()
+        assert out["replace_final_stride_with_dilation"] == written
+        assert type(out["replace_final_stride_with_dilation"]) is type(written)
+    with pytest.raises(ValueError, match="'replace_final_stride_with_dilation' has invalid value 'no'"):
+        act.Config.from_dict({**fixture_config, "replace_final_stride_with_dilation": "no"})
+
+
 def test_integers_for_float_fields_are_accepted(fixture_config):
     config = act.Config.from_dict({**fixture_config, "kl_weight": 10, "dropout": 0})
     assert config.kl_weight == 10.0 and isinstance(config.to_dict()["dropout"], float)

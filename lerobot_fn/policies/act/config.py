@@ -47,8 +47,8 @@ class Config(PreTrainedFields):
     # Vision backbone.
     vision_backbone: str = "resnet18"
     pretrained_backbone_weights: str | None = "ResNet18_Weights.IMAGENET1K_V1"
-    replace_final_stride_with_dilation: bool = False
-    """LeRobot types it `int` with default False; its config.json holds false / true."""
+    replace_final_stride_with_dilation: bool | int = False
+    """LeRobot types it `int` with default False: its config.json holds false or 0 (kept as written)."""
     # Transformer layers.
     pre_norm: bool = False
     dim_model: int = 512

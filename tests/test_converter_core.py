@@ -1,6 +1,7 @@
-"""The one cattrs converter (`lerobot_fn.converter`), shared by job specs and policy configs: strict
+"""The one cattrs converter (`lerobot_fn/converter.py`), shared by job specs and policy configs: strict
 values (no string -> number, no float -> int, no bool as an int), str-valued enums by member, and
-`failures` giving the key path of every refused value."""
+`failures` giving the key path of every refused value. (Not test_converter.py: tests/specs has that
+basename, and pytest needs them unique.)"""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ class Outer:
     name: str = "x"
     on: bool = False
     where: Path = Path(".")
+    flag: bool | int = False
     inner: dict[str, Inner] = attrs.field(factory=dict)
 
     def __attrs_post_init__(self):
@@ -42,6 +44,9 @@ def test_values_of_the_annotated_types_are_structured():
     assert out.inner["cam"].feature == PolicyFeature(FeatureType.VISUAL, (3, 4, 4))
     assert out.inner["cam"].feature.type is FeatureType.VISUAL  # an enum member, not the string
     assert converter.unstructure(Path("a")) == "a"
+    for written in (False, 0, 1, True):  # LeRobot's int-typed flags: kept as the file wrote them
+        flag = converter.structure({"flag": written}, Outer).flag
+        assert flag == written and type(flag) is type(written)
 
 
 def _paths(raw):
@@ -57,6 +62,8 @@ def _paths(raw):
     ({"rate": "0.5"}, ("rate",)),
     ({"on": 1}, ("on",)),
     ({"where": 3}, ("where",)),
+    ({"flag": "0"}, ("flag",)),
+    ({"flag": 0.0}, ("flag",)),
     ({"inner": {"cam": {"feature": {"type": "PIXELS", "shape": [3]}}}}, ("inner", "cam", "feature", "type")),
     ({"inner": {"cam": {"feature": {"type": "STATE", "shape": [3]}, "sizes": [1, "2"]}}}, ("inner", "cam", "sizes", 1)),
 ])
