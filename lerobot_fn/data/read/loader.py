@@ -96,38 +96,8 @@ def _frame_index(value) -> int:
         ) from None
 
 
-def _float_images(batch: TensorDict, keys: tuple) -> TensorDict:
-    """uint8 camera tensors -> float32 in [0, 1] (what the workers would have produced)."""
-    for key in keys:
-        value = batch.get(key, None)
-        if value is not None and value.dtype == torch.uint8:
-            batch.set(key, value.to(torch.float32).div_(255))
-    return batch
-
-
-class _FloatImagesIterator:
-    """Wraps a DataLoader iterator, converting uint8-transported images back to float32."""
-
-    def __init__(self, it, keys: tuple):
-        self._it, self._keys = it, keys
-
-    def __iter__(self):
-        return self
-
-    def __next__(self) -> TensorDict:
-        return _float_images(next(self._it), self._keys)
-
-    def __len__(self) -> int:
-        return len(self._it)
-
-    def __getattr__(self, name):
-        return getattr(self._it, name)
-
-
 class TensorDictLoader(torch.utils.data.DataLoader):
     """A DataLoader yielding TensorDicts; see `loader`."""
-
-    float_image_keys: tuple = ()
 
     def __iter__(self):
         if self.num_workers > 0 and hasattr(self.dataset, "close"):
@@ -137,9 +107,7 @@ class TensorDictLoader(torch.utils.data.DataLoader):
             # would otherwise finalise after the fork, crashing on the parent's resources.
             self.dataset.close()
             gc.collect()
-        it = super().__iter__()
-        it = _FloatImagesIterator(it, self.float_image_keys) if self.float_image_keys else it
-        return _never_empty(it, self.batch_size, self.drop_last)
+        return _never_empty(super().__iter__(), self.batch_size, self.drop_last)
 
 
 def _never_empty(it, batch_size, drop_last):
@@ -163,17 +131,6 @@ def check_batches(size: int, batch_size: int, drop_last: bool, what: str = "the 
         )
 
 
-def _uint8_transport_keys(dataset) -> tuple:
-    """Camera keys to send as uint8 from workers, or () when the dataset must produce floats itself."""
-    subs = getattr(dataset, "datasets", None) or [dataset]
-    if not all(hasattr(d, "_uint8_transport") for d in subs):
-        return ()
-    if any(d.return_uint8 or d.image_transforms is not None for d in subs):
-        return ()
-    names = set.intersection(*(set(d.meta.camera_keys) for d in subs))
-    return tuple(sorted(nested_key(n) for n in names))
-
-
 _PARENT_GONE = (EOFError, ConnectionResetError, BrokenPipeError)
 
 
@@ -190,16 +147,13 @@ def _quiet_when_the_parent_leaves() -> None:
     sys.excepthook = hook
 
 
-def _worker_init(dataset, worker_id: int, uint8_transport: bool = False) -> None:
+def _worker_init(dataset, worker_id: int) -> None:
     _quiet_when_the_parent_leaves()
-    _init_dataset(dataset, uint8_transport)
+    _init_dataset(dataset)
 
 
-def _init_dataset(dataset, uint8_transport: bool = False) -> None:
-    """A worker's copy of the dataset: uint8 transport on, image transforms reseeded per worker."""
-    if uint8_transport:
-        for d in getattr(dataset, "datasets", None) or [dataset]:
-            d._uint8_transport = True
+def _init_dataset(dataset) -> None:
+    """A worker's copy of the dataset: image transforms reseeded per worker."""
     dataset = getattr(dataset, "stream", dataset)
     options = getattr(dataset, "options", None)
     if options and options.get("image_transforms") is not None:
@@ -252,7 +206,6 @@ def loader(
     if num_workers > 0:
         kwargs["prefetch_factor"] = prefetch_factor or 2
         kwargs["persistent_workers"] = persistent_workers
-    float_keys = _uint8_transport_keys(dataset) if num_workers > 0 and not pin_memory else ()
     dl = TensorDictLoader(
         dataset,
         batch_size=batch_size,
@@ -263,8 +216,7 @@ def loader(
         drop_last=drop_last,
         generator=generator,
         pin_memory=pin_memory,
-        worker_init_fn=functools.partial(_worker_init, dataset, uint8_transport=bool(float_keys)),
+        worker_init_fn=functools.partial(_worker_init, dataset),
         **kwargs,
     )
-    dl.float_image_keys = float_keys
     return dl

@@ -65,9 +65,6 @@ class Dataset(torch.utils.data.Dataset):
         self.root = meta.root
         self.tolerance_s = tolerance_s
         self.return_uint8 = return_uint8
-        # set in DataLoader workers by `data.loader`: images cross to the main process as uint8
-        # and become float32 there (4x less inter-process traffic, same values)
-        self._uint8_transport = False
         if image_transforms is not None and not callable(image_transforms):
             raise TypeError(f"image_transforms must be callable, got {type(image_transforms).__name__}")
         self.image_transforms = image_transforms
@@ -241,7 +238,7 @@ class Dataset(torch.utils.data.Dataset):
                     item[name] = torch.stack([self._image(name, r) for r in rows.tolist()])
                 else:
                     item[name] = self._image(name, idx)
-                if not (self.return_uint8 or self._uint8_transport):
+                if not self.return_uint8:
                     item[name] = item[name].to(torch.float32).div_(255)
             else:
                 vals = self._objects[name]
@@ -285,7 +282,7 @@ class Dataset(torch.utils.data.Dataset):
             for plan in plans
             for key, (path, ts) in plan.videos.items()
         ]
-        dtype = torch.uint8 if (self.return_uint8 or self._uint8_transport) else torch.float32
+        dtype = torch.uint8 if self.return_uint8 else torch.float32
         videos = decode_batch(self.decoder, self._threads, requests, len(plans), dtype, self.tolerance_s)
         items = [self._assemble(plan, videos) for plan in plans]
         if self.image_transforms is not None:  # transformed images are new tensors: collate stacks them

@@ -101,7 +101,7 @@ def test_concat_drops_features_not_everywhere_and_rejects_shape_clash(dataset_fi
     ],
 )
 def test_float_images_from_workers_equal_the_items(dataset_fixtures, name, delta, frames):
-    # workers send uint8 and the main process converts: values must be exactly the item's floats
+    # workers decode float32 straight into shared memory: values must be exactly the items'
     ds = data.open(dataset_fixtures / name, delta_timestamps=delta)
     batches = list(data.loader(ds, batch_size=16, num_workers=2))
     assert sum(b.batch_size[0] for b in batches) == frames
