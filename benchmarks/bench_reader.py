@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -173,9 +174,27 @@ CODEC = textwrap.dedent(
 )
 
 
+def complete(root: Path, episodes: int, frames: int) -> bool:
+    """A finished generation: LeRobot writes info.json at create(), so its existence says nothing;
+    the episode and frame counts it reaches after the last save_episode and the episodes parquet
+    that finalize() flushes do."""
+    info = root / "meta/info.json"
+    if not info.is_file():
+        return False
+    meta = json.loads(info.read_text())
+    return (
+        meta.get("total_episodes") == episodes
+        and meta.get("total_frames") == episodes * frames
+        and any((root / "meta/episodes").rglob("*.parquet"))
+    )
+
+
 def generate(lerobot_python: str, root: Path, episodes: int, frames: int, h: int, w: int, fps: int) -> None:
-    if (root / "meta/info.json").is_file():
+    if complete(root, episodes, frames):
         return
+    if root.exists():
+        print(f"# {root}: an interrupted generation, removed and made again", flush=True)
+        shutil.rmtree(root)
     root.parent.mkdir(parents=True, exist_ok=True)
     script = root.parent / "generate_dataset.py"
     script.write_text(GENERATE)
@@ -254,8 +273,8 @@ def main() -> None:
         root = args.cache_dir / f"reader_{episodes}x{frames}_{h}x{w}_{args.fps}fps"
         if have_lerobot:
             generate(args.lerobot_python, root, episodes, frames, h, w, args.fps)
-        elif not (root / "meta/info.json").is_file():
-            sys.exit(f"no dataset at {root} and no LeRobot venv at {args.lerobot_python} to generate one")
+        elif not complete(root, episodes, frames):
+            sys.exit(f"no complete dataset at {root} and no LeRobot venv at {args.lerobot_python} to generate one")
         for name in args.configs:
             fpi = frames_per_item(name)
             limit = None
