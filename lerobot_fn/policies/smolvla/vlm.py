@@ -65,7 +65,8 @@ def attend(q: Tensor, k: Tensor, v: Tensor, bias: Tensor, scale: float) -> Tenso
     """Grouped-query attention: q (B, Lq, H, D), k/v (B, Lk, Hkv, D) -> (B, Lq, H * D).
 
     K/V are repeated to all H heads first (each kv head serves H / Hkv consecutive query heads, as
-    LeRobot expands them): SDPA's own `enable_gqa` with a mask runs only the math kernel on CUDA."""
+    LeRobot expands them), so a fused kernel takes the mask (cuDNN's flash kernel on an H200); SDPA's
+    `enable_gqa` with a mask measured no faster (benchmarks/smolvla_variants.py `gqa`)."""
     dtype = torch.promote_types(q.dtype, k.dtype)
     groups = q.shape[2] // k.shape[2]
     if groups > 1:
