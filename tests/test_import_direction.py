@@ -1,17 +1,25 @@
 """Imports point down only (DESIGN.md "Layers"): the allowed directions between lerobot_fn's packages.
 
-    importer    may import (besides itself)          why
-    --------    --------------------------------     ---------------------------------------------
-    types       -                                    feature / normalisation vocabulary (the base)
-    converter   -                                    the one cattrs converter (the base)
-    specs       types, converter                     schemas, spec errors, TOML, the job registry
-    process     types                                processor steps: pure functions on TensorDicts
-    policies    types, converter, process            families build on the processors; config.json
-    train       types, process, policies             the optimisation step drives a policy
-    data        types, converter, specs, process,    shells (files, Hub, video, checkpoints) over the core
-                policies
-    run_dir     types, specs                         the run directory shell (lerobot-run's)
-    jobs        everything                           jobs wire core and shells together
+    importer      may import (besides itself)        why
+    --------      ---------------------------        -------------------------------------------------
+    types         -                                  feature / normalisation vocabulary (the base)
+    converter     -                                  the one cattrs converter (the base)
+    specs         types, converter                   schemas, spec errors, TOML, the job registry
+    process       types                              processor steps: pure functions on TensorDicts
+    robot         types                              pure robot maths (calibration, safety, timing)
+    policies      types, converter, process          families build on the processors; config.json
+    train         types, process, policies           the optimisation step drives a policy
+    (core = types, converter, specs, process, robot, policies, train)
+    data          core                               shells (files, Hub, video, checkpoints) over the core
+    envs          core, data                         the TorchRL env shell (workers, rollouts)
+    run_dir       types, specs                       the run directory shell (lerobot-run's)
+    runs          core, data                         run directories read for people (notebooks)
+    eval_results  core, data, runs                   eval outputs read for people
+    viz           core                               plotting helpers
+    jobs          core and shells                    jobs wire core and shells together
+    cli           everything                         the lerobot-run front end
+
+Every module at the top of `lerobot_fn/` has a row (a new one fails the test until it is placed).
 
 No package of `lerobot_fn` imports `hardware/` (the job registry names hardware jobs by strings).
 Likewise `policies/__init__.py` names the checkpoint shell's `load` / `save` by string, so
@@ -26,16 +34,23 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "lerobot_fn"
 
+CORE = {"types", "converter", "specs", "process", "robot", "policies", "train"}
 ALLOWED = {
     "types": set(),
     "converter": set(),
     "specs": {"types", "converter"},
     "process": {"types"},
+    "robot": {"types"},
     "policies": {"types", "converter", "process"},
     "train": {"types", "process", "policies"},
-    "data": {"types", "converter", "specs", "process", "policies"},
+    "data": CORE,
+    "envs": CORE | {"data"},
     "run_dir": {"types", "specs"},
-    "jobs": {"types", "converter", "specs", "process", "policies", "train", "data", "run_dir"},
+    "runs": CORE | {"data"},
+    "eval_results": CORE | {"data", "runs"},
+    "viz": CORE,
+    "jobs": CORE | {"data", "envs", "run_dir"},
+    "cli": CORE | {"data", "envs", "run_dir", "runs", "jobs"},
 }
 
 
@@ -97,6 +112,12 @@ def test_the_checker_sees_absolute_relative_and_lazy_imports(tmp_path):
     found = imported_modules(source, root=tmp_path)
     assert {"lerobot_fn.policies", "lerobot_fn.train.step", "lerobot_fn.data"} <= found
     assert {_layer(m) for m in found} - {None} == {"policies", "train", "data"}
+
+
+def test_every_top_level_module_has_a_layer():
+    tops = {p.name.removesuffix(".py") for p in PACKAGE.iterdir()
+            if (p.suffix == ".py" and p.name != "__init__.py") or (p / "__init__.py").is_file()}
+    assert sorted(tops - set(ALLOWED)) == [], "place these in ALLOWED (and the table above)"
 
 
 def test_no_package_imports_hardware():
