@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
@@ -69,18 +69,23 @@ class DecodeThreads:
         info = torch.utils.data.get_worker_info()
         return max(1, usable_cores() // (info.num_workers if info is not None else 1))
 
-    def run(self, fn: Callable, jobs: list) -> None:
-        """Call `fn(job)` for every job; after all have finished, raise the first job's error."""
+    def run(self, fn: Callable, jobs: Iterable) -> None:
+        """Call `fn(job)` for every job, each started as soon as `jobs` yields it; after all
+        have finished, raise the first error (a job's, or the one `jobs` raised)."""
         size = self.size()
-        if size == 1 or len(jobs) == 1:
+        if size == 1:
             for job in jobs:
                 fn(job)
             return
         if self._pool is None or self._pid != os.getpid():
             self._pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="lerobot_fn-decode")
             self._pid = os.getpid()
-        futures = [self._pool.submit(fn, job) for job in jobs]
-        wait(futures)  # no thread still writes into the batch when an error is raised
+        futures = []
+        try:
+            for job in jobs:
+                futures.append(self._pool.submit(fn, job))
+        finally:
+            wait(futures)  # no thread still writes into the batch when an error is raised
         for f in futures:
             f.result()
 
@@ -96,19 +101,17 @@ class DecodeThreads:
 def decode_batch(
     decoder: VideoDecoder,
     threads: DecodeThreads,
-    requests: list[VideoRequest],
+    requests: Iterable[VideoRequest],
     batch_size: int,
     dtype: torch.dtype,
     tolerance_s: float,
 ) -> dict[str, torch.Tensor]:
-    """Decode every request into {camera key: (batch_size, T, 3, H, W)} of `dtype`.
+    """Decode every request into {camera key: (batch_size, T, 3, H, W)} of `dtype`; each
+    request starts while the next ones are still being made (T: frames per request of a camera).
 
     The tensor of a camera is allocated when its first frame size is known; a request whose
     video has another size is a DatasetFileError naming the file.
     """
-    counts: dict[str, int] = {}
-    for r in requests:
-        counts[r.key] = max(counts.get(r.key, 0), len(r.timestamps))
     out: dict[str, torch.Tensor] = {}
     lock = threading.Lock()
 
@@ -116,7 +119,7 @@ def decode_batch(
         def alloc(height: int, width: int) -> torch.Tensor:
             with lock:
                 if r.key not in out:
-                    out[r.key] = empty((batch_size, counts[r.key], 3, height, width), dtype)
+                    out[r.key] = empty((batch_size, len(r.timestamps), 3, height, width), dtype)
                 return out[r.key][r.item]
 
         return alloc

@@ -101,6 +101,7 @@ class Dataset(torch.utils.data.Dataset):
         self._load_frames()
         self._check_videos()
         self._threads = DecodeThreads()
+        self._episode_cache: dict[int, tuple] = {}
 
     # -- loading --------------------------------------------------------------------------
     def _load_frames(self) -> None:
@@ -193,17 +194,28 @@ class Dataset(torch.utils.data.Dataset):
         """One item as a flat dict {LeRobot name: tensor, "task": str}; `__getitem__` nests it."""
         return self.__getitems__([idx])[0]
 
-    def _plan(self, idx: int) -> _ItemPlan:
+    def _episode_videos(self, ep: int) -> tuple[int, int, dict[str, tuple[Path, float]]]:
+        """(start, end, {camera: (video file, where the episode starts in it)}), computed once."""
+        cached = self._episode_cache.get(ep)
+        if cached is None:
+            meta = self.meta
+            videos = {
+                k: (self.root / meta.video_file(ep, k), meta.video_from_timestamp(ep, k))
+                for k in meta.video_keys
+            }
+            cached = self._episode_cache[ep] = (*meta.episode_range(ep), videos)
+        return cached
+
+    def _plan(self, idx: int, position: int = 0) -> _ItemPlan:
         """Where an item's values come from: its episode, query rows, pads and video requests."""
         n = len(self)
         if idx < 0:
             idx += n
         if not 0 <= idx < n:
             raise IndexError(f"index {idx} out of range for a dataset of {n} frames")
-        meta = self.meta
         ep = int(self._tensors["episode_index"][idx])
         frame = int(self._tensors["index"][idx])
-        start, end = meta.episode_range(ep)
+        start, end, files = self._episode_videos(ep)
         queries: dict[str, torch.Tensor] = {}
         pads: dict[str, torch.Tensor] = {}
         if self._delta is not None:
@@ -211,16 +223,15 @@ class Dataset(torch.utils.data.Dataset):
                 wanted, pads[key] = query_frames(frame, start, end, offsets)
                 queries[key] = self._rows(wanted)
         videos = {}
-        for key in meta.video_keys:
+        for key, (path, offset) in files.items():
             rows = queries.get(key)
             ts = (
                 self._tensors["timestamp"][rows]
                 if rows is not None
                 else self._tensors["timestamp"][idx : idx + 1]
             )
-            offset = meta.video_from_timestamp(ep, key)
-            videos[key] = (self.root / meta.video_file(ep, key), [offset + t for t in ts.tolist()])
-        return _ItemPlan(idx, ep, frame, queries, pads, videos)
+            videos[key] = (path, [offset + t for t in ts.tolist()])
+        return _ItemPlan(idx, ep, frame, queries, pads, videos, position)
 
     def _assemble(self, plan: _ItemPlan, videos: dict[str, torch.Tensor]) -> dict:
         """The flat item: decoded videos (views into the batch's tensors), columns, pads, task."""
@@ -274,16 +285,16 @@ class Dataset(torch.utils.data.Dataset):
         Every video frame of the batch is decoded in parallel into one tensor per camera (see
         `read.frames`); the items are views into it, and `collate` reuses it as the batch's.
         """
-        plans = [self._plan(i) for i in indices]
-        for position, plan in enumerate(plans):
-            plan.position = position
-        requests = [
-            VideoRequest(plan.position, key, path, ts, plan.episode)
-            for plan in plans
-            for key, (path, ts) in plan.videos.items()
-        ]
+        plans: list[_ItemPlan] = []
+
+        def requests():  # planned item by item, each item's decoding starting at once
+            for position, idx in enumerate(indices):
+                plans.append(plan := self._plan(idx, position))
+                for key, (path, ts) in plan.videos.items():
+                    yield VideoRequest(position, key, path, ts, plan.episode)
+
         dtype = torch.uint8 if self.return_uint8 else torch.float32
-        videos = decode_batch(self.decoder, self._threads, requests, len(plans), dtype, self.tolerance_s)
+        videos = decode_batch(self.decoder, self._threads, requests(), len(indices), dtype, self.tolerance_s)
         items = [self._assemble(plan, videos) for plan in plans]
         if self.image_transforms is not None:  # transformed images are new tensors: collate stacks them
             return Items(items)
