@@ -13,7 +13,13 @@ import attrs
 from cattrs.errors import ClassValidationError, IterableValidationError
 
 from lerobot_fn.converter import converter, failures
-from lerobot_fn.policies.features import FeatureViews
+from lerobot_fn.policies.features import (
+    FeatureViews,
+    features_from_dict,
+    features_to_dict,
+    norm_map_from_dict,
+    norm_map_to_dict,
+)
 from lerobot_fn.types import FeatureType, NormalizationMode, PolicyFeature
 
 C = TypeVar("C")
@@ -122,8 +128,6 @@ def structure_config(cls: type[C], raw: Mapping[str, Any], config_type: str, lab
 
 def parse_features(fields: dict[str, Any]) -> dict[str, Any]:
     """`fields` with `input_features` / `output_features` / `normalization_mapping` as typed values."""
-    from lerobot_fn.policies.features import features_from_dict, norm_map_from_dict
-
     out = dict(fields)
     for key in ("input_features", "output_features"):
         if key in out:
@@ -136,8 +140,6 @@ def parse_features(fields: dict[str, Any]) -> dict[str, Any]:
 def config_to_dict(config: Any, config_type: str) -> dict[str, Any]:
     """LeRobot's config.json form of an attrs Config: "type" first, then every field in order,
     features and the normalisation mapping in JSON form, tuples as lists."""
-    from lerobot_fn.policies.features import features_to_dict, norm_map_to_dict
-
     out: dict[str, Any] = {"type": config_type}
     names = [a.name for a in attrs.fields(type(config))]
     if isinstance(config, PreTrainedFields):
