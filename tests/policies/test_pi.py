@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file
+from tensordict import TensorDictBase
 
 from lerobot_fn import policies
 from lerobot_fn.policies import pi0, pi05
+from lerobot_fn.process.keys import to_flat_dict
 
 DATA = Path(__file__).resolve().parent / "data"
 VARIANTS = ("pi0", "pi05")
@@ -111,8 +113,27 @@ def test_loss_and_gradients_match_lerobot(reference, ours):
 def test_tokenised_prompt_matches_lerobot(reference, ours):
     _, _, ref, _ = reference
     _, out = ours
-    assert torch.equal(out["batch"]["observation.language.tokens"], ref["language_tokens"])
-    assert torch.equal(out["batch"]["observation.language.attention_mask"], ref["language_mask"])
+    assert torch.equal(out["batch"]["observation", "language", "tokens"], ref["language_tokens"])
+    assert torch.equal(out["batch"]["observation", "language", "attention_mask"], ref["language_mask"])
+
+
+def test_batch_is_one_nested_tensordict_read_by_in_keys(reference, ours):
+    """The preprocessed batch stays a nested TensorDict holding every key the model declares (pi05:
+    no state, it is in the prompt); the loss is the same for it and for its flat dotted-name form."""
+    _, inputs, _, _ = reference
+    policy, out = ours
+    batch = out["batch"]
+    assert policy.family.TENSORDICT_NATIVE and isinstance(batch, TensorDictBase)
+    assert policy.model.out_keys == ("action",)
+    assert all(key in batch.keys(include_nested=True) for key in policy.model.in_keys)
+    assert (("observation", "state") in policy.model.in_keys) == (not policy.config.state_in_prompt)
+    kwargs = {"noise": inputs["train.noise"], "time": inputs["train.time"]}
+    with torch.no_grad():
+        assert policy.family.loss(policy.model, policy.config, to_flat_dict(batch), **kwargs)[0].item() == \
+            policy.family.loss(policy.model, policy.config, batch, **kwargs)[0].item()
+    if not policy.config.state_in_prompt:
+        with pytest.raises(KeyError, match="missing 'observation.state'.*observation.language.tokens"):
+            policy.family.predict_chunk(policy.model, policy.config, batch.exclude(("observation", "state")))
 
 
 def test_trainable_parameters_match_lerobot(reference, ours):

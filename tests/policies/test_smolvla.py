@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file
+from tensordict import TensorDictBase
 
 from lerobot_fn import policies
 from lerobot_fn.policies import smolvla
+from lerobot_fn.process.keys import to_flat_dict
 
 DATA = Path(__file__).resolve().parent / "data"
 VARIANTS = ("a", "b")
@@ -108,8 +110,28 @@ def test_loss_and_gradients_match_lerobot(reference, ours):
 def test_tokenised_task_matches_lerobot(reference, ours):
     _, _, ref, _ = reference
     _, out = ours
-    assert torch.equal(out["batch"]["observation.language.tokens"], ref["language_tokens"])
-    assert torch.equal(out["batch"]["observation.language.attention_mask"], ref["language_mask"])
+    assert torch.equal(out["batch"]["observation", "language", "tokens"], ref["language_tokens"])
+    assert torch.equal(out["batch"]["observation", "language", "attention_mask"], ref["language_mask"])
+
+
+def test_batch_is_one_nested_tensordict_read_by_in_keys(reference, ours):
+    """The preprocessed batch stays a nested TensorDict holding every key the model declares; the
+    family functions give the same results for it and for its flat dotted-name form."""
+    _, inputs, _, _ = reference
+    policy, out = ours
+    batch = out["batch"]
+    assert smolvla.TENSORDICT_NATIVE and isinstance(batch, TensorDictBase)
+    assert policy.model.out_keys == ("action",)
+    assert all(key in batch.keys(include_nested=True) for key in policy.model.in_keys)
+    assert ("observation", "language", "tokens") in policy.model.in_keys
+    flat = to_flat_dict(batch)
+    kwargs = {"noise": inputs["train.noise"], "time": inputs["train.time"]}
+    with torch.no_grad():
+        assert smolvla.loss(policy.model, policy.config, flat, **kwargs)[0].item() == \
+            smolvla.loss(policy.model, policy.config, batch, **kwargs)[0].item()
+    state_missing = batch.exclude(("observation", "state"))
+    with pytest.raises(KeyError, match="missing 'observation.state'.*observation.language.tokens"):
+        smolvla.predict_chunk(policy.model, policy.config, state_missing)
 
 
 def test_trainable_parameters_match_lerobot(reference, ours):

@@ -99,8 +99,8 @@ def test_new_policy_gets_lerobots_pipelines_and_trains(tmp_path):
     batch = {"observation.state": torch.randn(2, 6), "observation.images.top": torch.rand(2, 3, 24, 40),
              "observation.images.wrist": torch.rand(2, 3, 32, 32), "task": ["fold the towel", "open the drawer"],
              "action": torch.randn(2, 5, 6)}
-    flat = policies.preprocess(policy, batch)
-    tokens, mask = flat["observation.language.tokens"], flat["observation.language.attention_mask"]
+    td = policies.preprocess(policy, batch)
+    tokens, mask = td["observation", "language", "tokens"], td["observation", "language", "attention_mask"]
     assert mask.dtype == torch.bool and mask.all(dim=1).sum() == 1  # padded to the longest task
     short = int((~mask.all(dim=1)).nonzero())
     assert torch.all(tokens[short][~mask[short]] == policy.preprocessor[3].tokenizer.pad_token_id)

@@ -22,13 +22,15 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from tensordict import TensorDictBase
 from torch import Tensor, nn
 
-from lerobot_fn.policies.vla.batch import language
+from lerobot_fn.policies.vla.batch import as_batch, field, is_empty_camera, language, optional
 from lerobot_fn.policies.vla.flow_matching import euler_sample, sinusoidal_time_embedding
+from lerobot_fn.process.keys import leaf_names, nested_key
 from lerobot_fn.process.padding import pad_vector
 
-from .config import OBS_STATE, PiConfig
+from .config import ACTION, OBS_LANGUAGE_ATTENTION_MASK, OBS_LANGUAGE_TOKENS, OBS_STATE, PiConfig
 from .gemma import PaliGemmaWithExpert, PrefixCache, make_att_2d_masks
 
 
@@ -111,12 +113,20 @@ class PiFlowMatching(nn.Module):
 
 
 class PiPolicy(nn.Module):
-    """Holder whose single child `model` gives LeRobot's `model.*` state_dict prefix."""
+    """Holder whose single child `model` gives LeRobot's `model.*` state_dict prefix. `in_keys`: the
+    nested batch keys it reads (cameras in config order, the tokenised prompt, pi0's state; `action`
+    in training), `out_keys` what it produces."""
+
+    out_keys = (ACTION,)
 
     def __init__(self, config: PiConfig) -> None:
         super().__init__()
         self.config = config
         self.model = PiFlowMatching(config)
+        state = () if config.state_in_prompt else (OBS_STATE,)
+        cameras = [k for k in config.image_features if not is_empty_camera(k)]  # those the data has
+        self.in_keys = tuple(nested_key(k) for k in (*cameras, OBS_LANGUAGE_TOKENS, OBS_LANGUAGE_ATTENTION_MASK,
+                                                      *state))
 
 
 def build_model(config: PiConfig, *, load_backbone_weights: bool = True) -> PiPolicy:
@@ -151,16 +161,17 @@ def resize_with_pad(images: Tensor, height: int, width: int) -> Tensor:
     return F.pad(resized, (left, width - new_w - left, top, height - new_h - top), value=0.0)
 
 
-def prepare_images(config: PiConfig, batch: Mapping[str, Tensor]) -> tuple[list[Tensor], list[Tensor]]:
+def prepare_images(config: PiConfig, batch: TensorDictBase) -> tuple[list[Tensor], list[Tensor]]:
     """Cameras in config order, at `image_resolution` and scaled to [-1, 1] (SigLIP's range); every
     configured camera missing from the batch is filled with -1 and masked out."""
-    present = [k for k in config.image_features if k in batch]
+    found = {k: optional(batch, k) for k in config.image_features}
+    present = [k for k, v in found.items() if v is not None]
     if not present:
         raise ValueError(f"{config.type} batch: no camera; expected at least one of {list(config.image_features)} "
-                         f"(have {sorted(batch)})")
+                         f"(have {leaf_names(batch)})")
     images, masks = [], []
     for key in present:
-        img = batch[key].to(torch.float32)
+        img = found[key].to(torch.float32)
         if tuple(img.shape[2:]) != tuple(config.image_resolution):
             img = resize_with_pad(img, *config.image_resolution)
         images.append(img * 2.0 - 1.0)
@@ -171,17 +182,17 @@ def prepare_images(config: PiConfig, batch: Mapping[str, Tensor]) -> tuple[list[
     return images, masks
 
 
-def prepare_state(config: PiConfig, batch: Mapping[str, Tensor]) -> Tensor | None:
+def prepare_state(config: PiConfig, batch: TensorDictBase) -> Tensor | None:
     """pi0: the state (B, state_dim) zero-padded to max_state_dim; pi05: None (the state is in the prompt)."""
     if config.state_in_prompt:
         return None
-    if OBS_STATE not in batch:
-        raise KeyError(f"{config.type} batch: missing {OBS_STATE!r} (have {sorted(batch)})")
-    return pad_vector(batch[OBS_STATE], config.max_state_dim)
+    return pad_vector(field(config.type, batch, OBS_STATE), config.max_state_dim)
 
 
-def model_inputs(config: PiConfig, batch: Mapping[str, Tensor]) -> tuple[list, list, Tensor, Tensor, Any]:
-    """(images, image masks, language tokens, language mask, padded state or None) for a preprocessed batch."""
+def model_inputs(config: PiConfig, batch: TensorDictBase | Mapping[str, Tensor]) -> tuple[list, list, Tensor, Tensor, Any]:
+    """(images, image masks, language tokens, language mask, padded state or None) for a preprocessed batch
+    (the nested TensorDict `policies.preprocess` gives, or a `{dotted_name: Tensor}` mapping)."""
+    batch = as_batch(batch)
     images, masks = prepare_images(config, batch)
     tokens, lang_mask = language(config.type, batch)
     return images, masks, tokens, lang_mask, prepare_state(config, batch)

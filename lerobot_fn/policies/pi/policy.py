@@ -12,10 +12,12 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from tensordict import TensorDictBase
 from torch import Tensor
 
-from lerobot_fn.policies.vla.batch import refuse_rtc
+from lerobot_fn.policies.vla.batch import as_batch, optional, refuse_rtc
 from lerobot_fn.policies.vla.flow_matching import State, check_noise, initial_state, queue_step, sample_time
+from lerobot_fn.process.keys import leaf_names
 from lerobot_fn.process.padding import pad_vector
 
 from .config import ACTION, PiConfig
@@ -24,7 +26,7 @@ from .model import PiPolicy, model_inputs
 __all__ = ["State", "initial_state", "loss", "predict_chunk", "sample_actions", "select_action"]
 
 
-def sample_actions(model: PiPolicy, config: PiConfig, batch: Mapping[str, Tensor], *,
+def sample_actions(model: PiPolicy, config: PiConfig, batch: TensorDictBase | Mapping[str, Tensor], *,
                    noise: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
     """(B, chunk_size, max_action_dim) normalised, padded actions for a preprocessed batch."""
     images, masks, tokens, lang_mask, state = model_inputs(config, batch)
@@ -33,7 +35,7 @@ def sample_actions(model: PiPolicy, config: PiConfig, batch: Mapping[str, Tensor
     return model.model(images, masks, tokens, lang_mask, state, noise)
 
 
-def predict_chunk(model: PiPolicy, config: PiConfig, batch: Mapping[str, Tensor], *,
+def predict_chunk(model: PiPolicy, config: PiConfig, batch: TensorDictBase | Mapping[str, Tensor], *,
                   noise: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
     """(B, chunk_size, action_dim) normalised actions (LeRobot's `predict_action_chunk`)."""
     refuse_rtc(config)
@@ -41,7 +43,7 @@ def predict_chunk(model: PiPolicy, config: PiConfig, batch: Mapping[str, Tensor]
     return actions[:, :, : config.action_feature.shape[0]]
 
 
-def select_action(model: PiPolicy, config: PiConfig, batch: Mapping[str, Tensor], state: State, *,
+def select_action(model: PiPolicy, config: PiConfig, batch: TensorDictBase | Mapping[str, Tensor], state: State, *,
                   noise: Tensor | None = None, generator: torch.Generator | None = None) -> tuple[Tensor, State]:
     """One control step: (B, action_dim) normalised action. A new chunk is sampled only when the queue
     is empty (`noise` / `generator` are used only then); its first `n_action_steps` actions are queued."""
@@ -49,7 +51,7 @@ def select_action(model: PiPolicy, config: PiConfig, batch: Mapping[str, Tensor]
                       lambda: predict_chunk(model, config, batch, noise=noise, generator=generator))
 
 
-def loss(model: PiPolicy, config: PiConfig, batch: Mapping[str, Tensor], *,
+def loss(model: PiPolicy, config: PiConfig, batch: TensorDictBase | Mapping[str, Tensor], *,
          generator: torch.Generator | None = None, noise: Tensor | None = None, time: Tensor | None = None
          ) -> tuple[Tensor, dict[str, Any]]:
     """(scalar loss, metrics as 0-d tensors) for a preprocessed batch with `action` (B, chunk, A).
@@ -57,11 +59,12 @@ def loss(model: PiPolicy, config: PiConfig, batch: Mapping[str, Tensor], *,
     x_t = t * noise + (1 - t) * actions, target u_t = noise - actions; the loss is the MSE of u_t and
     v_t over every step and real action dimension. As LeRobot's pi0/pi05, `action_is_pad` is not
     used: steps past an episode's end (copies of its last action) count too."""
-    if ACTION not in batch:
-        raise KeyError(f"{config.type} loss: the batch has no {ACTION!r} (have {sorted(batch)})")
-    actions = pad_vector(batch[ACTION], config.max_action_dim)
+    batch = as_batch(batch)
+    if optional(batch, ACTION) is None:
+        raise KeyError(f"{config.type} loss: the batch has no {ACTION!r} (have {leaf_names(batch)})")
+    actions = pad_vector(batch.get(ACTION), config.max_action_dim)
     if actions.ndim != 3 or actions.shape[1] != config.chunk_size:
-        raise ValueError(f"{config.type} loss: {ACTION!r} has shape {tuple(batch[ACTION].shape)}, expected "
+        raise ValueError(f"{config.type} loss: {ACTION!r} has shape {tuple(batch.get(ACTION).shape)}, expected "
                          f"(B, chunk_size={config.chunk_size}, action_dim)")
     noise = check_noise(noise, tuple(actions.shape), actions.device, generator, config.type)
     if time is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import torch
+from tensordict import TensorDictBase
 from torch import Tensor
 
 from lerobot_fn.policies.vla.batch import refuse_rtc
@@ -23,7 +24,7 @@ from .model import SmolVLAPolicy, model_inputs
 __all__ = ["State", "initial_state", "predict_chunk", "sample_actions", "select_action"]
 
 
-def sample_actions(model: SmolVLAPolicy, config: Config, batch: Mapping[str, Tensor], *,
+def sample_actions(model: SmolVLAPolicy, config: Config, batch: TensorDictBase | Mapping[str, Tensor], *,
                    noise: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
     """(B, chunk_size, max_action_dim) normalised, padded actions for a preprocessed batch."""
     inputs = model_inputs(config, batch)
@@ -32,7 +33,7 @@ def sample_actions(model: SmolVLAPolicy, config: Config, batch: Mapping[str, Ten
     return model.model(*inputs, check_noise(noise, shape, state.device, generator, "smolvla"))
 
 
-def predict_chunk(model: SmolVLAPolicy, config: Config, batch: Mapping[str, Tensor], *,
+def predict_chunk(model: SmolVLAPolicy, config: Config, batch: TensorDictBase | Mapping[str, Tensor], *,
                   noise: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
     """(B, chunk_size, action_dim) normalised actions (LeRobot's `predict_action_chunk`)."""
     refuse_rtc(config)
@@ -40,7 +41,7 @@ def predict_chunk(model: SmolVLAPolicy, config: Config, batch: Mapping[str, Tens
     return actions[:, :, : config.action_feature.shape[0]]
 
 
-def select_action(model: SmolVLAPolicy, config: Config, batch: Mapping[str, Tensor], state: State, *,
+def select_action(model: SmolVLAPolicy, config: Config, batch: TensorDictBase | Mapping[str, Tensor], state: State, *,
                   noise: Tensor | None = None, generator: torch.Generator | None = None) -> tuple[Tensor, State]:
     """One control step: (B, action_dim) normalised action. A new chunk is sampled only when the queue
     is empty (`noise` / `generator` are used only then); its first `n_action_steps` actions are queued."""

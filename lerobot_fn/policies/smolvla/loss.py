@@ -13,9 +13,12 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from tensordict import TensorDictBase
 from torch import Tensor
 
+from lerobot_fn.policies.vla.batch import as_batch, optional
 from lerobot_fn.policies.vla.flow_matching import check_noise, sample_time
+from lerobot_fn.process.keys import leaf_names
 from lerobot_fn.process.padding import pad_vector
 
 from .config import ACTION, Config
@@ -23,15 +26,16 @@ from .model import SmolVLAPolicy, prefill
 
 __all__ = ["loss", "sample_time"]
 
-def loss(model: SmolVLAPolicy, config: Config, batch: Mapping[str, Tensor], *,
+def loss(model: SmolVLAPolicy, config: Config, batch: TensorDictBase | Mapping[str, Tensor], *,
          generator: torch.Generator | None = None, noise: Tensor | None = None, time: Tensor | None = None
          ) -> tuple[Tensor, dict[str, Any]]:
     """(scalar loss, metrics as 0-d tensors) for a preprocessed batch with `action` (B, chunk, A)."""
-    if ACTION not in batch:
-        raise KeyError(f"smolvla loss: the batch has no {ACTION!r} (have {sorted(batch)})")
-    actions = pad_vector(batch[ACTION], config.max_action_dim)
+    batch = as_batch(batch)
+    if optional(batch, ACTION) is None:
+        raise KeyError(f"smolvla loss: the batch has no {ACTION!r} (have {leaf_names(batch)})")
+    actions = pad_vector(batch.get(ACTION), config.max_action_dim)
     if actions.ndim != 3 or actions.shape[1] != config.chunk_size:
-        raise ValueError(f"smolvla loss: {ACTION!r} has shape {tuple(batch[ACTION].shape)}, expected "
+        raise ValueError(f"smolvla loss: {ACTION!r} has shape {tuple(batch.get(ACTION).shape)}, expected "
                          f"(B, chunk_size={config.chunk_size}, action_dim)")
     noise = check_noise(noise, tuple(actions.shape), actions.device, generator, "smolvla")
     if time is None:
@@ -43,7 +47,7 @@ def loss(model: SmolVLAPolicy, config: Config, batch: Mapping[str, Tensor], *,
     v_t = model.model.velocity(cache, x_t, time)
     losses = F.mse_loss(u_t, v_t, reduction="none")[:, :, : config.action_feature.shape[0]]
     metrics = {"losses_after_forward": losses.detach().mean()}
-    pad = batch.get("action_is_pad")
+    pad = optional(batch, "action_is_pad")
     if pad is None:
         total = losses.mean()
     else:

@@ -20,13 +20,15 @@ from collections.abc import Mapping
 
 import torch
 import torch.nn.functional as F
+from tensordict import TensorDictBase
 from torch import Tensor, nn
 
-from lerobot_fn.policies.vla.batch import language
+from lerobot_fn.policies.vla.batch import as_batch, field, is_empty_camera, language, optional
 from lerobot_fn.policies.vla.flow_matching import euler_sample, sinusoidal_time_embedding
+from lerobot_fn.process.keys import leaf_names, nested_key
 from lerobot_fn.process.padding import pad_vector, resize_with_pad
 
-from .config import OBS_STATE, Config
+from .config import ACTION, OBS_LANGUAGE_ATTENTION_MASK, OBS_LANGUAGE_TOKENS, OBS_STATE, Config
 from .vlm import PrefixCache, SmolVLMWithExpert, make_att_2d_masks
 
 
@@ -159,12 +161,19 @@ class VLAFlowMatching(nn.Module):
 
 
 class SmolVLAPolicy(nn.Module):
-    """Holder whose single child `model` gives LeRobot's `model.*` state_dict prefix."""
+    """Holder whose single child `model` gives LeRobot's `model.*` state_dict prefix. `in_keys`: the
+    nested batch keys it reads (cameras in config order, the tokenised task, the state; `action` and
+    `action_is_pad` in training), `out_keys` what it produces."""
+
+    out_keys = (ACTION,)
 
     def __init__(self, config: Config, *, load_backbone_weights: bool = True) -> None:
         super().__init__()
         self.config = config
         self.model = VLAFlowMatching(config, load_backbone_weights=load_backbone_weights)
+        cameras = [k for k in config.image_features if not is_empty_camera(k)]  # those the data has
+        self.in_keys = tuple(nested_key(k) for k in (*cameras, OBS_LANGUAGE_TOKENS, OBS_LANGUAGE_ATTENTION_MASK,
+                                                      OBS_STATE))
 
 
 def compile_model(model: SmolVLAPolicy, *, mode: str | None = None) -> SmolVLAPolicy:
@@ -188,25 +197,25 @@ def build_model(config: Config, *, load_backbone_weights: bool = True) -> SmolVL
 # --- batch -> model inputs (LeRobot's prepare_images / prepare_state / prepare_action) ---
 
 
-def prepare_images(config: Config, batch: Mapping[str, Tensor]) -> tuple[list[Tensor], list[Tensor]]:
+def prepare_images(config: Config, batch: TensorDictBase) -> tuple[list[Tensor], list[Tensor]]:
     """Cameras in config order, resized with padding and scaled to [-1, 1] (SigLIP's range), with
     per-sample masks (`<key>_padding_mask` when given); up to `empty_cameras` missing cameras are
     filled with -1 and masked out."""
-    present = [k for k in config.image_features if k in batch]
-    missing = [k for k in config.image_features if k not in batch]
+    found = {k: optional(batch, k) for k in config.image_features}
+    present = [k for k, v in found.items() if v is not None]
+    missing = [k for k, v in found.items() if v is None]
     if not present:
         raise ValueError(f"smolvla batch: no camera; expected at least one of {list(config.image_features)} "
-                         f"(have {sorted(batch)})")
+                         f"(have {leaf_names(batch)})")
     images, masks = [], []
     for key in present:
-        img = batch[key][:, -1] if batch[key].ndim == 5 else batch[key]
+        img = found[key][:, -1] if found[key].ndim == 5 else found[key]
         if config.resize_imgs_with_padding is not None:
             width, height = config.resize_imgs_with_padding
             img = resize_with_pad(img, height, width, pad_value=0)
         img = img * 2.0 - 1.0
-        pad_key = f"{key}_padding_mask"
-        mask = batch[pad_key].bool() if pad_key in batch else torch.ones(img.shape[0], dtype=torch.bool,
-                                                                          device=img.device)
+        mask = optional(batch, f"{key}_padding_mask")
+        mask = mask.bool() if mask is not None else torch.ones(img.shape[0], dtype=torch.bool, device=img.device)
         images.append(img)
         masks.append(mask)
     for _ in missing[: config.empty_cameras]:
@@ -215,22 +224,22 @@ def prepare_images(config: Config, batch: Mapping[str, Tensor]) -> tuple[list[Te
     return images, masks
 
 
-def prepare_state(config: Config, batch: Mapping[str, Tensor]) -> Tensor:
+def prepare_state(config: Config, batch: TensorDictBase) -> Tensor:
     """The current state (B, state_dim), zero-padded to max_state_dim."""
-    if OBS_STATE not in batch:
-        raise KeyError(f"smolvla batch: missing {OBS_STATE!r} (have {sorted(batch)})")
-    state = batch[OBS_STATE]
+    state = field("smolvla", batch, OBS_STATE)
     state = state[:, -1] if state.ndim > 2 else state
     return pad_vector(state, config.max_state_dim)
 
 
-def model_inputs(config: Config, batch: Mapping[str, Tensor]) -> tuple:
-    """(images, image masks, language tokens, language mask, padded state) for a preprocessed batch."""
+def model_inputs(config: Config, batch: TensorDictBase | Mapping[str, Tensor]) -> tuple:
+    """(images, image masks, language tokens, language mask, padded state) for a preprocessed batch
+    (the nested TensorDict `policies.preprocess` gives, or a `{dotted_name: Tensor}` mapping)."""
+    batch = as_batch(batch)
     images, masks = prepare_images(config, batch)
     tokens, lang_mask = language("smolvla", batch)
     return images, masks, tokens, lang_mask, prepare_state(config, batch)
 
 
-def prefill(model: SmolVLAPolicy, config: Config, batch: Mapping[str, Tensor]) -> PrefixCache:
+def prefill(model: SmolVLAPolicy, config: Config, batch: TensorDictBase | Mapping[str, Tensor]) -> PrefixCache:
     """The prefix cache for a preprocessed batch."""
     return model.model.prefill(*model_inputs(config, batch))
