@@ -230,3 +230,20 @@ def test_missing_vlm_directory_is_a_clear_error(tmp_path):
     config = smolvla.Config.from_dict({**raw, "vlm_model_name": str(tmp_path / "no_such_vlm")})
     with pytest.raises(FileNotFoundError, match="no_such_vlm.*vlm_model_name"):
         smolvla.build_model(config)
+
+
+@pytest.mark.gpu
+def test_cuda_graphs_sample_the_eager_chunks(reference):
+    """Compiled with CUDA graphs, two chunks in a row equal eager sampling: the prefix cache survives
+    the velocity graphs' replays (`vla.compile.compile_flow` copies it out of the prefill graph)."""
+    assert torch.cuda.is_available(), "this test needs a CUDA GPU (run it with -m gpu on a GPU machine)"
+    root, inputs, _, _ = reference
+    with contextlib.chdir(DATA):
+        policy = policies.load(root / "pretrained_model", device="cuda")
+    noises = [inputs["chunk_noise"], inputs["step1.noise"]]
+    eager = [policies.predict_chunk(policy, observation(inputs, i), noise=n) for i, n in enumerate(noises)]
+    fast = policies.optimize(policy, compile=True, compile_mode="reduce-overhead")
+    for _ in range(2):  # the first round records the graphs, the second replays them
+        chunks = [policies.predict_chunk(fast, observation(inputs, i), noise=n) for i, n in enumerate(noises)]
+        for got, want in zip(chunks, eager, strict=True):
+            torch.testing.assert_close(got, want, atol=1e-4, rtol=0)

@@ -24,6 +24,7 @@ from tensordict import TensorDictBase
 from torch import Tensor, nn
 
 from lerobot_fn.policies.vla.batch import as_batch, field, is_empty_camera, language, optional
+from lerobot_fn.policies.vla.compile import compile_flow
 from lerobot_fn.policies.vla.flow_matching import euler_sample, sinusoidal_time_embedding
 from lerobot_fn.process.keys import leaf_names, nested_key
 from lerobot_fn.process.padding import pad_vector, resize_with_pad
@@ -178,10 +179,9 @@ class SmolVLAPolicy(nn.Module):
 
 def compile_model(model: SmolVLAPolicy, *, mode: str | None = None) -> SmolVLAPolicy:
     """`torch.compile` the two hot functions in place: the prefix pass (once per chunk) and the velocity
-    field (once per Euler step); with mode="reduce-overhead" each replays as a CUDA graph."""
-    flow = model.model
-    flow.prefill = torch.compile(flow.prefill, mode=mode, dynamic=False)
-    flow.velocity = torch.compile(flow.velocity, mode=mode, dynamic=False)
+    field (once per Euler step); with mode="reduce-overhead" each replays as a CUDA graph (the prefix
+    cache copied out of its graph: `vla.compile.compile_flow`)."""
+    compile_flow(model.model, mode)
     return model
 
 
