@@ -213,8 +213,20 @@ class TickTrace:
     PHASES = ("observe", "act", "send", "frame")
 
     def __init__(self, robot, runner=None):
+        import gc
+
         self.rows: list[dict] = []  # per tick: start time, each phase's duration, runner state
         self.runner = runner
+        self.collections: list[tuple[float, float, int]] = []  # the garbage collector's runs: start, end, generation
+        self._gc_start = 0.0
+
+        def on_gc(phase, info):
+            if phase == "start":
+                self._gc_start = time.perf_counter()
+            else:
+                self.collections.append((self._gc_start, time.perf_counter(), info["generation"]))
+
+        gc.callbacks.append(on_gc)
         observe, send = robot.get_observation, robot.send_action
 
         def traced_observe():
@@ -248,10 +260,14 @@ class TickTrace:
             busy = sum(prev.get(p, 0.0) for p in self.PHASES)
             cause = "overrun" if busy > budget else "woke late"
             causes[cause] += 1
-            late.append({"tick": k, "period_ms": round(1000 * period, 2), "cause": cause, "work_ms": work,
+            start, end = self.rows[k - 1]["start"], self.rows[k]["start"]
+            gc_ms = {f"gen{g}": round(1000 * (b - a), 2) for a, b, g in self.collections if start <= a < end}
+            late.append({"tick": k, "period_ms": round(1000 * period, 2), "cause": cause, "work_ms": work, "gc_ms": gc_ms,
                          "idle_ms": round(1000 * (period - busy), 2), "chunk_in_flight": prev["in_flight"],
                          "chunk_merged": self.rows[k]["chunks"] > prev["chunks"]})
-        return {"late_causes": causes, "late": late[:40]}
+        gcs = [1000 * (b - a) for a, b, _ in self.collections]
+        return {"late_causes": causes, "gc_runs": len(gcs), "gc_max_ms": round(max(gcs, default=0.0), 2),
+                "late": late[:40]}
 
 
 def ours(mode: str, follower: Path, leader: Path, cal: Path, seconds: float, out: Path, worker: str = "process") -> dict:
@@ -276,6 +292,12 @@ def ours(mode: str, follower: Path, leader: Path, cal: Path, seconds: float, out
             start = time.perf_counter()
             writer.save_episode()
             return {**stats_of(ticks), "save_episode_s": round(time.perf_counter() - start, 2), **trace.late_ticks()}
+    if worker == "none":  # the same loop and cameras without a policy: what the loop itself costs
+        with robot:
+            hold = robot.read_joints()
+            trace = TickTrace(robot)
+            control_loop(robot, trace.wrap("act", lambda obs: hold), fps=FPS, duration_s=seconds, periods_out=ticks)
+        return {**stats_of(ticks), **trace.late_ticks()}
     from hardware.policy_runner import ChunkedPolicyRunner
 
     with robot, ChunkedPolicyRunner(FIXTURE, robot.joints, names, worker=worker, torch_threads=1) as runner:
@@ -284,8 +306,8 @@ def ours(mode: str, follower: Path, leader: Path, cal: Path, seconds: float, out
         control_loop(robot, trace.wrap("act", lambda obs: runner.action(obs, period_s=1 / FPS)), fps=FPS,
                      duration_s=seconds, periods_out=ticks)
         inference = sorted(runner.inference_s)
-    return {**stats_of(ticks), "chunks": len(inference), "inference_p50_ms": round(1000 * inference[len(inference) // 2], 1),
-            **trace.late_ticks()}
+    return {**stats_of(ticks), "chunks": len(inference), "holds": runner.holds, "inference_p50_ms": round(1000 * inference[len(inference) // 2], 1),
+            "torch_in_loop_process": "torch" in sys.modules, **trace.late_ticks()}
 
 
 def lerobot(mode: str, follower: Path, leader: Path, cal: Path, seconds: float, out: Path) -> dict:
@@ -301,8 +323,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--only", choices=("record", "policy"))
-    parser.add_argument("--worker", choices=("process", "thread"), default="process",
-                        help="where our runner predicts chunks (policy scenario)")
+    parser.add_argument("--sides", choices=("both", "ours"), default="both",
+                        help="ours: lerobot-fn only (for investigating; recorded numbers use both)")
+    parser.add_argument("--worker", choices=("process", "thread", "none"), default="process",
+                        help="where our runner predicts chunks (policy scenario); none: no policy, the arm "
+                             "holds still (the loop's own cost, for comparison)")
     args = parser.parse_args()
     if not LEROBOT_PY.exists():
         sys.exit(f"LeRobot 0.6.1 is needed: create {LEROBOT_PY.parent.parent} with lerobot[feetech]==0.6.1")
@@ -314,7 +339,7 @@ def main() -> None:
             calibrate(tmp / "follower", tmp / "cal" / "f" / "bench.json")
             calibrate(tmp / "leader", tmp / "cal" / "l" / "bench.json")
             for mode in [args.only] if args.only else ["record", "policy"]:
-                for name, fn in (("lerobot_fn", ours), ("lerobot_0.6.1", lerobot)):
+                for name, fn in (("lerobot_fn", ours), ("lerobot_0.6.1", lerobot))[: 1 if args.sides == "ours" else 2]:
                     out = tmp / f"{mode}_{name}"
                     out.mkdir()
                     extra = {"worker": args.worker} if fn is ours and mode == "policy" else {}

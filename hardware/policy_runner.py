@@ -146,7 +146,9 @@ class ChunkedPolicyRunner:
         self._tick = 0
         self._latency_ticks = 1.0
         self._sent_at: float | None = None  # when the chunk in flight was requested (None: none in flight)
+        self._last: np.ndarray | None = None  # the goals played last (held while a late chunk is awaited)
         self.chunks = 0
+        self.holds = 0  # ticks that held the last goals because no chunk was ready
         self.inference_s: list[float] = []  # each chunk's inference time in the worker
         self.round_trip_s: list[float] = []  # request -> chunk merged in the loop
 
@@ -179,21 +181,34 @@ class ChunkedPolicyRunner:
         self._queue = blend_chunks(self._queue, chunk, elapsed=self._tick - tick, blend_steps=self.blend_steps)
 
     def action(self, obs: Mapping, *, period_s: float | None = None) -> dict[str, float]:
-        """The joint goals for this tick. Waits only at the very start (no chunk yet) or if the worker
-        falls so far behind that the queue is empty; `period_s` (the control period) tunes the lead."""
+        """The joint goals for this tick; `period_s` (the control period) tunes how early the next chunk is
+        asked for. If the worker falls so far behind that nothing is queued, a loop that gives `period_s`
+        never waits: the arm holds its last goal for the tick (counted in `holds`) until the chunk comes
+        (at most `timeout_s`); without `period_s`, or before the first chunk, the call waits for it."""
         self.start()
         result = self._source.poll()
         if result is not None:
             self._merge(result, period_s)
-        if len(self._queue) == 0:
+        while len(self._queue) == 0:  # (a chunk that arrives too late to contribute leaves it empty)
             if self._sent_at is None:
                 self._submit(self._tick, obs)
-            self._merge(self._source.wait(self.timeout_s), period_s)
+            if period_s is None or self._last is None:
+                self._merge(self._source.wait(self.timeout_s), period_s)
+            elif time.perf_counter() - self._sent_at > self.timeout_s:
+                raise PolicyWorkerError(f"the policy {self.name} sent no chunk in {self.timeout_s:g} s")
+            else:
+                self.holds += 1
+                self._tick += 1
+                return self._goals(self._last)
         action, self._queue = self._queue[0], self._queue[1:]
+        self._last = action
         self._tick += 1
         if self._sent_at is None and len(self._queue) <= request_margin(self._latency_ticks):
             # `obs` was observed at the tick just played: the new chunk's first action is meant for it
             self._submit(self._tick - 1, obs)
+        return self._goals(action)
+
+    def _goals(self, action: np.ndarray) -> dict[str, float]:
         return {f"{j}.pos": float(v) for j, v in zip(self.joints, action, strict=True)}
 
     def reset(self) -> None:
@@ -201,7 +216,7 @@ class ChunkedPolicyRunner:
         if self._sent_at is not None:
             self._source.wait(self.timeout_s)
             self._sent_at = None
-        self._queue, self._tick = np.zeros((0, len(self.joints))), 0
+        self._queue, self._tick, self._last = np.zeros((0, len(self.joints))), 0, None
 
     def prime(self, obs: Mapping) -> None:
         """Compute the first chunk before the control loop starts (the arm does not wait at tick 0)."""

@@ -101,6 +101,17 @@ def test_the_worker_thread_gives_the_same_actions(checkpoint):
     np.testing.assert_array_equal(played, in_process(checkpoint, obs)[:6])
 
 
+def test_a_late_chunk_holds_the_last_goals_instead_of_stalling_the_tick(checkpoint):
+    obs = observation(3)
+    with ChunkedPolicyRunner(checkpoint, list(JOINTS), ["front"], worker="thread", actions_per_chunk=1) as runner:
+        runner.prime(obs)
+        first = runner.action(obs, period_s=1 / 30)  # the only queued action; the next chunk is asked for
+        held = runner.action(obs, period_s=1 / 30)  # nothing queued yet: hold, do not wait for it
+        assert held == first and runner.holds == 1 and runner.chunks == 1
+        # without a period the call waits for a chunk (asking again if the one in flight is already stale)
+        assert list(runner.action(obs)) == NAMES and runner.chunks >= 2 and runner.holds == 1
+
+
 def test_a_mismatched_robot_is_adapted_and_said_once(caplog):
     policy = tiny_act()
     adapter = ObservationAdapter(policy.config, list(JOINTS[:4]), ["cam"])
