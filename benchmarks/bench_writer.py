@@ -101,7 +101,10 @@ def control_loop(add_frame, save_episode, *, episodes: int, seconds: float, fps:
 def run_ours(root: Path, args) -> dict:
     from lerobot_fn import data
 
-    with data.create(root, fps=args.fps, features=features(args.height, args.width), robot_type="bench") as w:
+    feats = features(args.height, args.width)
+    with data.create(
+        root, fps=args.fps, features=feats, robot_type="bench", encoder_threads=args.encoder_threads
+    ) as w:
         return control_loop(
             w.add_frame,
             w.save_episode,
@@ -149,6 +152,9 @@ def main() -> int:
     p.add_argument("--width", type=int, default=640)
     p.add_argument("--lerobot-python", default=str(ROOT / ".lerobot-venv" / "bin" / "python"))
     p.add_argument("--skip-lerobot", action="store_true")
+    p.add_argument(
+        "--encoder-threads", type=int, default=None, help="threads per camera's encoder (codec default)"
+    )
     p.add_argument("--lerobot-worker", metavar="ROOT")
     args = p.parse_args()
     if args.lerobot_worker:
@@ -174,7 +180,7 @@ def main() -> int:
                 "--width",
                 str(args.width),
             ]
-            proc = subprocess.run(cmd, capture_output=True, text=True)
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
             lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
             if lines:
                 results["LeRobot 0.6.1"] = json.loads(lines[-1][7:])

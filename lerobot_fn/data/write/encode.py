@@ -2,9 +2,9 @@
 
 `VideoEncoding` holds LeRobot's encoder settings (default: AV1 through libsvtav1, yuv420p,
 GOP 2, CRF 30, preset 12) and what they put in info.json. `BackgroundEncoder` takes uint8 HWC
-frames from the control loop (a copy and a queue put, a few tens of microseconds for 640x480)
-and encodes them in its own thread with PyAV, which releases the GIL while encoding; it also
-keeps small downsampled copies of the frames for the episode's image stats.
+frames from the control loop (one copy into shared memory and a 4-byte pipe write, ~0.1 ms for
+640x480) and has them encoded by its own process with PyAV; that process also keeps small
+downsampled copies of the frames for the episode's image stats.
 """
 
 from __future__ import annotations
@@ -13,10 +13,8 @@ import contextlib
 import json
 import logging
 import os
-import queue
 import sys
 import tempfile
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ from attrs import field, frozen
 
 from lerobot_fn.data import stats as stats_mod
 from lerobot_fn.data.errors import EncoderError
+from lerobot_fn.data.write.frame_ring import RING_SLOTS, FrameRing
 from lerobot_fn.data.write.scheduling import kept_scheduling
 
 log = logging.getLogger(__name__)
@@ -146,11 +145,11 @@ def _open_stream(path: Path, encoding: VideoEncoding, fps: int, height: int, wid
 class BackgroundEncoder:
     """Encodes one camera's frames of one episode into `path` in a separate process.
 
-    `put(frame)` copies the uint8 (H, W, 3) frame into a queue and returns; a feeder thread
-    pipes the queued frames to the encoder process (`encode_worker.py`), which owns PyAV and
-    the codec, so encoding never holds the recording process's GIL. `finish()` waits for the
-    queue to drain and the mp4 to be closed and returns the frames sampled for stats;
-    `cancel()` stops and deletes the file. A failure is re-raised by `put`/`finish`.
+    `put(frame)` copies the uint8 (H, W, 3) frame into a shared-memory ring (`frame_ring`) that
+    the encoder process (`encode_worker.py`) reads in place; that process owns PyAV and the
+    codec, so encoding never holds the recording process's GIL or its CPU share. `finish()`
+    waits for every frame to be encoded and the mp4 closed, and returns the frames sampled for
+    stats; `cancel()` stops and deletes the file. A failure is re-raised by `put`/`finish`.
     """
 
     def __init__(
@@ -163,19 +162,20 @@ class BackgroundEncoder:
         width: int,
         encoding: VideoEncoding,
         threads: int | None = None,
+        ring_slots: int = RING_SLOTS,
     ) -> None:
         import subprocess
-        import sys
 
         self.key, self.path, self.fps = key, Path(path), fps
         self.height, self.width, self.encoding = height, width, encoding
         self.n_frames = 0
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._free: queue.SimpleQueue = queue.SimpleQueue()  # frame buffers ready for reuse
         self._error: BaseException | None = None
+        self._closed = False
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._stats_path = self.path.with_name(self.path.stem + ".stats.npz")
         self._log_path = self.path.with_name(self.path.stem + ".log")
+        self._ring = FrameRing((height, width, 3), ring_slots)
+        freed_r, freed_w = os.pipe()
         config = {
             "path": str(self.path),
             "fps": fps,
@@ -187,34 +187,54 @@ class BackgroundEncoder:
             "stats_path": str(self._stats_path),
             "stats_budget": STATS_FRAME_BUDGET,
             "nice": ENCODER_NICE,
+            "ring_fd": self._ring.fd,
+            "ring_slots": ring_slots,
+            "freed_fd": freed_w,
         }
         self._log = open(self._log_path, "wb")  # noqa: SIM115 - closed in _close
-        self._proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).with_name("encode_worker.py")), json.dumps(config)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=self._log,
-            bufsize=0,
-        )
-        self._feeder = threading.Thread(target=self._feed, name=f"encode-feed[{key}]", daemon=True)
-        self._feeder.start()
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, str(Path(__file__).with_name("encode_worker.py")), json.dumps(config)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=self._log,
+                pass_fds=(self._ring.fd, freed_w),
+                bufsize=0,
+            )
+        except BaseException:
+            self._log.close()
+            self._ring.close()
+            os.close(freed_r)
+            raise
+        finally:
+            os.close(freed_w)
+        self._freed = freed_r
+        self._ring.attach(self._proc.stdin.fileno(), freed_r)
 
     # -- control-loop side ----------------------------------------------------------------
-    def put(self, frame: np.ndarray) -> None:
+    def put(self, frame: np.ndarray, notify: bool = True) -> None:
+        """Copy `frame` for the encoder. With `notify=False` the encoder learns of it at the
+        next `notify()` (the writer copies every camera's frame first, then notifies)."""
         if self._error is not None:
             self._raise()
-        try:  # reuse a buffer the feeder is done with: no allocation, no page faults
-            buf = self._free.get_nowait()
-        except queue.Empty:
-            buf = np.empty((self.height, self.width, 3), dtype=np.uint8)
-        np.copyto(buf, frame, casting="unsafe")
-        self._queue.put(buf)
+        self._ring.put(frame)
         self.n_frames += 1
+        if notify:
+            self.notify()
+
+    def notify(self) -> None:
+        """Hand the frames copied since the last call to the encoder process."""
+        try:
+            self._ring.notify()
+        except OSError as e:  # the encoder process exited: its log says why
+            self._error = e
+            self._close()
+            self._raise()
 
     @property
     def backlog(self) -> int:
-        """Frames waiting to be handed to the encoder process."""
-        return self._queue.qsize()
+        """Frames handed to the encoder process that it has not taken yet."""
+        return 0 if self._closed else self._ring.backlog
 
     def finish(self) -> np.ndarray | None:
         """Wait for every frame to be encoded and the file closed; return the stats sample
@@ -231,44 +251,34 @@ class BackgroundEncoder:
         return kept[idx]
 
     def cancel(self) -> None:
-        self._close()
+        self._close(discard=True)
         for p in (self.path, self._stats_path):
             p.unlink(missing_ok=True)
 
-    # -- feeder thread and process ------------------------------------------------------------
-    def _feed(self) -> None:
-        stdin = self._proc.stdin
-        try:
-            while True:
-                frame = self._queue.get()
-                if frame is None:
-                    break
-                if self._error is None:
-                    view = memoryview(frame).cast("B")
-                    while view:
-                        written = stdin.write(view)
-                        view = view[written:]
-                    self._free.put(frame)
-        except Exception as e:  # noqa: BLE001 - e.g. the process died; its log says why (read in _close)
-            self._error = e
-            while self._queue.get() is not None:
-                pass
-        finally:
-            try:
-                stdin.close()
-            except OSError:
-                pass
-
-    def _close(self) -> None:
-        if self._proc.returncode is not None and not self._feeder.is_alive():
+    # -- the process ------------------------------------------------------------------------
+    def _close(self, discard: bool = False) -> None:
+        """End the encoder process: after the frames still waiting (or at once, `discard`)."""
+        if self._closed:
             return
-        self._queue.put(None)
-        self._feeder.join()
-        rc = self._proc.wait()
-        self._log.close()
+        self._closed = True
+        try:
+            if discard:
+                self._proc.kill()
+            elif self._error is None:
+                self._ring.drain()
+        except OSError as e:
+            self._error = e
+        finally:
+            self._proc.stdin.close()  # end of input: the encoder finishes the mp4 and exits
+            while self._ring.reclaim(wait=True):  # read what it returns, so it never blocks writing
+                pass
+            rc = self._proc.wait()
+            os.close(self._freed)
+            self._ring.close()
+            self._log.close()
         report = self._log_path.read_text(errors="replace") if self._log_path.exists() else ""
         self._log_path.unlink(missing_ok=True)
-        if rc != 0:
+        if rc != 0 and not discard:
             line = next((ln for ln in reversed(report.splitlines()) if ln.startswith("ENCODER_ERROR ")), None)
             if line:
                 info = json.loads(line[len("ENCODER_ERROR ") :])

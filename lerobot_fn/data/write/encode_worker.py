@@ -1,11 +1,14 @@
-"""The video encoder process: raw uint8 HxWx3 frames on stdin -> one mp4 (run as a script).
+"""The video encoder process: uint8 HxWx3 frames from a shared-memory ring -> one mp4 (a script).
 
 Started by `encode.BackgroundEncoder` as `python encode_worker.py CONFIG_JSON`, so it imports
 only numpy and PyAV (not the lerobot_fn package, not torch) and starts in a fraction of a
 second. Encoding in its own process keeps PyAV and the codec off the recording process's GIL:
 the control loop's `add_frame` never waits behind the encoder, and the process runs at a lower
 priority (`nice`) so that on a small machine the control loop gets the CPU first and the
-encoder catches up between frames and in `save_episode`. Besides the mp4 it writes the
+encoder catches up between frames and in `save_episode`. Frames arrive through `frame_ring`:
+stdin carries the number (4 bytes, little-endian) of the ring slot each frame is in, in order; the
+frame is read in place and the number written back on `freed_fd` once PyAV has its own copy, so
+the slot is reused while the frame encodes. Besides the mp4 it writes the
 downsampled frames kept for image stats (`stats_path`, .npz). On failure it exits 1 with a
 last stderr line `ENCODER_ERROR {"errno": ..., "message": ...}`; on end of input (also when
 the recording process dies) it closes the mp4 and exits.
@@ -29,14 +32,58 @@ def _by_path(relative: str):
     return module
 
 
-def _read_exact(stream, view) -> int:
-    got = 0
-    while got < len(view):
-        n = stream.readinto(view[got:])
-        if not n:
-            break
-        got += n
-    return got
+#: How long the encoder sleeps when no frame is waiting (s): at most this much added latency.
+POLL_S = 0.002
+
+
+class _Ring:
+    """The encoder's side of `frame_ring.FrameRing`: frames in order, slots given back."""
+
+    def __init__(self, cfg: dict) -> None:
+        import mmap
+
+        import numpy as np
+
+        h, w, slots = cfg["height"], cfg["width"], cfg["ring_slots"]
+        self._map = mmap.mmap(cfg["ring_fd"], slots * h * w * 3)
+        self._frames = np.frombuffer(self._map, dtype=np.uint8).reshape(slots, h, w, 3)
+        self._freed = cfg["freed_fd"]
+
+    def __iter__(self):
+        """(slot number as 4 bytes, the frame: a view of its slot) until the end of input.
+
+        Polls stdin (a sleep of POLL_S when it is empty) instead of blocking on it: a reader
+        blocked on the pipe would be woken by the recording process's write, and the kernel
+        runs a task woken that way on the waker's CPU, delaying the control loop's return."""
+        import os
+        import time
+
+        fd = sys.stdin.fileno()
+        os.set_blocking(fd, False)
+        buf = b""
+        while True:
+            try:
+                chunk = os.read(fd, 4096)
+            except BlockingIOError:
+                time.sleep(POLL_S)
+                continue
+            if not chunk:
+                return  # end of input
+            buf += chunk
+            whole = len(buf) // 4 * 4
+            for i in range(0, whole, 4):
+                yield buf[i : i + 4], self._frames[int.from_bytes(buf[i : i + 4], "little")]
+            buf = buf[whole:]
+
+    def release(self, number: bytes) -> None:
+        """The frame in slot `number` has been copied: the recording process may reuse the slot."""
+        import os
+
+        if self._freed >= 0:
+            try:
+                os.write(self._freed, number)
+            except BrokenPipeError:  # the recording process is gone: nobody reuses slots now
+                self._freed = -1
 
 
 def run(cfg: dict) -> None:
@@ -52,20 +99,18 @@ def run(cfg: dict) -> None:
         stream = container.add_stream(cfg["vcodec"], fps, options=cfg["options"])
         stream.pix_fmt = cfg["pix_fmt"]
         stream.width, stream.height = w, h
-        buf = bytearray(h * w * 3)
-        view = memoryview(buf)
-        frame = np.frombuffer(buf, dtype=np.uint8).reshape(h, w, 3)
         kept, stride, kept_bytes, index = [], 1, 0, 0
-        stdin = sys.stdin.buffer
-        while _read_exact(stdin, view) == len(buf):
+        ring = _Ring(cfg)
+        for number, frame in ring:
             if index % stride == 0:
-                small = np.ascontiguousarray(stats.downsample(frame.transpose(2, 0, 1)))
+                small = np.array(stats.downsample(frame.transpose(2, 0, 1)), order="C")  # a copy
                 kept.append(small)
                 kept_bytes += small.nbytes
                 if kept_bytes > budget:
                     kept, stride = kept[::2], stride * 2
                     kept_bytes = sum(k.nbytes for k in kept)
-            vf = av.VideoFrame.from_ndarray(frame, format="rgb24")
+            vf = av.VideoFrame.from_ndarray(frame, format="rgb24")  # a copy: the slot may be reused
+            ring.release(number)
             vf.pts = index
             with kept_scheduling():  # libsvtav1 would make this process real-time, void of its nice
                 packets = stream.encode(vf)

@@ -139,15 +139,19 @@ class DatasetWriter:
         values, task = flatten_frame(frame)
         episode = self.total_episodes
         values = validate_frame(values, task, self.features, episode=episode, frame_index=self._n)
+        filled = []
         for key, value in values.items():
             feat = self.features[key]
             if feat.dtype == "video":
                 enc = self._encoders.get(key) or self._start_encoder(key)
-                enc.put(value)
+                enc.put(value, notify=False)
+                filled.append(enc)
             elif feat.dtype == "image":
                 self._images[key].append(self._image_pool.submit(ImageCodec.encode, value, self._n))
             else:
                 self._values[key].append(value)
+        for enc in filled:  # after every copy: no encoder competes for the CPU while they run
+            enc.notify()
         self._task.append(task)
         self._n += 1
 

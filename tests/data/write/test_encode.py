@@ -158,3 +158,39 @@ def test_kept_scheduling_demotes_the_realtime_threads_the_block_started():
     finally:
         stop.set()
         worker.join(10)
+
+
+def test_frames_pass_through_a_small_ring_in_order_when_the_encoder_falls_behind(tmp_path):
+    # 2 shared-memory slots for 40 frames put at once: most wait in process memory, none is lost or reordered
+    src = frames(40, seed=3)
+    enc = BackgroundEncoder(
+        "cam",
+        tmp_path / "cam.mp4",
+        fps=10,
+        height=32,
+        width=48,
+        encoding=VideoEncoding.lossless(),
+        ring_slots=2,
+    )
+    for f in src:
+        enc.put(f)
+        f[:] = 0  # the caller's buffer is reused at once
+    assert enc.backlog > 2
+    enc.finish()
+    got = decode(tmp_path / "cam.mp4")
+    for i, (a, b) in enumerate(zip(got, frames(40, seed=3), strict=True)):
+        np.testing.assert_array_equal(a, b, err_msg=f"frame {i}")
+
+
+def test_an_encoder_process_that_dies_is_reported_by_put(tmp_path):
+    enc = BackgroundEncoder(
+        "cam", tmp_path / "cam.mp4", fps=10, height=32, width=48, encoding=VideoEncoding.lossless()
+    )
+    enc.put(frames(1)[0])
+    enc._proc.kill()
+    enc._proc.wait(timeout=10)
+    with pytest.raises(EncoderError, match=r"camera 'cam'.*encoder process exited"):
+        for f in frames(5):
+            enc.put(f)
+    enc.cancel()
+    assert not (tmp_path / "cam.mp4").exists()
