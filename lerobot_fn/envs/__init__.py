@@ -13,7 +13,16 @@ from __future__ import annotations
 
 import importlib
 
-from .config import ENV_TYPES, EnvConfig, MissingExtraError, ObsKey, Task, make_config, register
+from .config import (
+    ENV_TYPES,
+    EnvConfig,
+    MissingExtraError,
+    ObsKey,
+    Task,
+    config_from_table,
+    make_config,
+    register,
+)
 
 # torch/torchrl-based names are imported on first use, so that a worker process (which imports
 # only `lerobot_fn.envs.sim` and its benchmark's config) starts without importing torch
@@ -40,5 +49,5 @@ def _load_all() -> None:
 
 __all__ = [
     "ENV_TYPES", "EnvConfig", "EnvWorkerError", "MissingExtraError", "ObsKey", "SimEnv", "Task",
-    "WorkerEnv", "auto_num_envs", "evaluate", "make_config", "make_env", "register",
+    "WorkerEnv", "auto_num_envs", "config_from_table", "evaluate", "make_config", "make_env", "register",
 ]

@@ -62,7 +62,7 @@ class ObsKey:
 
     `source` is a path into the observation (`("pixels", "top")`), `feature` the LeRobot name
     (`observation.images.top`), `shape` as the gym env gives it (images HWC), `camera` whether it is
-    an uint8 image (converted to float CHW in [0, 1], as LeRobot's `preprocess_observation`)."""
+    an uint8 image (the env gives it as float32 CHW in [0, 1], as LeRobot's `preprocess_observation`)."""
 
     source: tuple[str, ...]
     feature: str
@@ -153,6 +153,29 @@ def make_config(type: str, **options: Any) -> EnvConfig:
             f"{', '.join(config_fields(cls))}"
         )
     return cls(**options)
+
+
+def config_from_table(table: Any, source: str, key: str = "env") -> EnvConfig:
+    """The config a spec's env table describes (`specs.eval.EnvTable`: `type`, `task`, `options`).
+
+    An unknown type or option is a `SpecError` in `source` (the spec file) at `<key>.type` /
+    `<key>.options`, naming what is known: the spec describes, the job resolves it here."""
+    # imported here, not at module import: a worker process imports this module and stays light
+    from lerobot_fn.envs import _load_all
+    from lerobot_fn.specs.errors import SpecError, SpecIssue, did_you_mean
+
+    _load_all()
+    if table.type not in ENV_TYPES:
+        known = ", ".join(repr(t) for t in sorted(ENV_TYPES))
+        raise SpecError(source, [SpecIssue(f"{key}.type", f"expected one of {known}, found {table.type!r}"
+                                                          f"{did_you_mean(table.type, ENV_TYPES)}")])
+    options = dict(table.options)
+    if table.task is not None:
+        options["task"] = table.task
+    try:
+        return make_config(table.type, **options)
+    except (ValueError, TypeError) as err:
+        raise SpecError(source, [SpecIssue(f"{key}.options", str(err))]) from None
 
 
 def nested_get(obs: Mapping[str, Any], path: tuple[str, ...]) -> Any:

@@ -80,12 +80,11 @@ def _write_video(frames: torch.Tensor, path: Path, fps: int) -> None:
 
 
 def _start(env: Any) -> None:
-    """Start the worker processes of a (transformed) WorkerEnv ahead of its first reset."""
+    """Start the worker processes of a WorkerEnv ahead of its first reset."""
     from .workers import WorkerEnv
 
-    base = getattr(env, "base_env", env)
-    if isinstance(base, WorkerEnv):
-        base.start()
+    if isinstance(env, WorkerEnv):
+        env.start()
 
 
 def _progress(total: int, desc: str):

@@ -13,7 +13,6 @@ from typing import Any
 import attrs
 import torch
 from tensordict import NonTensorStack, TensorDict, TensorDictBase
-from torchrl.envs.utils import step_mdp
 
 
 @attrs.frozen
@@ -102,9 +101,9 @@ def rollout(
         obs = td.select("observation").clone(False)
         obs.set("task", NonTensorStack(*([task] * n)))
         action, state = actor.act(obs, state, generators)
-        td.set("action", action.to(torch.float32))
-        td = env.step(td)
-        nxt = td.get("next")
+        # each step's input is only the action (our envs keep their state in the workers): no step_mdp
+        # bookkeeping, and no chain of past steps kept alive through "next"
+        nxt = env.step(TensorDict({"action": action.to(torch.float32)}, batch_size=[n])).get("next")
         alive = ~done
         if on_step is not None:
             on_step(obs, action, nxt, alive)
@@ -119,7 +118,7 @@ def rollout(
         done |= nxt.get("done").reshape(n)
         if bool(done.all()):
             break
-        td = step_mdp(td)
+        td = nxt
     episodes = [
         Episode(seeds[i], float(sum_reward[i]), float(max_reward[i]), bool(success[i]), int(length[i]))
         for i in range(n)

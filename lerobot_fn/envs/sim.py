@@ -1,7 +1,9 @@
 """The simulator side of an env, in plain numpy: what runs inside a worker process.
 
 `Simulator` builds the benchmark's gym env on its first reset (importing the gym package there),
-turns each gym observation into LeRobot-named arrays, and freezes an episode once it has ended
+turns each gym observation into LeRobot-named arrays (cameras as float32 CHW in [0, 1], exactly
+LeRobot's `preprocess_observation`: converted here, in parallel in the workers, not in the parent
+that steps them all), and freezes an episode once it has ended
 (further steps replay the last output with zero reward and do no simulation, as LeRobot's
 `FreezeAfterEpisodeEnd`). `layout` lists every output array (name, shape, dtype) from the config
 alone, so buffers can be allocated before any simulator exists. Nothing here imports torch: a
@@ -10,6 +12,7 @@ worker process starts in about the time Python, numpy and the simulator take to 
 
 from __future__ import annotations
 
+import struct
 from typing import Any
 
 import numpy as np
@@ -20,16 +23,26 @@ FLAGS = ("done", "terminated", "truncated", "success")
 
 
 def layout(config: EnvConfig, render: bool) -> list[tuple[str, tuple[int, ...], Any]]:
-    """Every output of reset/step: LeRobot feature names (cameras uint8 HWC), `render` frames when
-    `render`, then `reward` (float32) and the bool flags, each of shape (1,)."""
+    """Every output of reset/step: LeRobot feature names (cameras float32 CHW), `render` frames (uint8
+    HWC) when `render`, then `reward` (float32) and the bool flags, each of shape (1,)."""
     out: list[tuple[str, tuple[int, ...], Any]] = []
     for k in config.observation_keys():
-        out.append((k.feature, tuple(k.shape), np.uint8 if k.camera else np.float32))
+        out.append((k.feature, chw(k.shape) if k.camera else tuple(k.shape), np.float32))
     if render:
         out.append(("render", (*config.render_size(), 3), np.uint8))
     out.append(("reward", (1,), np.float32))
     out.extend((flag, (1,), np.bool_) for flag in FLAGS)
     return out
+
+
+def chw(shape: tuple[int, ...]) -> tuple[int, ...]:
+    h, w, c = shape
+    return c, h, w
+
+
+def camera_to_float(image: np.ndarray) -> np.ndarray:
+    """uint8 HWC -> float32 CHW in [0, 1]: `image.permute(2, 0, 1).float() / 255` bit for bit."""
+    return np.divide(image.transpose(2, 0, 1), np.float32(255), dtype=np.float32)
 
 
 class Simulator:
@@ -51,7 +64,7 @@ class Simulator:
         out: dict[str, np.ndarray] = {}
         for k in self.keys:
             value = np.asarray(nested_get(obs, k.source))
-            out[k.feature] = value if k.camera else value.astype(np.float32, copy=False).reshape(k.shape)
+            out[k.feature] = camera_to_float(value) if k.camera else value.astype(np.float32, copy=False).reshape(k.shape)
         if self.render:
             out["render"] = self._gym.render() if self._record else self._blank
         out["reward"] = np.array([reward], dtype=np.float32)
@@ -85,9 +98,15 @@ class Simulator:
             self._gym = None
 
 
+# the worker protocol: one short bytes message each way, no pickling on the per-step path
+STEP, RESET, CLOSE, OK, ERROR = b"s", b"r", b"c", b"k", b"e"
+RESET_ARGS = struct.Struct("<q?")  # episode seed (< 0: unseeded), record
+
+
 def worker_main(config: EnvConfig, task: Task, render: bool, n: int, index: int, conn, buffer, actions) -> None:
-    """A worker process: build a Simulator, then serve "reset"/"step"/"close" over `conn`, reading its
+    """A worker process: build a Simulator, then serve STEP / RESET / CLOSE over `conn`, reading its
     action from and writing its outputs into shared memory (`buffer`/`actions`, see `SharedLayout`)."""
+    import pickle
     import signal
     import traceback
 
@@ -97,23 +116,24 @@ def worker_main(config: EnvConfig, task: Task, render: bool, n: int, index: int,
         views = SharedLayout(layout(config, render), n).views(buffer, index)
         action_view = np.frombuffer(actions, dtype=np.float32).reshape(-1, *config.action_shape)[index]
         sim = Simulator(config, task, render)
-        conn.send(("ready", None))
+        conn.send_bytes(OK)
         while True:
-            command = conn.recv()
-            if command[0] == "step":
+            command = conn.recv_bytes()
+            if command == STEP:
                 out = sim.step(action_view.copy())
-            elif command[0] == "reset":
-                out = sim.reset(command[1], command[2])
-            else:  # "close"
+            elif command[:1] == RESET:
+                seed, record = RESET_ARGS.unpack(command[1:])
+                out = sim.reset(None if seed < 0 else seed, record)
+            else:  # CLOSE
                 break
             for name, view in views.items():
                 view[...] = out[name]
-            conn.send(("ok", None))
+            conn.send_bytes(OK)
     except (EOFError, KeyboardInterrupt, BrokenPipeError):
         pass  # the parent went away
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
         try:
-            conn.send(("error", (type(exc).__name__, str(exc), traceback.format_exc())))
+            conn.send_bytes(ERROR + pickle.dumps((type(exc).__name__, str(exc), traceback.format_exc())))
         except (BrokenPipeError, OSError):
             pass
     finally:

@@ -3,8 +3,8 @@
 `SimEnv` (one simulator in this process) and `WorkerEnv` (N simulators in N worker processes) know
 their specs from the config alone, so no simulator, GL context or GPU memory exists before the
 first reset. Observations come out under LeRobot's nested keys (`("observation", "image")`,
-`("observation", "state")`, ...), cameras as uint8 HWC; `make_env` adds TorchRL's `ToTensorImage`
-so a policy sees float CHW in [0, 1], exactly LeRobot's `preprocess_observation`.
+`("observation", "state")`, ...), cameras as float32 CHW in [0, 1], exactly LeRobot's
+`preprocess_observation` (converted where the simulator runs: in the workers, in parallel).
 
 Reset inputs (`state_spec`): `episode_seed` (int64; the gym reset seed, < 0: unseeded) and `record`
 (bool: render this episode's frames into `("render",)` for its video). Step outputs besides the
@@ -34,10 +34,13 @@ def nested(name: str) -> tuple[str, ...]:
 def set_specs(env: EnvBase, config: EnvConfig, render: bool, batch: tuple[int, ...] = ()) -> None:
     """Observation, action, reward, done and state specs of `config` (batch dims first)."""
     obs = Composite(shape=batch)
+    cameras = {k.feature for k in config.observation_keys() if k.camera}
     for name, shape, dtype in layout(config, render):
         if name in ("reward", *OUTPUT_FLAGS):
             continue
-        if dtype is np.uint8:
+        if name in cameras:
+            obs[nested(name)] = Bounded(0.0, 1.0, shape=(*batch, *shape), dtype=torch.float32)
+        elif dtype is np.uint8:
             obs[nested(name)] = Bounded(0, 255, shape=(*batch, *shape), dtype=torch.uint8)
         elif dtype is np.bool_:
             obs[name] = Unbounded(shape=(*batch, *shape), dtype=torch.bool)
@@ -113,16 +116,12 @@ class _Factory:
 
 def make_env(config: EnvConfig, task: Task, num_envs: int = 1, *, render: bool = False) -> EnvBase:
     """`num_envs` copies of `task`: a `WorkerEnv` (shared memory, one worker process each) or, for one,
-    a `SerialEnv` of a `SimEnv` in this process; wrapped with `ToTensorImage` for the cameras. No
-    simulator and no worker process exists until the first `reset()`; `close()` ends the workers."""
-    from torchrl.envs import SerialEnv, TransformedEnv
-    from torchrl.envs.transforms import ToTensorImage
+    a `SerialEnv` of a `SimEnv` in this process. No simulator and no worker process exists until the
+    first `reset()`; `close()` ends the workers. Wrap it in TorchRL transforms as any `EnvBase`."""
+    from torchrl.envs import SerialEnv
 
     from .workers import WorkerEnv
 
     if num_envs > 1:
-        base: EnvBase = WorkerEnv(config, task, num_envs, render=render)
-    else:
-        base = SerialEnv(1, _Factory(config, task, render))
-    cameras = [nested(k.feature) for k in config.observation_keys() if k.camera]
-    return TransformedEnv(base, ToTensorImage(in_keys=cameras)) if cameras else base
+        return WorkerEnv(config, task, num_envs, render=render)
+    return SerialEnv(1, _Factory(config, task, render))

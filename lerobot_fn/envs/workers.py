@@ -6,7 +6,13 @@ simulators (measured here: slower than gymnasium's AsyncVectorEnv), and its work
 and torchrl (seconds per worker on a small machine). `WorkerEnv` keeps the contract (an `EnvBase`
 of batch size [N], specs known before any worker starts, observations in shared memory) with
 numpy-only workers (`sim.worker_main`) that block on pipes: the parent writes the actions into
-shared memory, sends each worker a short message and sleeps until they answer.
+shared memory, sends each worker one byte and sleeps (one `wait` on all pipes) until they answer.
+
+The per-step path is lean, because on a small machine every microsecond the parent spends is taken
+from the simulators: `step()` skips `EnvBase.step`'s generic bookkeeping (partial steps, a preset
+"next", reshaping and completing done keys: all already in the right form here; it falls back to it
+when those are used), the outputs are one clone of a TensorDict that views the shared buffer, and
+cameras arrive already converted to float in the workers.
 
 Workers are spawned (never forked: no inherited GL context, CUDA state or threads) on the first
 `reset()` or an explicit `start()`; each builds its simulator on its first reset (the gym package
@@ -17,6 +23,8 @@ pipe closes). A worker's exception is re-raised here with the worker's traceback
 from __future__ import annotations
 
 import multiprocessing as mp
+import pickle
+from multiprocessing.connection import wait
 from typing import Any
 
 import numpy as np
@@ -25,7 +33,7 @@ from tensordict import TensorDictBase
 from torchrl.envs import EnvBase
 
 from .config import EnvConfig, MissingExtraError, Task
-from .sim import SharedLayout, layout, worker_main
+from .sim import CLOSE, ERROR, OK, RESET, RESET_ARGS, STEP, SharedLayout, layout, worker_main
 from .sim_env import set_specs, to_tensordict
 
 POLL_S = 1.0
@@ -67,6 +75,7 @@ class WorkerEnv(EnvBase):
         action_size = self.num_envs * int(np.prod(self.config.action_shape))
         self._actions_raw = ctx.RawArray("f", action_size)
         self._views = self._layout.views(self._buffer)
+        self._shared = to_tensordict(self._views, (self.num_envs,), copy=False)  # views: clone to keep
         self._actions = np.frombuffer(self._actions_raw, dtype=np.float32).reshape(
             self.num_envs, *self.config.action_shape)
         try:
@@ -81,35 +90,45 @@ class WorkerEnv(EnvBase):
                 child.close()
                 self._procs.append(proc)
                 self._conns.append(parent)
-            for i in range(self.num_envs):
-                self._receive(i)
+            self._wait(range(self.num_envs))
         except BaseException:
             self._shutdown()
             raise
 
-    def _receive(self, i: int) -> None:
-        conn, proc = self._conns[i], self._procs[i]
-        while not conn.poll(POLL_S):
-            if not proc.is_alive():
-                raise EnvWorkerError(f"{self.description}: env worker {i} died (exit code {proc.exitcode})")
-        try:
-            status, payload = conn.recv()
-        except EOFError:
-            raise EnvWorkerError(f"{self.description}: env worker {i} exited unexpectedly") from None
-        if status == "error":
-            name, message, tb = payload
-            if name == MissingExtraError.__name__:
-                raise MissingExtraError(message)
-            raise EnvWorkerError(f"{self.description}: env worker {i} failed: {name}: {message}\n{tb}")
+    def _wait(self, indices) -> None:
+        """Block until every worker in `indices` has answered; raise the first failure."""
+        pending = {self._conns[i]: i for i in indices}
+        while pending:
+            ready = wait(list(pending), timeout=POLL_S)
+            if not ready:
+                for i in pending.values():
+                    if not self._procs[i].is_alive():
+                        raise EnvWorkerError(f"{self.description}: env worker {i} died "
+                                             f"(exit code {self._procs[i].exitcode})")
+            for conn in ready:
+                i = pending.pop(conn)
+                try:
+                    answer = conn.recv_bytes()
+                except EOFError:
+                    raise EnvWorkerError(f"{self.description}: env worker {i} exited unexpectedly") from None
+                if answer != OK:
+                    self._raise(i, answer)
 
-    def _run(self, messages: dict[int, tuple]) -> None:
+    def _raise(self, i: int, answer: bytes) -> None:
+        if answer[:1] != ERROR:
+            raise EnvWorkerError(f"{self.description}: env worker {i} answered {answer[:20]!r}")
+        name, message, tb = pickle.loads(answer[1:])
+        if name == MissingExtraError.__name__:
+            raise MissingExtraError(message)
+        raise EnvWorkerError(f"{self.description}: env worker {i} failed: {name}: {message}\n{tb}")
+
+    def _run(self, messages: dict[int, bytes]) -> None:
         for i, message in messages.items():
-            self._conns[i].send(message)
-        for i in messages:
-            self._receive(i)
+            self._conns[i].send_bytes(message)
+        self._wait(messages)
 
     def _outputs(self) -> TensorDictBase:
-        return to_tensordict(self._views, (self.num_envs,), copy=True)
+        return self._shared.clone()
 
     def _reset(self, tensordict: TensorDictBase | None = None, **kwargs) -> TensorDictBase:
         self.start()
@@ -124,7 +143,7 @@ class WorkerEnv(EnvBase):
         messages = {}
         for i in mask.nonzero().flatten().tolist():
             seed = int(self._seeds[i])
-            messages[i] = ("reset", None if seed < 0 else seed, bool(self._record[i]))
+            messages[i] = RESET + RESET_ARGS.pack(seed, bool(self._record[i]))
         self._run(messages)
         self._frozen[mask.numpy()] = False
         return self._outputs().exclude("reward").update({"episode_seed": self._seeds.clone(),
@@ -133,11 +152,19 @@ class WorkerEnv(EnvBase):
     def _step(self, tensordict: TensorDictBase) -> TensorDictBase:
         self._actions[...] = tensordict.get("action").detach().cpu().numpy()
         # a finished episode costs nothing: its worker is not even asked (its outputs stay as they were)
-        self._run({i: ("step",) for i in np.flatnonzero(~self._frozen).tolist()})
+        self._run({i: STEP for i in np.flatnonzero(~self._frozen).tolist()})
         result = self._outputs()
-        result.get("reward")[torch.from_numpy(self._frozen)] = 0.0
+        if self._frozen.any():
+            result.get("reward")[torch.from_numpy(self._frozen)] = 0.0
         self._frozen |= self._views["done"].reshape(self.num_envs)
         return result
+
+    def step(self, tensordict: TensorDictBase) -> TensorDictBase:
+        """`EnvBase.step`, without its generic per-step bookkeeping (see the module docstring)."""
+        if tensordict.batch_size != self.batch_size or "_step" in tensordict or "next" in tensordict:
+            return super().step(tensordict)
+        tensordict.set("next", self._step(tensordict))
+        return tensordict
 
     def _set_seed(self, seed: int | None) -> None:
         """Seeds are given per episode (`episode_seed` at reset)."""
@@ -145,7 +172,7 @@ class WorkerEnv(EnvBase):
     def _shutdown(self) -> None:
         for conn in self._conns:
             try:
-                conn.send(("close",))
+                conn.send_bytes(CLOSE)
             except (BrokenPipeError, OSError):
                 pass
         for proc in self._procs:

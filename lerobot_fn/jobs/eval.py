@@ -9,7 +9,7 @@ from lerobot_fn.specs.eval import EvalSpec
 
 
 def eval(spec: EvalSpec, ctx: RunContext) -> dict:
-    config = spec.env.config()
+    config = envs.config_from_table(spec.env, str(ctx.out_dir / "spec.toml"))
     ctx.log.info("evaluating %s on %s (%d tasks), %d episodes per task, seed %d", spec.policy.path,
                  config.type, len(config.tasks()), spec.eval.n_episodes, ctx.seed)
     try:

@@ -108,7 +108,7 @@ def train_policy(spec: QuickstartSpec, root: Path, ctx: RunContext):
 
 def quickstart(spec: QuickstartSpec, ctx: RunContext) -> dict:
     torch.manual_seed(ctx.seed)
-    config = spec.env.config()
+    config = envs.config_from_table(spec.env, str(ctx.out_dir / "spec.toml"))
     task = config.tasks()[0]
     root = ctx.out_dir / "dataset"
     try:

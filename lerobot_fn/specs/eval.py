@@ -6,34 +6,17 @@ from typing import Any
 
 import attrs
 
-from .schema import RunOptions, SpecValueError, check, positive, spec_field
-
-
-def _valid_env(instance: Any, attribute: attrs.Attribute, value: str) -> None:
-    from lerobot_fn.envs import ENV_TYPES, _load_all
-
-    _load_all()
-    if value not in ENV_TYPES:
-        raise SpecValueError(attribute.name, "one of " + ", ".join(repr(t) for t in sorted(ENV_TYPES)), value)
-
-
-def _valid_options(table: EnvTable) -> None:
-    """Runs after `type` and `task` are set (attrs validates once every field is assigned)."""
-    from lerobot_fn.envs import ENV_TYPES
-
-    if table.type not in ENV_TYPES:
-        return  # reported at env.type
-    try:
-        table.config()
-    except (ValueError, TypeError) as err:
-        raise SpecValueError("options", "options the env type's config accepts", str(err)) from None
+from .schema import RunOptions, check, positive, spec_field
 
 
 @attrs.frozen
 class EnvTable:
-    """The benchmark: its LeRobot env type, the task (or suite) and any other option of its config."""
+    """The benchmark: its LeRobot env type, the task (or suite) and any other option of its config.
 
-    type: str = spec_field("pusht", doc="benchmark: pusht, aloha, metaworld or libero", validator=_valid_env)
+    Only a description: the job resolves it into the env's config (`lerobot_fn.envs.config_from_table`)
+    and reports an unknown type or option at `env.type` / `env.options` (specs import no envs)."""
+
+    type: str = spec_field("pusht", doc="benchmark: pusht, aloha, metaworld or libero")
     task: str | None = spec_field(
         None, doc="task or suite (pusht: PushT-v0; aloha: AlohaInsertion-v0 / AlohaTransferCube-v0; metaworld: "
         "a task such as reach-v3, a difficulty group (easy, medium, hard, very_hard), MT10 or MT50, or a "
@@ -42,17 +25,7 @@ class EnvTable:
     )
     options: dict[str, Any] = spec_field(
         attrs.Factory(dict), doc="other fields of the benchmark's config, e.g. {episode_length = 100}",
-        validator=lambda inst, attr, value: _valid_options(inst),
     )
-
-    def config(self) -> Any:
-        """The frozen env config this table describes (ValueError on an unknown option)."""
-        from lerobot_fn.envs import make_config
-
-        options = dict(self.options)
-        if self.task is not None:
-            options["task"] = self.task
-        return make_config(self.type, **options)
 
 
 @attrs.frozen

@@ -109,3 +109,20 @@ def test_the_seed_defaults_to_lerobots_1000_as_explain_says(tmp_path, run_table)
     spec.write_text(f'job = "eval"\n[policy]\npath = "random"\n{run_table}')
     assert load_spec(spec).spec.run.seed == 1000
     assert "run.seed: int, default 1000" in explain("eval")
+
+
+def test_an_unknown_env_type_or_option_is_a_spec_error_at_its_key():
+    """The spec only describes the env; the job resolves it and names the bad key, what is known, and a
+    did-you-mean (lerobot-run renders it without a traceback, exit 2)."""
+    from lerobot_fn.envs import config_from_table
+    from lerobot_fn.specs import SpecError
+    from lerobot_fn.specs.eval import EnvTable
+
+    with pytest.raises(SpecError) as err:
+        config_from_table(EnvTable(type="pushtt"), "run/spec.toml")
+    assert "run/spec.toml" in str(err.value) and "env.type" in str(err.value)
+    assert "'metaworld'" in str(err.value) and "did you mean 'pusht'?" in str(err.value)
+    with pytest.raises(SpecError, match=r"eval\.env\.options.*episode_lenght.*episode_length"):
+        config_from_table(EnvTable(type="pusht", options={"episode_lenght": 5}), "spec.toml", "eval.env")
+    config = config_from_table(EnvTable(type="metaworld", task="reach-v3", options={"episode_length": 7}), "s")
+    assert (config.type, config.task, config.episode_length) == ("metaworld", "reach-v3", 7)
