@@ -324,10 +324,9 @@ def _save(state, spec: TrainSpec, group: Processes, train_config, logger) -> Pat
 
 def _check_eval_env(spec: TrainSpec, config: Any, ctx: RunContext) -> None:
     """Before training: the [eval] env must give every observation the policy reads."""
-    try:
-        env = spec.eval.env.config()
-    except (ValueError, TypeError) as err:
-        raise _spec_error(ctx, "eval.env", str(err)) from None
+    from lerobot_fn import envs
+
+    env = envs.config_from_table(spec.eval.env, str(ctx.out_dir / "spec.toml"), "eval.env")
     provided = {key.feature for key in env.observation_keys()}
     if missing := sorted(set(config.input_features) - provided):
         raise _spec_error(ctx, "eval.env", f"the {env.type} env gives {sorted(provided)}, not {missing} that "
@@ -341,7 +340,8 @@ def _evaluate(state, spec: TrainSpec, run_dir: Path, log) -> dict[str, Any]:
 
     policy = ckpt.with_weights(state.policy, state.ema) if state.ema is not None else state.policy
     options = spec.eval
-    info = envs.evaluate(policy, options.env.config(), n_episodes=options.n_episodes, batch_size=options.batch_size,
+    env = envs.config_from_table(options.env, "spec.toml", "eval.env")  # checked before training began
+    info = envs.evaluate(policy, env, n_episodes=options.n_episodes, batch_size=options.batch_size,
                          seed=options.seed, output_dir=run_dir / "eval" / f"{state.step:06d}", max_episodes_rendered=0,
                          device=str(policy.device), log=log.info)
     state.policy.model.train()
