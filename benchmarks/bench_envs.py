@@ -4,7 +4,9 @@ number of workers, PushT (pixels + agent_pos, LeRobot's default) and Meta-World 
     .venv/bin/python benchmarks/bench_envs.py --workers 2 --steps 300 --repeats 3
 
 Both sides step the same gym env with constant actions after a seeded reset (worker start-up is
-not timed); runs are interleaved so a busy machine penalises both alike.
+not timed); runs are interleaved so a busy machine penalises both alike. Ours is stepped as
+`evaluate`'s rollout steps it: a TensorDict holding the action in, the step's "next" out (float
+CHW cameras, as a policy reads them; AsyncVectorEnv gives uint8 HWC), no `step_mdp`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import gymnasium as gym
 import numpy as np
 import torch
 from tensordict import TensorDict
-from torchrl.envs.utils import step_mdp
 
 from lerobot_fn import envs
 
@@ -42,13 +43,12 @@ def ours(config, workers: int, steps: int) -> float:
     task = config.tasks()[0]
     env = envs.make_env(config, task, workers)
     try:
-        td = env.reset(TensorDict({"episode_seed": torch.arange(workers),
+        env.reset(TensorDict({"episode_seed": torch.arange(workers),
                                    "record": torch.zeros(workers, dtype=torch.bool)}, [workers]))
         action = torch.full((workers, *config.action_shape), float(np.mean(config.action_bounds())))
         start = time.perf_counter()
         for _ in range(steps):
-            td.set("action", action)
-            td = step_mdp(env.step(td))
+            env.step(TensorDict({"action": action}, [workers])).get("next")
         return workers * steps / (time.perf_counter() - start)
     finally:
         env.close()
