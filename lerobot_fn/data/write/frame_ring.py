@@ -2,11 +2,12 @@
 
 A `FrameRing` is `slots` frame buffers in one shared-memory file (a memfd on Linux) that the
 recording process and its encoder process both map, as diffusion_policy's real-world recorder
-does. `put(frame)` copies the frame into a free slot and writes the slot's number (4 bytes) to the
-encoder's "ready" pipe (`notify`, once per control-loop tick for all cameras); the encoder reads the frame in place and writes the number back on the
-"freed" pipe once it has taken its own copy. No thread, no frame bytes through a pipe, nothing
-that waits on the encoder: when every slot is in use (the encoder is behind), the frame is copied
-into process memory and handed over as slots free up (`put`, `drain`).
+does. `put(frame)` copies the frame into a free slot; `notify()` (once per control-loop tick, after
+every camera's copy) writes the filled slots' numbers (4 bytes each) to the encoder's "ready" pipe.
+The encoder reads each frame in place and writes its number back on the "freed" pipe once it has
+its own copy. No thread, no frame bytes through a pipe, nothing that waits on the encoder: when
+every slot is in use (the encoder is behind), the frame is copied into process memory and handed
+over as slots free up (`put`, `drain`).
 """
 
 from __future__ import annotations
