@@ -232,10 +232,17 @@ SIZES = {"240x320": (10, 300), "480x640": (4, 150)}  # HxW -> (episodes, frames 
 
 
 def codec_limit(root: Path, delta: dict, args) -> dict:
-    cfg = {"root": str(root), "delta": delta, "batch_size": args.batch_size, "batches": args.batches,
-           "warmup": args.warmup, "procs": os.cpu_count()}
-    out = subprocess.run([sys.executable, "-c", CODEC, json.dumps(cfg)], check=True, capture_output=True,
-                         text=True, cwd=REPO)
+    cfg = {
+        "root": str(root),
+        "delta": delta,
+        "batch_size": args.batch_size,
+        "batches": args.batches,
+        "warmup": args.warmup,
+        "procs": os.cpu_count(),
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", CODEC, json.dumps(cfg)], check=True, capture_output=True, text=True, cwd=REPO
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -243,8 +250,13 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
     p.add_argument("--lerobot-python", default=str(REPO / ".lerobot-venv/bin/python"))
-    p.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES),
-                   help="camera sizes HxW (each its own LeRobot-written dataset)")
+    p.add_argument(
+        "--sizes",
+        nargs="+",
+        default=list(SIZES),
+        choices=list(SIZES),
+        help="camera sizes HxW (each its own LeRobot-written dataset)",
+    )
     p.add_argument("--fps", type=int, default=30)
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--batches", type=int, default=20)
@@ -258,7 +270,9 @@ def main() -> None:
 
     have_lerobot = Path(args.lerobot_python).exists()
     print(f"# machine: {platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs")
-    print(f"# lerobot-fn: python {platform.python_version()}, torch/av {versions(sys.executable, 'lerobot_fn')}")
+    print(
+        f"# lerobot-fn: python {platform.python_version()}, torch/av {versions(sys.executable, 'lerobot_fn')}"
+    )
     if have_lerobot:
         print(f"# lerobot: {versions(args.lerobot_python, 'lerobot')}")
     print(
@@ -274,7 +288,9 @@ def main() -> None:
         if have_lerobot:
             generate(args.lerobot_python, root, episodes, frames, h, w, args.fps)
         elif not complete(root, episodes, frames):
-            sys.exit(f"no complete dataset at {root} and no LeRobot venv at {args.lerobot_python} to generate one")
+            sys.exit(
+                f"no complete dataset at {root} and no LeRobot venv at {args.lerobot_python} to generate one"
+            )
         for name in args.configs:
             fpi = frames_per_item(name)
             limit = None
@@ -282,8 +298,11 @@ def main() -> None:
                 lim = [codec_limit(root, deltas[name], args)["frames_per_s"] for _ in range(args.repeat)]
                 limit = sorted(lim)[len(lim) // 2]
                 runs_txt = " / ".join(f"{v / fpi:.1f}" for v in lim)
-                print(f"| {size} | {name} | - | codec alone ({os.cpu_count()} procs) | {runs_txt} | "
-                      f"{limit / fpi:.1f} | {limit:.1f} | 100% | - | - | - |", flush=True)
+                print(
+                    f"| {size} | {name} | - | codec alone ({os.cpu_count()} procs) | {runs_txt} | "
+                    f"{limit / fpi:.1f} | {limit:.1f} | 100% | - | - | - |",
+                    flush=True,
+                )
             for workers in args.workers:
                 runs: dict[str, list[dict]] = {}
                 for _ in range(args.repeat):  # interleaved, so load drift hits every reader alike
@@ -291,8 +310,15 @@ def main() -> None:
                         if reader == "lerobot" and not have_lerobot:
                             continue
                         python = args.lerobot_python if reader == "lerobot" else sys.executable
-                        cfg = {"reader": reader, "root": str(root), "delta": deltas[name], "workers": workers,
-                               "batch_size": args.batch_size, "batches": args.batches, "warmup": args.warmup}
+                        cfg = {
+                            "reader": reader,
+                            "root": str(root),
+                            "delta": deltas[name],
+                            "workers": workers,
+                            "batch_size": args.batch_size,
+                            "batches": args.batches,
+                            "warmup": args.warmup,
+                        }
                         runs.setdefault(reader, []).append(measure(python, cfg))
                 base = runs.get("lerobot")
                 for reader, rs in runs.items():
@@ -301,10 +327,13 @@ def main() -> None:
                     ratio = "-"
                     if base:
                         per_run = [a / b["items_per_s"] for a, b in zip(speeds, base, strict=True)]
-                        ratio = (f"{r['items_per_s'] / _median_run(base)['items_per_s']:.2f}x "
-                                 f"({min(per_run):.2f}-{max(per_run):.2f})")
+                        ratio = (
+                            f"{r['items_per_s'] / _median_run(base)['items_per_s']:.2f}x "
+                            f"({min(per_run):.2f}-{max(per_run):.2f})"
+                        )
                     cpu = f"{r['main_cpu']:.0%}/" + (
-                        "+".join(f"{c:.0%}" for c in r["worker_cpu"]) if workers else "-")
+                        "+".join(f"{c:.0%}" for c in r["worker_cpu"]) if workers else "-"
+                    )
                     rss = f"{r['peak_rss_mb']:.0f}/" + (f"{r['peak_worker_rss_mb']:.0f}" if workers else "-")
                     of_limit = f"{r['items_per_s'] * fpi / limit:.0%}" if limit else "-"
                     print(

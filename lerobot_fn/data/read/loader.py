@@ -206,7 +206,7 @@ def loader(
     if num_workers > 0:
         kwargs["prefetch_factor"] = prefetch_factor or 2
         kwargs["persistent_workers"] = persistent_workers
-    dl = TensorDictLoader(
+    return TensorDictLoader(
         dataset,
         batch_size=batch_size,
         shuffle=shuffle,
@@ -219,4 +219,3 @@ def loader(
         worker_init_fn=functools.partial(_worker_init, dataset),
         **kwargs,
     )
-    return dl

@@ -15,8 +15,13 @@ def ds(sample_dataset_root):
 
 
 def test_slices_and_index_lists_give_a_stacked_batch_equal_to_the_items(ds):
-    for index, rows in [(slice(0, 3), [0, 1, 2]), (slice(-2, None), [238, 239]), (slice(0, 9, 4), [0, 4, 8]),
-                        ([5, 1], [5, 1]), (torch.tensor([7, 3]), [7, 3])]:
+    for index, rows in [
+        (slice(0, 3), [0, 1, 2]),
+        (slice(-2, None), [238, 239]),
+        (slice(0, 9, 4), [0, 4, 8]),
+        ([5, 1], [5, 1]),
+        (torch.tensor([7, 3]), [7, 3]),
+    ]:
         batch = ds[index]
         assert batch.batch_size == (len(rows),)
         assert batch["index"].tolist() == rows
@@ -37,11 +42,19 @@ def test_an_empty_or_out_of_range_selection_says_so(ds):
 
 
 def test_task_is_a_plain_list_of_strings_in_every_kind_of_batch(ds):
-    batches = [ds[0:4], ds[[0, 1]], next(iter(data.loader(ds, batch_size=4))),
-               next(iter(data.loader(ds, batch_size=4, num_workers=1))), ds[0:4].to("cpu"), ds[0:4][1:3]]
+    batches = [
+        ds[0:4],
+        ds[[0, 1]],
+        next(iter(data.loader(ds, batch_size=4))),
+        next(iter(data.loader(ds, batch_size=4, num_workers=1))),
+        ds[0:4].to("cpu"),
+        ds[0:4][1:3],
+    ]
     for batch in batches:
         tasks = batch["task"]
-        assert type(tasks) is list and all(type(t) is str for t in tasks) and len(tasks) == batch.batch_size[0]
+        assert (
+            type(tasks) is list and all(type(t) is str for t in tasks) and len(tasks) == batch.batch_size[0]
+        )
         assert pickle.loads(pickle.dumps(tasks)) == tasks
     assert ds[0:4][2]["task"] == "push the red dot onto the green square"
 
