@@ -309,6 +309,6 @@ def run_policy(spec: RunPolicySpec, ctx: RunContext) -> dict:
         stats = control_loop(robot, lambda obs: runner.action(obs, period_s=1 / spec.fps), fps=spec.fps,
                              duration_s=spec.duration_s)
         inference = sorted(runner.inference_s)
-    ctx.log.info("loop: %s; %d chunks, inference median %.1f ms", stats.summary(), len(inference),
-                 1000 * inference[len(inference) // 2] if inference else float("nan"))
-    return {"loop": stats_dict(stats), "chunks": len(inference)}
+    ctx.log.info("loop: %s; %d chunks, inference median %.1f ms, %d ticks held for a late chunk", stats.summary(),
+                 len(inference), 1000 * inference[len(inference) // 2] if inference else float("nan"), runner.holds)
+    return {"loop": stats_dict(stats), "chunks": len(inference), "holds": runner.holds}
