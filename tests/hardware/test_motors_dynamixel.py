@@ -9,7 +9,7 @@ import pytest
 from hw_helpers import JOINTS, KOCH_FOLLOWER_MODELS, assert_torque_off, chain_of
 
 from hardware import sim
-from hardware.motors import DynamixelBus, Motor, MotorCommError, MotorStatusError
+from hardware.motors import DynamixelBus, Motor, MotorCommError, MotorStatusError, PortUnplugged
 from lerobot_fn.robot import NormMode
 
 MOTORS = {j: Motor(i + 1, m, NormMode.RANGE_M100_100) for i, (j, m) in enumerate(zip(JOINTS, KOCH_FOLLOWER_MODELS))}
@@ -88,6 +88,17 @@ def test_overload_sets_the_alert_bit(sim_port):
             bus.read("Present_Position", "wrist_flex", normalize=False)
         assert bus.read("Hardware_Error_Status", "gripper") == 0
     assert_torque_off(port)
+
+
+def test_unplugging_the_cable_is_named_and_disconnect_still_returns(sim_port):
+    port = sim_port("koch_follower")
+    bus = open_bus(port)
+    bus.enable_torque()
+    sim.running(port).unplug()
+    with pytest.raises(PortUnplugged, match=f"{port}.*unplugged"):
+        bus.sync_read("Present_Position", normalize=False)
+    bus.disconnect()  # torque cannot be turned off through a missing cable: logged, never raised
+    assert not bus.is_connected
 
 
 def test_setup_motor_moves_a_factory_motor_to_its_id_and_1_mbps(sim_port):
