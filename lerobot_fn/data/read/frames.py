@@ -3,23 +3,24 @@ parallel threads straight into one (B, T, C, H, W) tensor per camera.
 
 Items are views into those tensors and `collate` takes them as they are (no stacking copy). In
 a DataLoader worker the tensors live in shared memory from the start, so the batch crosses to
-the main process without another copy. Float32 frames are produced here (in the worker, in
-parallel), not in the main process. The codec, the RGB conversion and the division release the
+the main process without another copy; that memory is reused from batch to batch
+(`read.buffers`). Float32 frames are produced here (in the worker, in parallel), not in the
+main process. The codec, the RGB conversion and the division release the
 GIL, so threads use every core even with `num_workers=0`.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
 import torch
 from attrs import frozen
 
+from lerobot_fn.data.read import buffers
 from lerobot_fn.data.video import VideoDecoder
 
 
@@ -39,16 +40,6 @@ def usable_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
-
-
-def empty(shape: Sequence[int], dtype: torch.dtype) -> torch.Tensor:
-    """An uninitialised tensor for a batch; in a DataLoader worker, in shared memory (sent to the
-    main process without a copy). (Transparent huge pages for the main process's batches were
-    measured slower here: the kernel compacts memory on the fault.)"""
-    if torch.utils.data.get_worker_info() is None:
-        return torch.empty(tuple(shape), dtype=dtype)
-    storage = torch.UntypedStorage._new_shared(math.prod(shape) * dtype.itemsize)
-    return torch.empty(0, dtype=dtype).set_(storage).view(tuple(shape))
 
 
 class DecodeThreads:
@@ -119,7 +110,7 @@ def decode_batch(
         def alloc(height: int, width: int) -> torch.Tensor:
             with lock:
                 if r.key not in out:
-                    out[r.key] = empty((batch_size, len(r.timestamps), 3, height, width), dtype)
+                    out[r.key] = buffers.empty((batch_size, len(r.timestamps), 3, height, width), dtype)
                 return out[r.key][r.item]
 
         return alloc

@@ -18,6 +18,7 @@ from tensordict import NonTensorData, NonTensorStack, TensorDict
 from tensordict.utils import LinkedList
 
 from lerobot_fn.data.features import nested_key
+from lerobot_fn.data.read import buffers
 from lerobot_fn.process.keys import from_flat_dict
 
 
@@ -29,6 +30,20 @@ class Batch(TensorDict):
     def __getitem__(self, index):
         out = super().__getitem__(index)
         return list(out) if type(out) is LinkedList else out
+
+    def __reduce_ex__(self, protocol):
+        # from a DataLoader worker, frame tensors in reused shared memory travel as the memory's
+        # descriptor (read.buffers); everything else pickles as a TensorDict
+        pooled = buffers.sendable(dict(self.items(include_nested=True, leaves_only=True)))
+        if not pooled:
+            return super().__reduce_ex__(protocol)
+        return _with_tensors, (self.exclude(*pooled), pooled)
+
+
+def _with_tensors(batch: Batch, tensors: dict) -> Batch:
+    for key, value in tensors.items():
+        batch.set(key, value)
+    return batch
 
 
 class Items(list):

@@ -21,6 +21,7 @@ from tensordict import TensorDict
 from lerobot_fn.data.errors import DatasetError, DatasetFileError
 from lerobot_fn.data.features import Feature
 from lerobot_fn.data.meta import DatasetMeta, read_parquet
+from lerobot_fn.data.read import buffers
 from lerobot_fn.data.read.columns import _is_numeric, _torch_dtype, column_to_numpy, decode_image
 from lerobot_fn.data.read.delta import check_delta_timestamps, delta_indices, query_frames
 from lerobot_fn.data.read.frames import DecodeThreads, VideoRequest, decode_batch
@@ -305,6 +306,7 @@ class Dataset(torch.utils.data.Dataset):
         """Close open video files and the decode thread pool (the dataset stays usable)."""
         self._threads.close()
         self.decoder.close()
+        buffers.drop_free()
 
     def __enter__(self) -> Dataset:
         return self
