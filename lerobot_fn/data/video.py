@@ -29,6 +29,7 @@ import torch
 from lerobot_fn.data.errors import DatasetFileError, FrameTimestampError
 
 DEFAULT_MAX_OPEN = 64
+_255 = np.float32(255)
 
 # Decoders inherited through fork() (DataLoader workers) hold the parent's containers, whose
 # codec threads do not exist in the child: closing or freeing them there can block forever.
@@ -106,6 +107,7 @@ class _PyAVFile:
             ) from e
         self.stream.codec_context.thread_count = threads
         self.time_base = self.stream.time_base
+        self._seconds = float(self.time_base)  # per pts unit, as a float: no Fraction per frame
         self._reformatter = None  # one swscale context, reused for every frame of this file
 
     def decode(self, timestamps: list[float], episode_index: int | None) -> tuple[list, list[float]]:
@@ -113,14 +115,16 @@ class _PyAVFile:
 
         first_ts, last_ts = min(timestamps), max(timestamps)
         frames, loaded = [], []
+        seconds = self._seconds
         try:
             self.container.seek(
-                round(first_ts / self.time_base) - 1, backward=True, any_frame=False, stream=self.stream
+                round(first_ts / seconds) - 1, backward=True, any_frame=False, stream=self.stream
             )
             for frame in self.container.decode(self.stream):
-                if frame.pts is None:
+                pts = frame.pts
+                if pts is None:
                     continue
-                ts = float(frame.pts * self.time_base)
+                ts = pts * seconds
                 frames.append(frame)
                 loaded.append(ts)
                 if ts >= last_ts:
@@ -147,12 +151,14 @@ class _PyAVFile:
         # threading costs more than it saves on one frame, and the callers run in parallel)
         planes = self._reformatter.reformat(frame, format="gbrp", threads=1).planes
         h, w = frame.height, frame.width
+        dst = out.numpy()
+        as_uint8 = dst.dtype == np.uint8
         for channel, plane in zip((1, 2, 0), planes):
             src = np.frombuffer(plane, np.uint8).reshape(h, plane.line_size)[:, :w]
-            if out.dtype == torch.uint8:
-                out[channel].numpy()[...] = src
+            if as_uint8:
+                dst[channel] = src
             else:
-                np.divide(src, np.float32(255), out=out[channel].numpy())
+                np.divide(src, _255, out=dst[channel])
 
     def close(self) -> None:
         self.container.close()
