@@ -118,7 +118,7 @@ def empty(shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
     """An uninitialised tensor over a pooled segment (plain memory when the pool is at its cap:
     shared memory inside a DataLoader worker, so the batch still crosses without a copy)."""
     nbytes = int(np.prod(shape)) * dtype.itemsize
-    raw = _POOL.take(nbytes) if nbytes else None
+    raw = _POOL.take(nbytes) if nbytes and hasattr(os, "memfd_create") else None  # memfd: Linux
     if raw is not None:
         return raw.view(dtype).view(shape)
     if torch.utils.data.get_worker_info() is None:
