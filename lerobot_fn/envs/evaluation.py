@@ -110,7 +110,7 @@ def evaluate(
 ) -> dict:
     """Evaluate `policy` ("random", a checkpoint path / Hub id, or a loaded Policy) on every task of
     `config`, `n_episodes` per task; episode `i` of a task uses seed `seed + i` whatever `batch_size`
-    (the number of parallel envs; 0: auto = CPU cores, capped by the episodes and 64).
+    (the number of parallel envs; 0: auto = 5 per CPU core, capped by the episodes and 64).
 
     Returns the eval info (also written to `output_dir/eval_info.json` when `output_dir` is set)."""
     if n_episodes < 1:

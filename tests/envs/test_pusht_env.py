@@ -71,6 +71,7 @@ def test_unknown_type_and_options_name_what_is_known():
 
 
 def test_auto_env_count_follows_cores_and_episodes():
-    assert envs.auto_num_envs(50, cores=2) == 2
+    assert envs.auto_num_envs(50, cores=2) == 10
+    assert envs.auto_num_envs(7, cores=2) == 7
     assert envs.auto_num_envs(1, cores=8) == 1
     assert envs.auto_num_envs(500, cores=128) == 64
