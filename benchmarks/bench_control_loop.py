@@ -329,7 +329,7 @@ def main() -> None:
                         help="where our runner predicts chunks (policy scenario); none: no policy, the arm "
                              "holds still (the loop's own cost, for comparison)")
     args = parser.parse_args()
-    if not LEROBOT_PY.exists():
+    if args.sides == "both" and not LEROBOT_PY.exists():
         sys.exit(f"LeRobot 0.6.1 is needed: create {LEROBOT_PY.parent.parent} with lerobot[feetech]==0.6.1")
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
