@@ -2,9 +2,9 @@
 
 `VideoEncoding` holds LeRobot's encoder settings (default: AV1 through libsvtav1, yuv420p,
 GOP 2, CRF 30, preset 12) and what they put in info.json. `BackgroundEncoder` takes uint8 HWC
-frames from the control loop (one copy into shared memory and a 4-byte pipe write, ~0.1 ms for
-640x480) and has them encoded by its own process with PyAV; that process also keeps small
-downsampled copies of the frames for the episode's image stats.
+frames (one copy into shared memory and a 4-byte pipe write; the writer makes that copy on its
+`frame_handoff` thread, not in the control loop) and has them encoded by its own process with
+PyAV; that process also keeps small downsampled copies of the frames for the episode's image stats.
 """
 
 from __future__ import annotations
@@ -212,24 +212,38 @@ class BackgroundEncoder:
         self._ring.attach(self._proc.stdin.fileno(), freed_r)
 
     # -- control-loop side ----------------------------------------------------------------
-    def put(self, frame: np.ndarray, notify: bool = True) -> None:
+    def put(self, frame: np.ndarray, notify: bool = True, raise_error: bool = True) -> None:
         """Copy `frame` for the encoder. With `notify=False` the encoder learns of it at the
-        next `notify()` (the writer copies every camera's frame first, then notifies)."""
-        if self._error is not None:
-            self._raise()
+        next `notify()` (the writer copies every camera's frame first, then notifies). A failed
+        encoder raises EncoderError (or, with `raise_error=False`, the frame is dropped: the
+        failure is raised by the next `check`/`put`/`finish`)."""
+        if self._error is not None or self._closed:
+            if raise_error:
+                self.check()
+            return
         self._ring.put(frame)
         self.n_frames += 1
         if notify:
-            self.notify()
+            self.notify(raise_error)
 
-    def notify(self) -> None:
+    def notify(self, raise_error: bool = True) -> None:
         """Hand the frames copied since the last call to the encoder process."""
+        if self._closed:
+            return
         try:
             self._ring.notify()
         except OSError as e:  # the encoder process exited: its log says why
             self._error = e
             self._close()
+            if raise_error:
+                self._raise()
+
+    def check(self) -> None:
+        """Raise EncoderError if the encoder has failed (or was closed)."""
+        if self._error is not None:
             self._raise()
+        if self._closed:
+            raise EncoderError(f"the encoder of camera {self.key!r} into {self.path} is closed")
 
     @property
     def backlog(self) -> int:

@@ -1,8 +1,9 @@
 """Record a LeRobotDataset v3.0: `create(root, ...)`, `add_frame`, `save_episode`, `finalize`.
 
 The control loop only pays for `add_frame`: numeric values are copied into the episode
-buffer, camera frames are handed to one background encoder per camera (video) or a PNG
-thread pool (inline images). `save_episode` waits for the encoders, computes the episode's record
+buffer, camera frames are handed over by reference to one background encoder per camera (video;
+a thread copies them into its shared-memory ring, `frame_handoff.py`) or a PNG thread pool
+(inline images). `save_episode` waits for the encoders, computes the episode's record
 (`record.py`, pure) and commits it file by file (`commit.py`), each through write-temporary /
 fsync / rename, data before the metadata that describes it and meta/info.json last. A kill -9 at any moment therefore leaves every saved episode readable (by this reader and by
 LeRobot) and the episode in progress either complete or absent; `resume(root)` cleans up
@@ -34,6 +35,7 @@ from lerobot_fn.data.meta import (
 )
 from lerobot_fn.data.write.commit import CommitHook, commit_episode
 from lerobot_fn.data.write.encode import BackgroundEncoder, VideoEncoding
+from lerobot_fn.data.write.frame_handoff import FrameHandoff
 from lerobot_fn.data.write.frame_input import ImageCodec, camera_hw, flatten_frame, validate_frame
 from lerobot_fn.data.write.record import episode_record
 
@@ -83,6 +85,7 @@ class DatasetWriter:
         self.encoder_threads = encoder_threads
         self.commit_hook = commit_hook
         self._image_pool = ThreadPoolExecutor(max_workers=image_workers, thread_name_prefix="png")
+        self._handoff = FrameHandoff()
         self._closed = False
         self._new_buffer()
         self._start_encoders()
@@ -132,26 +135,30 @@ class DatasetWriter:
         self._encoders: dict[str, BackgroundEncoder] = {}
         self._encoded: dict[str, tuple[Path, np.ndarray | None]] = {}
 
-    def add_frame(self, frame: Any) -> None:
+    def add_frame(self, frame: Any, *, copy: bool = False) -> None:
         """Add one frame to the episode in progress: a TensorDict or a mapping of dotted
-        feature names to values, plus `task` (a string). Returns without touching the disk."""
+        feature names to values, plus `task` (a string). Returns without touching the disk.
+
+        Camera frames are taken by reference, as LeRobot's `add_frame` takes them: they are
+        copied for the encoder after `add_frame` returns, so the caller must not change a camera
+        array afterwards (a camera's new frame is a new array). A caller that refills the same
+        buffer every tick passes `copy=True` (add_frame then copies the cameras first)."""
         self._check_open()
         values, task = flatten_frame(frame)
         episode = self.total_episodes
         values = validate_frame(values, task, self.features, episode=episode, frame_index=self._n)
-        filled = []
-        for key, value in values.items():
-            feat = self.features[key]
-            if feat.dtype == "video":
-                enc = self._encoders.get(key) or self._start_encoder(key)
-                enc.put(value, notify=False)
-                filled.append(enc)
-            elif feat.dtype == "image":
-                self._images[key].append(self._image_pool.submit(ImageCodec.encode, value, self._n))
-            else:
-                self._values[key].append(value)
-        for enc in filled:  # after every copy: no encoder competes for the CPU while they run
-            enc.notify()
+        handed = []  # checked before anything of the frame is kept
+        for key in self.video_keys:
+            enc = self._encoders.get(key) or self._start_encoder(key)
+            enc.check()
+            handed.append((enc, np.array(values[key]) if copy else values[key]))
+        for key in self.image_keys:
+            value = np.array(values[key]) if copy else values[key]
+            self._images[key].append(self._image_pool.submit(ImageCodec.encode, value, self._n))
+        for key, value in self._values.items():
+            value.append(values[key])
+        if handed:
+            self._handoff.submit(handed)
         self._task.append(task)
         self._n += 1
 
@@ -176,6 +183,7 @@ class DatasetWriter:
 
     def discard_episode(self, *, restart: bool = True) -> None:
         """Drop the episode in progress (frames, encoders, staged videos)."""
+        self._handoff.flush()
         for enc in self._encoders.values():
             enc.cancel()
         for path, _ in self._encoded.values():
@@ -231,6 +239,7 @@ class DatasetWriter:
 
     def _finish_encoders(self, episode: int) -> None:
         """Wait for each camera's encoder; its staged mp4 and stats sample go to `_encoded`."""
+        self._handoff.flush()
         for key, enc in list(self._encoders.items()):
             try:
                 self._encoded[key] = (enc.path, enc.finish())
@@ -267,6 +276,7 @@ class DatasetWriter:
                 self.total_episodes,
             )
         self.discard_episode(restart=False)
+        self._handoff.close()
         self._image_pool.shutdown(wait=True)
         shutil.rmtree(self.root / atomic.STAGING_DIR, ignore_errors=True)
         self._closed = True
