@@ -41,6 +41,7 @@ class FrameHandoff:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._nice = nice
         self._thread: threading.Thread | None = None
+        self._error: Exception | None = None  # an unexpected failure of the thread, raised by flush()
 
     def submit(self, frames: Sequence[tuple[Any, np.ndarray]]) -> None:
         """Queue one tick's frames (the arrays must not change afterwards); returns at once."""
@@ -56,6 +57,9 @@ class FrameHandoff:
         done = threading.Event()
         self._queue.put(done)
         done.wait()
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise RuntimeError(f"copying camera frames to the encoders failed: {error!r}") from error
 
     def close(self) -> None:
         """Flush and stop the thread (a later `submit` starts a new one)."""
@@ -74,7 +78,10 @@ class FrameHandoff:
             if isinstance(item, threading.Event):
                 item.set()
                 continue
-            for encoder, frame in item:
-                encoder.put(frame, notify=False, raise_error=False)
-            for encoder, _ in item:  # after every copy: no encoder wakes while they run
-                encoder.notify(raise_error=False)
+            try:  # the thread must outlive any failure, or flush() would wait forever
+                for encoder, frame in item:
+                    encoder.put(frame, notify=False, raise_error=False)
+                for encoder, _ in item:  # after every copy: no encoder wakes while they run
+                    encoder.notify(raise_error=False)
+            except Exception as exc:  # noqa: BLE001 (kept for flush to raise)
+                self._error = self._error or exc

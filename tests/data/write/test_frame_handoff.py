@@ -85,3 +85,18 @@ def test_an_encoder_that_dies_while_recording_is_reported_and_saved_episodes_sur
         w.finalize()
     ds = data.open(root)
     assert ds.num_episodes == 1 and len(ds) == 5
+
+
+def test_a_failure_in_the_handoff_thread_is_raised_by_flush_instead_of_hanging_it():
+    from lerobot_fn.data.write.frame_handoff import FrameHandoff
+
+    class Broken:
+        def put(self, frame, **_):
+            raise ValueError("ring full of nonsense")
+
+    handoff = FrameHandoff()
+    handoff.submit([(Broken(), np.zeros(3))])
+    with pytest.raises(RuntimeError, match="ring full of nonsense"):
+        handoff.flush()
+    handoff.flush()  # the thread lives on; the error was raised once
+    handoff.close()
