@@ -23,7 +23,7 @@ from lerobot_fn.policies import legacy
 from lerobot_fn.policies.registry import family as family_module
 from lerobot_fn.process.actions import RelativeActions
 from lerobot_fn.process.basic import AddBatchDim, DeviceMove, RenameObservations
-from lerobot_fn.process.keys import as_batch, nested_key, to_flat_dict
+from lerobot_fn.process.keys import as_batch, nested_key
 from lerobot_fn.process.normalize import Normalize, Unnormalize, _NormalizeBase
 from lerobot_fn.process.step import Pipeline
 
@@ -225,8 +225,7 @@ def from_config(
 
 def _prepare(policy: Policy, obs: TensorDictBase | Mapping[str, Any]) -> tuple[Any, torch.Tensor | None]:
     """(the batch the family takes, the state relative actions are taken against or None), in one
-    pass over the preprocessor: the batch stays one nested TensorDict (a family that still reads
-    dotted names, `TENSORDICT_NATIVE = False`, gets the flat dict), and the state is recorded as
+    pass over the preprocessor: the batch stays one nested TensorDict, and the state is recorded as
     `RelativeActions` sees it, for the postprocessor's inverse (nothing runs twice)."""
     td = as_batch(obs)
     steps = policy.preprocessor.steps
@@ -240,8 +239,6 @@ def _prepare(policy: Policy, obs: TensorDictBase | Mapping[str, Any]) -> tuple[A
         td = step(td)
     if images_at == len(steps):
         td = _camera_images(policy.config, td)
-    if not getattr(policy.family, "TENSORDICT_NATIVE", False):
-        td = to_flat_dict(td)
     return td, reference
 
 

@@ -48,8 +48,7 @@ class PolicyFamily(Protocol):
     """What a family module exports (checked by `check_family`).
 
     Batches are nested TensorDicts (`("observation", "state")`, `"action"`), the model a module
-    declaring the keys it reads (`in_keys`) and writes (`out_keys`). `TENSORDICT_NATIVE = True`
-    marks a family that takes them so; a family without it still gets a flat dotted-name dict.
+    declaring the keys it reads (`in_keys`) and writes (`out_keys`).
     `BACKBONE_WEIGHTS_PASSED_IN = True` marks a family whose `build_model` reads no file: pretrained
     backbone weights come in as a state dict, read by the shell (`data.pretrained`)."""
 

@@ -123,7 +123,7 @@ def test_batch_is_one_nested_tensordict_read_by_in_keys(reference, ours):
     _, inputs, _, _ = reference
     policy, out = ours
     batch = out["batch"]
-    assert policy.family.TENSORDICT_NATIVE and isinstance(batch, TensorDictBase)
+    assert isinstance(batch, TensorDictBase)
     assert policy.model.out_keys == ("action",)
     assert all(key in batch.keys(include_nested=True) for key in policy.model.in_keys)
     assert (("observation", "state") in policy.model.in_keys) == (not policy.config.state_in_prompt)

@@ -11,14 +11,12 @@ from .loss import loss
 from .model import ACT, ACTPolicy, build_model
 from .training import optimizer_preset, param_groups, scheduler_preset
 
-TENSORDICT_NATIVE = True  # the family functions take the nested TensorDict batch (no flat dict)
 BACKBONE_WEIGHTS_PASSED_IN = True  # build_model(config, backbone_weights=...) reads no file
 
 __all__ = [
     "ACT",
     "BACKBONE_WEIGHTS_PASSED_IN",
     "CONFIG_TYPE",
-    "TENSORDICT_NATIVE",
     "ACTPolicy",
     "Config",
     "State",

@@ -11,13 +11,11 @@ from .model import build_model
 from .scheduler import NoiseScheduler, make_betas, make_scheduler
 from .training import optimizer_preset, param_groups, scheduler_preset
 
-TENSORDICT_NATIVE = True  # the family functions take the nested TensorDict batch (no flat dict)
 BACKBONE_WEIGHTS_PASSED_IN = True  # build_model(config, backbone_weights=...) reads no file
 
 __all__ = [
     "BACKBONE_WEIGHTS_PASSED_IN",
     "CONFIG_TYPE",
-    "TENSORDICT_NATIVE",
     "Config",
     "NoiseScheduler",
     "State",

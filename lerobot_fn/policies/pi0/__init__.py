@@ -21,7 +21,6 @@ from lerobot_fn.policies.pi.processors import make_processors
 from lerobot_fn.policies.vla.presets import optimizer_preset, param_groups, scheduler_preset
 
 CONFIG_TYPE = "pi0"
-TENSORDICT_NATIVE = True  # the family functions take the nested TensorDict batch (no flat dict)
 
 
 @attrs.frozen
@@ -31,6 +30,6 @@ class Config(PiConfig):
     CONFIG_TYPE = CONFIG_TYPE
 
 
-__all__ = ["CONFIG_TYPE", "TENSORDICT_NATIVE", "Config", "PiPolicy", "State", "build_model", "compile_model", "initial_state", "loss",
+__all__ = ["CONFIG_TYPE", "Config", "PiPolicy", "State", "build_model", "compile_model", "initial_state", "loss",
            "make_processors", "optimizer_preset", "param_groups", "predict_chunk", "sample_actions",
            "scheduler_preset", "select_action"]

@@ -11,11 +11,8 @@ from .model import SmolVLAPolicy, VLAFlowMatching, build_model, compile_model
 from .processors import make_processors
 from .training import optimizer_preset, param_groups, scheduler_preset
 
-TENSORDICT_NATIVE = True  # the family functions take the nested TensorDict batch (no flat dict)
-
 __all__ = [
     "CONFIG_TYPE",
-    "TENSORDICT_NATIVE",
     "Config",
     "SmolVLAPolicy",
     "State",
