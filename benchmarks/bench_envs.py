@@ -74,10 +74,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--envs", default=",".join(CASES), help="comma-separated subset of: " + ", ".join(CASES))
     args = parser.parse_args()
     results = {}
-    for name, make in CASES.items():
-        config = make()
+    for name in args.envs.split(","):
+        config = CASES[name]()
         runs = {"ours": [], "gymnasium_async": []}
         for _ in range(args.repeats):
             runs["ours"].append(ours(config, args.workers, args.steps))

@@ -12,6 +12,7 @@ worker process starts in about the time Python, numpy and the simulator take to 
 
 from __future__ import annotations
 
+import os
 import struct
 from typing import Any
 
@@ -98,13 +99,35 @@ class Simulator:
             self._gym = None
 
 
-# the worker protocol: one short bytes message each way, no pickling on the per-step path
+# the worker protocol, on the raw fds of a socket pair: one byte each way per step, no pickling, no framing.
+# Parent -> worker: STEP, CLOSE, or RESET followed by RESET_ARGS. Worker -> parent: OK, or ERROR followed by
+# a 4-byte length and the pickled (name, message, traceback).
 STEP, RESET, CLOSE, OK, ERROR = b"s", b"r", b"c", b"k", b"e"
 RESET_ARGS = struct.Struct("<q?")  # episode seed (< 0: unseeded), record
+LENGTH = struct.Struct("<I")
+
+
+def read_exact(fd: int, n: int) -> bytes:
+    """`n` bytes from `fd`; raises EOFError when the other side closed first."""
+    data = os.read(fd, n)
+    while len(data) < n:
+        more = os.read(fd, n - len(data))
+        if not more:
+            raise EOFError
+        data += more
+    if not data:
+        raise EOFError
+    return data
+
+
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def worker_main(config: EnvConfig, task: Task, render: bool, n: int, index: int, conn, buffer, actions) -> None:
-    """A worker process: build a Simulator, then serve STEP / RESET / CLOSE over `conn`, reading its
+    """A worker process: build a Simulator, then serve STEP / RESET / CLOSE over `conn`'s fd, reading its
     action from and writing its outputs into shared memory (`buffer`/`actions`, see `SharedLayout`)."""
     import pickle
     import signal
@@ -112,29 +135,32 @@ def worker_main(config: EnvConfig, task: Task, render: bool, n: int, index: int,
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it closes us cleanly
     sim = None
+    fd = conn.fileno()
+    read, write = os.read, os.write
     try:
-        views = SharedLayout(layout(config, render), n).views(buffer, index)
+        views = list(SharedLayout(layout(config, render), n).views(buffer, index).items())
         action_view = np.frombuffer(actions, dtype=np.float32).reshape(-1, *config.action_shape)[index]
         sim = Simulator(config, task, render)
-        conn.send_bytes(OK)
+        write(fd, OK)
         while True:
-            command = conn.recv_bytes()
+            command = read(fd, 1)
             if command == STEP:
                 out = sim.step(action_view.copy())
-            elif command[:1] == RESET:
-                seed, record = RESET_ARGS.unpack(command[1:])
+            elif command == RESET:
+                seed, record = RESET_ARGS.unpack(read_exact(fd, RESET_ARGS.size))
                 out = sim.reset(None if seed < 0 else seed, record)
-            else:  # CLOSE
+            else:  # CLOSE, or b"" when the parent went away
                 break
-            for name, view in views.items():
+            for name, view in views:
                 view[...] = out[name]
-            conn.send_bytes(OK)
-    except (EOFError, KeyboardInterrupt, BrokenPipeError):
+            write(fd, OK)
+    except (EOFError, KeyboardInterrupt, BrokenPipeError, ConnectionResetError):
         pass  # the parent went away
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
         try:
-            conn.send_bytes(ERROR + pickle.dumps((type(exc).__name__, str(exc), traceback.format_exc())))
-        except (BrokenPipeError, OSError):
+            payload = pickle.dumps((type(exc).__name__, str(exc), traceback.format_exc()))
+            write_all(fd, ERROR + LENGTH.pack(len(payload)) + payload)
+        except OSError:
             pass
     finally:
         if sim is not None:
