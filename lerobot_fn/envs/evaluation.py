@@ -71,11 +71,16 @@ def _write_json(path: Path, value: Any) -> None:
 
 
 def _write_video(frames: torch.Tensor, path: Path, fps: int) -> None:
+    """An mp4 to watch (H.264 yuv420p, plays everywhere), made cheaply: it is written while the next
+    episodes run on the same cores. Default GOP (no seeking needed, unlike a dataset's GOP 2) and
+    x264's ultrafast preset on one thread: a 300-frame 384x384 PushT clip in 0.21 s of CPU instead of
+    0.50 s (GOP 2, veryfast, threaded)."""
     from lerobot_fn.data.write.encode import VideoEncoding, encode_frames
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.stem + ".partial.mp4")
-    encode_frames(frames.numpy(), tmp, fps=fps, encoding=VideoEncoding.h264())
+    encoding = VideoEncoding(vcodec="libx264", g=None, crf=23, preset="ultrafast")
+    encode_frames(frames.numpy(), tmp, fps=fps, encoding=encoding, threads=1)
     os.replace(tmp, path)
 
 
