@@ -91,6 +91,41 @@ def nearest_frames(
     return arg
 
 
+_PLANAR_OK: dict[tuple[str, int, int], bool] = {}
+
+
+def _planar_matches_rgb24(pix_fmt: str, width: int, height: int) -> bool:
+    """Whether swscale's planar RGB (gbrp) output has the same bytes as its rgb24 output for
+    frames of this format and size; checked once per (format, size) on a frame of random bytes.
+
+    Not always so: the FFmpeg bundled with PyAV 15-18 converts yuv420p to gbrp with the last
+    1-8 columns left zero when the width is not a multiple of 16 but its remainder is at most
+    8 (40, 100, 648 wide...); rgb24 is right. Such sizes take the rgb24 path.
+    """
+    key = (pix_fmt, width, height)
+    ok = _PLANAR_OK.get(key)
+    if ok is None:
+        import av
+        from av.video.reformatter import VideoReformatter
+
+        try:
+            probe = av.VideoFrame(width, height, pix_fmt)
+            rng = np.random.default_rng(0)
+            for plane in probe.planes:
+                plane.update(rng.integers(0, 256, plane.buffer_size, dtype=np.uint8).tobytes())
+            fmt = VideoReformatter()
+            rgb = fmt.reformat(probe, format="rgb24", threads=1).to_ndarray()
+            g, b, r = (
+                np.frombuffer(p, np.uint8).reshape(height, p.line_size)[:, :width]
+                for p in fmt.reformat(probe, format="gbrp", threads=1).planes
+            )
+            ok = bool(np.array_equal(np.stack([r, g, b], axis=-1), rgb))
+        except (ValueError, av.error.FFmpegError):
+            ok = False
+        _PLANAR_OK[key] = ok
+    return ok
+
+
 class _PyAVFile:
     """One open container; seeks and decodes a batch of timestamps in one pass."""
 
@@ -147,12 +182,21 @@ class _PyAVFile:
 
         if self._reformatter is None:
             self._reformatter = VideoReformatter()
-        # gbrp: planar G, B, R, the same bytes as rgb24 (one swscale thread: its automatic
-        # threading costs more than it saves on one frame, and the callers run in parallel)
-        planes = self._reformatter.reformat(frame, format="gbrp", threads=1).planes
         h, w = frame.height, frame.width
         dst = out.numpy()
         as_uint8 = dst.dtype == np.uint8
+        if not _planar_matches_rgb24(frame.format.name, w, h):
+            # rgb24 (what LeRobot reads), then its channels copied apart
+            rgb = self._reformatter.reformat(frame, format="rgb24", threads=1).to_ndarray()
+            for channel in range(3):
+                if as_uint8:
+                    dst[channel] = rgb[:, :, channel]
+                else:
+                    np.divide(rgb[:, :, channel], _255, out=dst[channel])
+            return
+        # gbrp: planar G, B, R, the same bytes as rgb24 (one swscale thread: its automatic
+        # threading costs more than it saves on one frame, and the callers run in parallel)
+        planes = self._reformatter.reformat(frame, format="gbrp", threads=1).planes
         for channel, plane in zip((1, 2, 0), planes):
             src = np.frombuffer(plane, np.uint8).reshape(h, plane.line_size)[:, :w]
             if as_uint8:
