@@ -32,6 +32,9 @@ numba.__version__, torch.__version__, PIL.__version__, pandas.__version__)"
 fi
 
 if [ ! -f $SITE/.ready ]; then
+  # the .gl debs are unpacked into / : only on the lent GPU machine, never on a workstation
+  command -v nvidia-smi >/dev/null && [ -n "${OUT:-}" ] && [ "$OUT" != /tmp/out ] \
+    || { echo "device_libero.sh: run it through the device tool (it unpacks .gl/*.deb into /)" >&2; exit 2; }
   for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig
   cat /tmp/parts/site_part_* | python3 -c "import sys, tarfile
 tarfile.open(fileobj=sys.stdin.buffer, mode='r|xz').extractall('$SITE', filter='fully_trusted')" || exit 1
