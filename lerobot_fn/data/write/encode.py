@@ -36,6 +36,10 @@ STATS_FRAME_BUDGET = 64 * 1024 * 1024
 #: How much lower than the recording process the encoder processes run (os.nice increment).
 ENCODER_NICE = 10
 
+#: Seconds an encoder process may go without progress (no frame slot freed, not exited) before it
+#: is killed as stuck: generous for large frames on a loaded 2-core machine.
+STALL_TIMEOUT = 60.0
+
 CODEC_NAMES = {
     "libsvtav1": "av1",
     "libaom-av1": "av1",
@@ -82,6 +86,16 @@ class VideoEncoding:
             raise EncoderError(
                 f"video codec {self.vcodec!r} is not available in this PyAV build (av {av.__version__}); "
                 "choose another, e.g. `VideoEncoding.h264()` (libx264), or install an av wheel with it"
+            )
+
+    def check_frame_size(self, height: int, width: int) -> None:
+        """Raise EncoderError for a frame size this codec is known to hang on: libsvtav1 (through
+        PyAV 18) never returns from flushing frames under 28 px high and over 64 px wide
+        (measured: 16x72, 24x66..24x128 hang; 24x64, 28x72, 32x64+ encode)."""
+        if self.vcodec == "libsvtav1" and height < 28 and width > 64:
+            raise EncoderError(
+                f"libsvtav1 hangs on {height}x{width} frames (under 28 px high and over 64 px wide); "
+                "use another codec for such small frames, e.g. `VideoEncoding.h264()`"
             )
 
     def codec_options(self, threads: int | None = None) -> dict[str, str]:
@@ -163,9 +177,12 @@ class BackgroundEncoder:
         encoding: VideoEncoding,
         threads: int | None = None,
         ring_slots: int = RING_SLOTS,
+        stall_timeout: float = STALL_TIMEOUT,
     ) -> None:
         import subprocess
 
+        encoding.check_frame_size(height, width)
+        self.stall_timeout = stall_timeout
         self.key, self.path, self.fps = key, Path(path), fps
         self.height, self.width, self.encoding = height, width, encoding
         self.n_frames = 0
@@ -246,6 +263,11 @@ class BackgroundEncoder:
             raise EncoderError(f"the encoder of camera {self.key!r} into {self.path} is closed")
 
     @property
+    def pid(self) -> int:
+        """The encoder process's id."""
+        return self._proc.pid
+
+    @property
     def backlog(self) -> int:
         """Frames handed to the encoder process that it has not taken yet."""
         return 0 if self._closed else self._ring.backlog
@@ -275,24 +297,33 @@ class BackgroundEncoder:
         if self._closed:
             return
         self._closed = True
+        stalled = False
         try:
             if discard:
                 self._proc.kill()
             elif self._error is None:
-                self._ring.drain()
+                self._ring.drain(self.stall_timeout)
+        except TimeoutError:
+            stalled = True
         except OSError as e:
             self._error = e
         finally:
-            self._proc.stdin.close()  # end of input: the encoder finishes the mp4 and exits
-            while self._ring.reclaim(wait=True):  # read what it returns, so it never blocks writing
-                pass
-            rc = self._proc.wait()
+            stalled = self._end_process(stalled)
+            rc = self._proc.returncode
             os.close(self._freed)
             self._ring.close()
             self._log.close()
         report = self._log_path.read_text(errors="replace") if self._log_path.exists() else ""
         self._log_path.unlink(missing_ok=True)
-        if rc != 0 and not discard:
+        if stalled and not discard:
+            hint = ""
+            if self.encoding.vcodec == "libsvtav1":
+                hint = " (libsvtav1 hangs on some small frames: try another codec, e.g. `VideoEncoding.h264()`)"
+            self._error = TimeoutError(
+                f"the encoder process stalled: no progress for {self.stall_timeout} s on "
+                f"{self.height}x{self.width} frames; it was killed{hint}"
+            )
+        elif rc != 0 and not discard:
             line = next((ln for ln in reversed(report.splitlines()) if ln.startswith("ENCODER_ERROR ")), None)
             if line:
                 info = json.loads(line[len("ENCODER_ERROR ") :])
@@ -305,10 +336,32 @@ class BackgroundEncoder:
                 cause = RuntimeError(f"encoder process exited with status {rc}: {report[-500:]}")
             self._error = cause
 
+    def _end_process(self, stalled: bool) -> bool:
+        """Close the encoder's input and wait for it to exit, reading the slots it returns so it
+        never blocks writing; kill it once it makes no progress for `stall_timeout` s. Returns
+        whether it stalled."""
+        import subprocess
+
+        self._proc.stdin.close()  # end of input: the encoder finishes the mp4 and exits
+        try:
+            while not stalled and self._ring.reclaim(wait=True, timeout=self.stall_timeout):
+                pass
+        except TimeoutError:
+            stalled = True
+        if not stalled:
+            try:
+                self._proc.wait(timeout=self.stall_timeout)
+            except subprocess.TimeoutExpired:
+                stalled = True
+        if stalled:
+            self._proc.kill()
+            self._proc.wait()  # SIGKILL: the kernel ends it, also when stopped or in the codec
+        return stalled
+
     def _raise(self):
         raise EncoderError(
             f"video encoding failed for camera {self.key!r} into {self.path} "
-            f"(codec {self.encoding.vcodec}): {self._error}"
+            f"(codec {self.encoding.vcodec}, {self.height}x{self.width} frames): {self._error}"
         ) from self._error
 
 

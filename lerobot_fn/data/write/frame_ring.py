@@ -76,20 +76,21 @@ class FrameRing:
             os.write(self._ready, self._unsent)  # <= 4 * slots bytes: atomic, never blocks
             self._unsent.clear()
 
-    def drain(self) -> None:
-        """Hand every waiting frame over, waiting for the encoder to free slots."""
+    def drain(self, timeout: float | None = None) -> None:
+        """Hand every waiting frame over, waiting for the encoder to free slots. Raises
+        TimeoutError when the encoder frees no slot for `timeout` seconds (it is stuck)."""
         self.notify()
         while self._pending:
-            if not self.reclaim(wait=True):
+            if not self.reclaim(wait=True, timeout=timeout):
                 raise BrokenPipeError("the encoder process exited with frames still to encode")
             self._flush()
             self.notify()
 
-    def reclaim(self, wait: bool = False) -> bool:
-        """Take back the slots the encoder has freed (waiting for one if `wait`); False once the
-        encoder has closed its end (it exited)."""
-        if wait:
-            select.select([self._freed], [], [])
+    def reclaim(self, wait: bool = False, timeout: float | None = None) -> bool:
+        """Take back the slots the encoder has freed (waiting for one if `wait`, at most `timeout`
+        seconds: TimeoutError after that); False once the encoder has closed its end (it exited)."""
+        if wait and not select.select([self._freed], [], [], timeout)[0]:
+            raise TimeoutError(f"the encoder process freed no frame slot for {timeout} s")
         try:
             data = os.read(self._freed, 4 * self.slots)
         except BlockingIOError:
