@@ -318,7 +318,9 @@ class BackgroundEncoder:
         if stalled and not discard:
             hint = ""
             if self.encoding.vcodec == "libsvtav1":
-                hint = " (libsvtav1 hangs on some small frames: try another codec, e.g. `VideoEncoding.h264()`)"
+                hint = (
+                    " (libsvtav1 hangs on some small frames: try another codec, e.g. `VideoEncoding.h264()`)"
+                )
             self._error = TimeoutError(
                 f"the encoder process stalled: no progress for {self.stall_timeout} s on "
                 f"{self.height}x{self.width} frames; it was killed{hint}"

@@ -153,12 +153,12 @@ def _exit_with_parent() -> None:
 def main() -> int:
     import os
 
-    _exit_with_parent()
     cfg = json.loads(sys.argv[1])
     try:
         os.nice(int(cfg.get("nice", 0)))  # below the recording process: the control loop comes first
     except OSError:
         pass
+    _exit_with_parent()  # after nice: a thread keeps the nice value of the thread that started it
     try:
         run(cfg)
     except BaseException as e:  # noqa: BLE001 - reported to the parent through stderr
