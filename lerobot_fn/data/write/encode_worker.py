@@ -10,8 +10,8 @@ stdin carries the number (4 bytes, little-endian) of the ring slot each frame is
 frame is read in place and the number written back on `freed_fd` once PyAV has its own copy, so
 the slot is reused while the frame encodes. Besides the mp4 it writes the
 downsampled frames kept for image stats (`stats_path`, .npz). On failure it exits 1 with a
-last stderr line `ENCODER_ERROR {"errno": ..., "message": ...}`; on end of input it closes
-the mp4 and exits; when the recording process dies it exits at once (a watchdog thread).
+last stderr line `ENCODER_ERROR {"errno": ..., "message": ...}`; on end of input (also when
+the recording process dies) it closes the mp4 and exits.
 """
 
 from __future__ import annotations
@@ -127,29 +127,6 @@ def run(cfg: dict) -> None:
         np.savez(cfg["stats_path"], frames=np.stack(kept), stride=stride, n=index)
 
 
-#: How often the orphan watchdog checks that the recording process is alive (s).
-PARENT_CHECK_S = 0.5
-
-
-def _exit_with_parent() -> None:
-    """Exit at once when the recording process dies, even while the codec is stuck in C: a
-    daemon thread polls os.getppid() (PyAV's encode releases the GIL, so the thread runs during
-    a codec hang). Not PR_SET_PDEATHSIG: that fires when the *thread* that started this process
-    exits, and the writer may start encoders from any (possibly short-lived) thread."""
-    import os
-    import threading
-    import time
-
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(PARENT_CHECK_S)
-        os._exit(3)
-
-    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
-
-
 def main() -> int:
     import os
 
@@ -158,7 +135,6 @@ def main() -> int:
         os.nice(int(cfg.get("nice", 0)))  # below the recording process: the control loop comes first
     except OSError:
         pass
-    _exit_with_parent()  # after nice: a thread keeps the nice value of the thread that started it
     try:
         run(cfg)
     except BaseException as e:  # noqa: BLE001 - reported to the parent through stderr

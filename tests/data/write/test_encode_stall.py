@@ -1,11 +1,8 @@
-"""A stuck encoder process cannot hang the recording process, nor outlive it: a stalled encoder is
-killed with an EncoderError, the worker exits when its parent dies, and libsvtav1's known hanging
-frame sizes are refused up front."""
+"""A stuck encoder process cannot hang the recording process: a stalled encoder is
+killed with an EncoderError, and libsvtav1's known hanging frame sizes are refused up front."""
 
 import os
 import signal
-import textwrap
-import time
 
 import numpy as np
 import pytest
@@ -24,24 +21,16 @@ def alive(pid):
         return False
 
 
-def wait_gone(pid, deadline_s=10.0):
-    end = time.monotonic() + deadline_s
-    while alive(pid) and time.monotonic() < end:
-        time.sleep(0.05)
-    return not alive(pid)
+def small_h264_encoder(tmp_path, **kwargs):
+    """A 32x48 H.264 encoder that counts as stalled after 2 s without progress."""
+    return BackgroundEncoder(
+        "cam", tmp_path / "cam.mp4", fps=10, height=32, width=48, encoding=VideoEncoding.h264(),
+        stall_timeout=2.0, **kwargs,
+    )
 
 
 def test_stalled_encoder_is_killed_and_named(tmp_path):
-    enc = BackgroundEncoder(
-        "cam",
-        tmp_path / "cam.mp4",
-        fps=10,
-        height=32,
-        width=48,
-        encoding=VideoEncoding.h264(),
-        ring_slots=2,
-        stall_timeout=2.0,
-    )
+    enc = small_h264_encoder(tmp_path, ring_slots=2)
     pid = enc.pid
     try:
         os.kill(pid, signal.SIGSTOP)  # stuck: frees no slot, never exits
@@ -56,15 +45,7 @@ def test_stalled_encoder_is_killed_and_named(tmp_path):
 
 
 def test_encoder_stalled_while_closing_is_killed(tmp_path):
-    enc = BackgroundEncoder(
-        "cam",
-        tmp_path / "cam.mp4",
-        fps=10,
-        height=32,
-        width=48,
-        encoding=VideoEncoding.h264(),
-        stall_timeout=2.0,
-    )
+    enc = small_h264_encoder(tmp_path)
     pid = enc.pid
     try:
         enc.put(np.zeros((32, 48, 3), np.uint8))
@@ -107,19 +88,3 @@ def test_real_svtav1_hang_is_killed(tmp_path):
     finally:
         if alive(pid):
             os.kill(pid, signal.SIGKILL)
-
-
-# The parent hands 4 tiny frames to libsvtav1 without the size check; its death ends the worker's
-# input, so the worker flushes the codec and hangs in it: only its watchdog can end it.
-PARENT = textwrap.dedent("""
-    import sys, time, numpy as np
-    from lerobot_fn.data.write.encode import BackgroundEncoder, VideoEncoding
-    class UncheckedAV1(VideoEncoding):
-        def check_frame_size(self, height, width):
-            pass
-    enc = BackgroundEncoder("cam", sys.argv[1], fps=10, height=24, width=84, encoding=UncheckedAV1())
-    for _ in range(4):
-        enc.put(np.zeros((24, 84, 3), np.uint8))
-    print(enc.pid, flush=True)
-    time.sleep(120)
-""")
