@@ -50,12 +50,19 @@ class ArmLayout:
 
 
 class Arm:
-    """A connected arm; subclasses add observations/actions (followers) or actions/feedback (leaders)."""
+    """A connected arm; subclasses add observations/actions (followers) or actions/feedback (leaders).
+
+    reply_margin_ms: how long the bus waits for a motor's status packet beyond the packet's transfer time
+    (None: the bus's default, as LeRobot's: 50 ms for Feetech, the SDK's own for Dynamixel, 250 ms on a
+    sim:// port). Raise it when the motors are served by a process that may be starved of CPU (a
+    `python -m hardware.sim` on a loaded machine); a real arm answers well within the default.
+    """
 
     layout: ArmLayout
 
     def __init__(self, port: str, *, id: str = "default", use_degrees: bool = True,
-                 calibration_dir: str | Path | None = None, disable_torque_on_disconnect: bool = True):
+                 calibration_dir: str | Path | None = None, disable_torque_on_disconnect: bool = True,
+                 reply_margin_ms: float | None = None):
         self.port, self.id = port, id
         self.disable_torque_on_disconnect = disable_torque_on_disconnect
         if calibration_dir:
@@ -63,7 +70,8 @@ class Arm:
         else:
             self.calibration_path = calibration_files.path_for(self.layout.category, self.layout.name, id)
         self.calibration = calibration_files.load(self.calibration_path) or {}
-        self.bus = self.layout.bus_class()(port, self.layout.motors(use_degrees), self.calibration)
+        self.bus = self.layout.bus_class()(port, self.layout.motors(use_degrees), self.calibration,
+                                           reply_margin_ms=reply_margin_ms)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(port={self.port!r}, id={self.id!r})"

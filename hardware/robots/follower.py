@@ -26,9 +26,10 @@ KOCH_FOLLOWER = ArmLayout("koch_follower", "robots", "dynamixel",
 class Follower(Arm):
     def __init__(self, port: str, *, id: str = "default", cameras: Mapping[str, CameraConfig] | None = None,
                  max_relative_target: float | Mapping[str, float] | None = None, use_degrees: bool = True,
-                 calibration_dir: str | Path | None = None, disable_torque_on_disconnect: bool = True):
+                 calibration_dir: str | Path | None = None, disable_torque_on_disconnect: bool = True,
+                 reply_margin_ms: float | None = None):
         super().__init__(port, id=id, use_degrees=use_degrees, calibration_dir=calibration_dir,
-                         disable_torque_on_disconnect=disable_torque_on_disconnect)
+                         disable_torque_on_disconnect=disable_torque_on_disconnect, reply_margin_ms=reply_margin_ms)
         self.max_relative_target = max_relative_target
         self.camera_configs = dict(cameras or {})
         self.cameras = {name: make_camera(cfg, name) for name, cfg in self.camera_configs.items()}

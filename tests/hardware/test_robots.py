@@ -140,3 +140,42 @@ def test_background_teleoperation_starts_and_stops(sim_port, lerobot_home):
         assert not teleop.running and stats.n >= 1
         assert set(teleop.last_action) == {f"{j}.pos" for j in JOINTS}
         assert "shoulder_pan.pos" in teleop.last_observation
+
+
+def test_reply_margin_ms_lets_an_arm_wait_for_a_simulator_that_does_not_run_for_a_while(tmp_path, lerobot_home):
+    """A serial path (not sim://) gets the vendor's 50 ms margin, which a simulator process starved of CPU
+    can miss; `reply_margin_ms` reaches the bus: a read waits through a 1 s pause of the simulator."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import threading
+    from pathlib import Path
+
+    write_calibration(lerobot_home, "robots", "so_follower", "slow")
+    link = tmp_path / "so101"
+    proc = subprocess.Popen([sys.executable, "-m", "hardware.sim", "--robot", "so101_follower", "--link", str(link)],
+                            cwd=Path(__file__).resolve().parents[2], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    resume = threading.Timer(1.0, os.kill, (proc.pid, signal.SIGCONT))
+    try:
+        deadline = time.monotonic() + 60
+        while not link.is_symlink() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        assert link.is_symlink(), "the simulator did not start"
+        with SOFollower(str(link), id="slow", reply_margin_ms=20_000) as robot:
+            before = robot.read_joints()
+            os.kill(proc.pid, signal.SIGSTOP)  # as if the machine gave the simulator no CPU for a second
+            resume.start()
+            assert robot.read_joints().keys() == before.keys()  # 50 ms x 3 tries would have failed here
+            resume.join(timeout=30)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+    finally:
+        resume.cancel()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGCONT)
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate(timeout=10)
+    assert proc.poll() is not None
