@@ -15,11 +15,10 @@ from lerobot_fn.robot import NormMode
 MOTORS = {j: Motor(i + 1, m, NormMode.RANGE_M100_100) for i, (j, m) in enumerate(zip(JOINTS, KOCH_FOLLOWER_MODELS))}
 
 
-FAST = 40.0  # ms to wait for a status packet: the faults below time out on purpose
-
-
 def open_bus(port) -> DynamixelBus:
-    bus = DynamixelBus(port, MOTORS, reply_margin_ms=FAST)
+    # the simulated arm's reply margin (250 ms), not a shorter one to make the faults below time out sooner:
+    # the simulator runs in this process, and a loaded machine can keep it from answering for longer than 40 ms
+    bus = DynamixelBus(port, MOTORS)
     bus.connect()
     return bus
 
