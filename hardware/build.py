@@ -14,7 +14,7 @@ def robot_from(cfg: RobotConfig):
 
     return make_robot(cfg.type, port=cfg.port, id=cfg.id, cameras=cfg.cameras,
                       max_relative_target=cfg.max_relative_target, use_degrees=_degrees(cfg.use_degrees, cfg.type),
-                      calibration_dir=cfg.calibration_dir,
+                      calibration_dir=cfg.calibration_dir, reply_margin_ms=cfg.reply_margin_ms,
                       disable_torque_on_disconnect=cfg.disable_torque_on_disconnect)
 
 
@@ -29,7 +29,7 @@ def teleop_from(cfg: TeleopConfig, joints: list[str] | None = None):
     if not cfg.port:
         raise ValueError(f"[teleop] type '{cfg.type}' needs a port (a serial device or sim://{cfg.type})")
     return make_teleoperator(cfg.type, port=cfg.port, id=cfg.id, use_degrees=_degrees(cfg.use_degrees, cfg.type),
-                             calibration_dir=cfg.calibration_dir)
+                             calibration_dir=cfg.calibration_dir, reply_margin_ms=cfg.reply_margin_ms)
 
 
 def arm_from(cfg: ArmTarget):

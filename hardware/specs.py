@@ -33,6 +33,10 @@ class RobotConfig:
     disable_torque_on_disconnect: bool = spec_field(True, doc="turn torque off when the job ends")
     calibration_dir: str | None = spec_field(None, doc="folder of calibration files (default: LeRobot's)",
                                              path=PATH)
+    reply_margin_ms: float | None = spec_field(
+        None, doc="ms to wait for a motor's reply beyond its transfer time (default: the vendor's, as LeRobot: "
+                  "50 ms for Feetech; 250 ms on sim://); raise it for a simulator process on a loaded machine",
+        validator=positive_or_unset)
 
 
 @attrs.frozen(kw_only=True)
@@ -47,6 +51,8 @@ class TeleopConfig:
     step: float = spec_field(2.0, doc="keyboard / gamepad: joint step per tick at full press", validator=positive)
     calibration_dir: str | None = spec_field(None, doc="folder of calibration files (default: LeRobot's)",
                                              path=PATH)
+    reply_margin_ms: float | None = spec_field(None, doc="leader arm: as the follower's",
+                                               validator=positive_or_unset)
 
 
 @attrs.frozen(kw_only=True)

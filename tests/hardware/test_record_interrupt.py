@@ -44,7 +44,10 @@ def test_ctrl_c_keeps_saved_episodes_and_turns_torque_off(tmp_path):
             assert time.monotonic() < deadline, "simulators did not start"
             time.sleep(0.05)
         env = {**os.environ, "HF_LEROBOT_HOME": str(home), "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+        # the simulators are processes of their own on ptys: the vendor's 50 ms reply margin applies, which a
+        # loaded machine can make them miss; a generous one only lets a late reply count
         sets = {"robot.port": tmp_path / "so101_follower", "teleop.port": tmp_path / "so101_leader",
+                "robot.reply_margin_ms": 2000, "teleop.reply_margin_ms": 2000,
                 "dataset.root": tmp_path / "ds", "dataset.episode_time_s": 0.5, "dataset.reset_time_s": 60.0,
                 "dataset.video": "false", "robot.cameras.front.width": 32, "robot.cameras.front.height": 24,
                 "robot.cameras.wrist.width": 32, "robot.cameras.wrist.height": 24, "run.output_dir": tmp_path / "run"}
@@ -65,7 +68,7 @@ def test_ctrl_c_keeps_saved_episodes_and_turns_torque_off(tmp_path):
         assert job.returncode == 130, "".join(lines)[-3000:]
         assert data.DatasetMeta.load(tmp_path / "ds").total_episodes == 1 and data.verify(tmp_path / "ds") == []
         motors = {j: Motor(i + 1, "sts3215") for i, j in enumerate(JOINTS)}
-        with FeetechBus(str(tmp_path / "so101_follower"), motors) as bus:
+        with FeetechBus(str(tmp_path / "so101_follower"), motors, reply_margin_ms=2000) as bus:
             assert bus.torque_enabled() == dict.fromkeys(JOINTS, False)
     finally:
         for proc in [p for p in (job, *sims) if p is not None]:
