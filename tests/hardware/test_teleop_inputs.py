@@ -16,7 +16,7 @@ JOINTS = ["shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_ro
 START = {f"{j}.pos": 10.0 for j in JOINTS}
 
 
-def wait_for(predicate, timeout=5.0):
+def wait_for(predicate, timeout=60.0):  # the reader thread may be starved on a loaded machine
     deadline = time.monotonic() + timeout
     while not predicate() and time.monotonic() < deadline:
         time.sleep(0.01)

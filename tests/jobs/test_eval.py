@@ -86,7 +86,7 @@ def test_ctrl_c_during_evaluation_exits_130_and_leaves_no_worker(tmp_path):
     assert "interrupted" in log.read_text() and "Traceback" not in log.read_text()
     alive = [pid for pid in workers if Path(f"/proc/{pid}").exists()]
     assert alive == [], "env workers left behind after Ctrl-C"
-    deadline = time.monotonic() + 10  # multiprocessing's resource tracker exits once its pipe closes
+    deadline = time.monotonic() + 60  # multiprocessing's resource tracker exits once its pipe closes (later under load)
     while _group_alive(proc.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _group_alive(proc.pid), "a process of the run is left behind"

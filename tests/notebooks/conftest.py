@@ -50,7 +50,7 @@ def chromium(tmp_path_factory):
         yield driver
     finally:
         driver.quit()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60  # Chromium's processes take a while to exit on a loaded machine
         while chromium_processes(profile) and time.monotonic() < deadline:
             time.sleep(0.1)
         left = chromium_processes(profile)

@@ -178,7 +178,7 @@ def chromium_processes(profile: Path) -> list[int]:
     return pids
 
 
-def wait_for(predicate: Callable[[], object], what: str, timeout_s: float = 30.0):
+def wait_for(predicate: Callable[[], object], what: str, timeout_s: float = 60.0):
     """Poll `predicate` until it returns something truthy; fail naming `what` after the deadline."""
     deadline = time.monotonic() + timeout_s
     last_error = None
