@@ -4,7 +4,6 @@ resume / refusals, with the errors a user gets for a wrong setup."""
 from __future__ import annotations
 
 import logging
-import threading
 
 import attrs
 import pytest
@@ -102,15 +101,17 @@ def test_rerecord_and_stop_controls_during_a_session(sim_port, tmp_path, monkeyp
     write_calibration(tmp_path / "home", "robots", "so_follower", "c")
     robot = SOFollower(sim_port("so101_follower"), id="c")
     controls = RecordControls()
-    starts = []
+    starts, ticks = [], []
 
-    def on_start():  # the user re-records episode 1 a moment in; keeps the retake; presses Esc in episode 2
+    def on_start():
         starts.append(True)
-        key = {1: "left", 3: "esc"}.get(len(starts))
-        if key:
-            threading.Timer(0.15, controls.press, [key]).start()
+        ticks.clear()
 
-    def hold_still(obs):
+    def hold_still(obs):  # the user re-records episode 1 a moment in; keeps the retake; presses Esc in episode 2
+        ticks.append(1)
+        key = {1: "left", 3: "esc"}.get(len(starts))
+        if key and len(ticks) == 5:  # 5 ticks into the episode, however slowly a loaded machine plays them
+            controls.press(key)
         return {k: v for k, v in obs.items() if k.endswith(".pos")}
 
     with robot, data.create(tmp_path / "ds", fps=30, features=dataset_features(robot), use_videos=False) as writer:
