@@ -46,7 +46,7 @@ def test_sigterm_with_loader_workers_exits_143_cleanly(tmp_path):
 
         wait_for(proc, lambda: "step 2/" in log.read_text(), "a training step", log)
         proc.send_signal(signal.SIGTERM)  # to the main process only, as a scheduler does
-        assert finish(proc, timeout=10) == 143, log.read_text()
+        assert finish(proc, timeout=60) == 143, log.read_text()
     finally:
         kill_group(proc)
     out = log.read_text()
@@ -65,7 +65,7 @@ def _signal_during_a_save(tmp_path, sig: int) -> tuple[int, str]:
         wait_for(proc, lambda: (run_dir / "checkpoints" / "last").exists() and _partial(run_dir),
                  "a checkpoint being written after a complete one", log)
         proc.send_signal(sig)
-        code = finish(proc, timeout=10)
+        code = finish(proc, timeout=60)
     finally:
         kill_group(proc)
     assert_group_gone(proc)
