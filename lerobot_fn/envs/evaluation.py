@@ -6,7 +6,8 @@ Layout of `output_dir` (stable: notebooks read it; documented in docs/eval.md):
     videos/<group>_<task_id>/eval_episode_<i>.mp4   the first `max_episodes_rendered` episodes of a task
 
 Each task runs in its own env workers, closed before the next task's start; the next task's
-workers are started (prefetched) right after, while this task's videos are written.
+workers are started (prefetched) right after, while this task's videos are written. A task's envs
+are split into two lanes whose rollouts overlap (`lanes.py`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import attrs
 import torch
 
 from .config import EnvConfig, Task
+from .lanes import plan, run_lanes
 from .rollout import Episode, PolicyActor, RandomActor, rollout
 from .sim_env import auto_num_envs, make_env
 
@@ -84,12 +86,17 @@ def _write_video(frames: torch.Tensor, path: Path, fps: int) -> None:
     os.replace(tmp, path)
 
 
-def _start(env: Any) -> None:
-    """Start the worker processes of a WorkerEnv ahead of its first reset."""
+def _make_lanes(config: EnvConfig, task: Task, lanes: int, lane_envs: int, render: bool) -> list[Any]:
+    return [make_env(config, task, lane_envs, render=render) for _ in range(lanes)]
+
+
+def _start(envs: list[Any]) -> None:
+    """Start the worker processes of the WorkerEnvs ahead of their first reset."""
     from .workers import WorkerEnv
 
-    if isinstance(env, WorkerEnv):
-        env.start()
+    for env in envs:
+        if isinstance(env, WorkerEnv):
+            env.start()
 
 
 def _progress(total: int, desc: str):
@@ -115,7 +122,9 @@ def evaluate(
 ) -> dict:
     """Evaluate `policy` ("random", a checkpoint path / Hub id, or a loaded Policy) on every task of
     `config`, `n_episodes` per task; episode `i` of a task uses seed `seed + i` whatever `batch_size`
-    (the number of parallel envs; 0: auto = 5 per CPU core, capped by the episodes and 64).
+    (the number of parallel envs; 0: auto = 5 per CPU core, capped by the episodes and 64). From 4 envs
+    on they run as two lanes of half as many (rounded up), stepped while the policy acts for the other
+    lane (`lanes.py`).
 
     Returns the eval info (also written to `output_dir/eval_info.json` when `output_dir` is set)."""
     if n_episodes < 1:
@@ -132,27 +141,28 @@ def evaluate(
     render = max_episodes_rendered > 0
     say = log or (lambda message: None)
 
+    lanes, lane_envs, batches = plan(n_episodes, num_envs)
     start_all = time.perf_counter()
     per_episode: list[dict] = []
     per_task: list[dict] = []
     videos = ThreadPoolExecutor(max_workers=2, thread_name_prefix="eval-video")
-    current = make_env(config, tasks[0], num_envs, render=render) if tasks else None
+    current = _make_lanes(config, tasks[0], lanes, lane_envs, render) if tasks else []
     prefetch: threading.Thread | None = None
     try:
         for index, task in enumerate(tasks):
             if prefetch is not None:
                 prefetch.join()
                 prefetch = None
-            env = current
-            current = None
+            envs, current = current, []
             started = time.perf_counter()
             try:
-                records, pending = _run_task(env, actor, config, task, n_episodes, num_envs, seed,
+                records, pending = _run_task(envs, actor, config, task, n_episodes, batches, seed,
                                              max_episodes_rendered, out, videos)
             finally:
-                env.close(raise_if_closed=False)
+                for env in envs:
+                    env.close(raise_if_closed=False)
             if index + 1 < len(tasks):  # next task's workers start while this one's videos are written
-                current = make_env(config, tasks[index + 1], num_envs, render=render)
+                current = _make_lanes(config, tasks[index + 1], lanes, lane_envs, render)
                 prefetch = threading.Thread(target=_start, args=(current,), daemon=True)
                 prefetch.start()
             for future in pending:
@@ -175,8 +185,8 @@ def evaluate(
     finally:
         if prefetch is not None:
             prefetch.join()
-        if current is not None:
-            current.close(raise_if_closed=False)
+        for env in current:
+            env.close(raise_if_closed=False)
         videos.shutdown(wait=True)
 
     total_s = time.perf_counter() - start_all
@@ -189,7 +199,7 @@ def evaluate(
         "policy": _describe(policy, actor),
         "seed": seed,
         "n_episodes_per_task": n_episodes,
-        "num_envs": num_envs,
+        "num_envs": lanes * lane_envs,
         "per_episode": per_episode,
         "per_task": per_task,
         "per_group": {g: aggregate(rs, group_seconds[g]) for g, rs in groups.items()},
@@ -209,33 +219,40 @@ def _describe(policy: Any, actor: Any) -> dict:
     return {"path": path, "type": getattr(inner, "type", type(actor).__name__)}
 
 
-def _run_task(env, actor, config: EnvConfig, task: Task, n_episodes: int, num_envs: int, seed: int,
-              max_rendered: int, out: Path | None, videos: ThreadPoolExecutor) -> tuple[list[dict], list]:
+def _run_task(envs: list[Any], actor, config: EnvConfig, task: Task, n_episodes: int, batches: list[range],
+              seed: int, max_rendered: int, out: Path | None, videos: ThreadPoolExecutor) -> tuple[list[dict], list]:
     records: list[dict] = []
     pending = []
     bar = _progress(n_episodes, f"{task.group}/{task.task_id}")
+    lane_envs = int(envs[0].batch_size[0])
+
+    def run_batch(lane: int, batch: range, stopped) -> None:
+        # a batch smaller than the lane fills its spare slots with the next seeds; their results are dropped
+        seeds = [seed + batch.start + j for j in range(lane_envs)]
+        record = [batch.start + j in batch and batch.start + j < max_rendered for j in range(lane_envs)]
+        episodes, frames = rollout(envs[lane], actor, seeds, task=task.description,
+                                   max_steps=_max_steps(config, task), record=record, stopped=stopped)
+        if stopped():
+            return
+        recorded = iter(frames)
+        for j, episode in enumerate(episodes):
+            ix = batch.start + j
+            video_path = None
+            if record[j]:
+                clip = next(recorded)
+                if ix in batch and out is not None:
+                    path = out / VIDEOS / f"{task.group}_{task.task_id}" / f"eval_episode_{ix}.mp4"
+                    pending.append(videos.submit(_write_video, clip, path, config.fps))
+                    video_path = str(path)
+            if ix in batch:
+                records.append(_record(ix, task, episode, video_path))
+        bar.update(len(batch))
+
     try:
-        for first in range(0, n_episodes, num_envs):
-            seeds = [seed + first + j for j in range(num_envs)]
-            record = [first + j < max_rendered for j in range(num_envs)]
-            episodes, frames = rollout(env, actor, seeds, task=task.description,
-                                       max_steps=_max_steps(config, task), record=record)
-            recorded = iter(frames)
-            for j, episode in enumerate(episodes):
-                ix = first + j
-                video_path = None
-                if record[j]:
-                    clip = next(recorded)
-                    if ix < n_episodes and out is not None:
-                        path = out / VIDEOS / f"{task.group}_{task.task_id}" / f"eval_episode_{ix}.mp4"
-                        pending.append(videos.submit(_write_video, clip, path, config.fps))
-                        video_path = str(path)
-                if ix < n_episodes:
-                    records.append(_record(ix, task, episode, video_path))
-            bar.update(min(num_envs, n_episodes - first))
+        run_lanes(len(envs), batches, run_batch)
     finally:
         bar.close()
-    return records, pending
+    return sorted(records, key=lambda r: r["episode_ix"]), pending
 
 
 def _max_steps(config: EnvConfig, task: Task) -> int:

@@ -79,12 +79,14 @@ def rollout(
     max_steps: int,
     record: list[bool] | None = None,
     on_step: Callable[[TensorDictBase, torch.Tensor, TensorDictBase, torch.Tensor], None] | None = None,
+    stopped: Callable[[], bool] | None = None,
 ) -> tuple[list[Episode], list[torch.Tensor]]:
     """Run `len(seeds)` episodes (one per env slot) until all are done or `max_steps` have passed.
 
     Returns the episodes and, for the slots with `record[i]`, their rendered frames (T, H, W, 3)
     from the reset through the last step of the episode. `on_step(obs, action, next, alive)` sees
-    every transition (`alive`: the slots whose episode was still running), e.g. to record a dataset."""
+    every transition (`alive`: the slots whose episode was still running), e.g. to record a dataset.
+    `stopped()`, checked before every step, ends the rollout early (its episodes are then incomplete)."""
     n = len(seeds)
     record = record or [False] * n
     generators = [torch.Generator().manual_seed(s) for s in seeds]
@@ -98,6 +100,8 @@ def rollout(
     frames = [[td["render"][i].clone()] for i in range(n) if record[i]]
     recorded = [i for i in range(n) if record[i]]
     for _ in range(max_steps):
+        if stopped is not None and stopped():
+            break
         obs = td.select("observation").clone(False)
         obs.set("task", NonTensorStack(*([task] * n)))
         action, state = actor.act(obs, state, generators)

@@ -63,6 +63,11 @@ class Simulator:
     def started(self) -> bool:
         return self._gym is not None
 
+    @property
+    def recording(self) -> bool:
+        """Whether this episode's frames are rendered (otherwise "render" is a blank frame)."""
+        return self._record
+
     def _outputs(self, obs: Any, reward: float, terminated: bool, truncated: bool, success: bool) -> dict:
         out: dict[str, np.ndarray] = {}
         for k in self.keys:
@@ -177,6 +182,7 @@ def worker_main(config: EnvConfig, task: Task, render: bool, n: int, index: int,
     write = os.write
     try:
         views = list(SharedLayout(layout(config, render), n).views(buffer, index).items())
+        unrendered = [(name, view) for name, view in views if name != "render"]
         action_view = np.frombuffer(actions, dtype=np.float32).reshape(-1, *config.action_shape)[index]
         sim = Simulator(config, task, render)
         commands = CommandReader(fd)
@@ -190,7 +196,8 @@ def worker_main(config: EnvConfig, task: Task, render: bool, n: int, index: int,
                 out = sim.reset(None if seed < 0 else seed, record)
             else:  # CLOSE, or b"" when the parent went away
                 break
-            for name, view in views:
+            # a step of an unrecorded episode leaves its blank frame (written at reset) where it is
+            for name, view in views if command == RESET or sim.recording else unrendered:
                 view[...] = out[name]
             write(fd, OK)
     except (EOFError, KeyboardInterrupt, BrokenPipeError, ConnectionResetError):

@@ -87,6 +87,9 @@ class WorkerEnv(EnvBase):
         self._actions_raw = ctx.RawArray("f", action_size)
         self._views = self._layout.views(self._buffer)
         self._shared = to_tensordict(self._views, (self.num_envs,), copy=False)  # views: clone to keep
+        if self.render:  # a batch that records no episode gets blank frames without copying any
+            self._unrendered = self._shared.exclude("render")
+            self._blank = torch.zeros_like(self._shared.get("render")[0]).expand_as(self._shared.get("render"))
         self._actions = np.frombuffer(self._actions_raw, dtype=np.float32).reshape(
             self.num_envs, *self.config.action_shape)
         try:
@@ -143,6 +146,8 @@ class WorkerEnv(EnvBase):
         self._wait(messages)
 
     def _outputs(self) -> TensorDictBase:
+        if self.render and not self._record.any():
+            return self._unrendered.clone().set("render", self._blank)
         return self._shared.clone()
 
     def _reset(self, tensordict: TensorDictBase | None = None, **kwargs) -> TensorDictBase:

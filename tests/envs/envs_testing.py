@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 
@@ -65,7 +66,8 @@ class UninstalledSim(PushtEnv):
 
 
 class ProbeActor:
-    """A random actor that records the env workers alive at every batch start and can fail on demand."""
+    """A random actor that records the env workers alive at every batch start and the threads it is called
+    from, and can fail on demand."""
 
     def __init__(self, config, fail_after: int | None = None):
         from lerobot_fn.envs.rollout import RandomActor
@@ -73,11 +75,13 @@ class ProbeActor:
         self.inner = RandomActor(*config.action_bounds(), config.action_shape)
         self.seen: list[set[int]] = []
         self.fail_after, self.steps = fail_after, 0
+        self.threads: set[str] = set()  # the threads it was called from (one per lane)
 
     def reset(self, n):
         self.seen.append(env_workers())
 
     def act(self, obs, state, generators):
+        self.threads.add(threading.current_thread().name)
         self.steps += 1
         if self.fail_after is not None and self.steps > self.fail_after:
             raise ValueError("policy blew up")

@@ -68,12 +68,42 @@ def test_workers_start_on_first_reset_one_task_at_a_time_and_results_follow_the_
     assert frames == info["per_episode"][0]["length"] + 1  # the reset frame and one per step
 
 
-def test_a_failing_policy_leaves_no_worker_behind():
+def test_two_lanes_run_side_by_side_and_change_no_number():
+    config = TwoTaskPushT(episode_length=15)
+    actor = ProbeActor(config)
+    lanes = envs.evaluate(actor, config, n_episodes=5, batch_size=4, seed=7)
+    assert _gone() == set()
+    assert lanes["num_envs"] == 4 and actor.threads == {"MainThread", "eval-lane-1"}
+    # 3 batches per task (2 + 2 + 1 episodes); a later batch sees both lanes' workers, this task's only
+    assert len(actor.seen) == 6 and all(len(s) == 4 for s in actor.seen[1:3] + actor.seen[4:])
+    assert not actor.seen[2] & actor.seen[5]
+    one_env = envs.evaluate(ProbeActor(config), config, n_episodes=5, batch_size=1, seed=7)
+    assert lanes["per_episode"] == one_env["per_episode"]
+    assert [e["episode_ix"] for e in lanes["per_episode"]] == list(range(5)) * 2
+
+
+@pytest.mark.parametrize("n_episodes, num_envs, lanes, lane_envs, sizes", [
+    (50, 10, 2, 5, [5] * 10),
+    (50, 20, 2, 9, [9] * 5 + [5]),
+    (7, 7, 2, 4, [4, 3]),
+    (3, 2, 1, 2, [2, 1]),
+    (1, 1, 1, 1, [1]),
+])
+def test_batches_come_in_whole_rounds_of_the_lanes(n_episodes, num_envs, lanes, lane_envs, sizes):
+    from lerobot_fn.envs.lanes import plan
+
+    got_lanes, got_envs, batches = plan(n_episodes, num_envs)
+    assert (got_lanes, got_envs, [len(b) for b in batches]) == (lanes, lane_envs, sizes)
+    assert [i for b in batches for i in b] == list(range(n_episodes))
+
+
+@pytest.mark.parametrize("batch_size", [2, 4])
+def test_a_failing_policy_leaves_no_worker_behind(batch_size):
     config = envs.make_config("pusht", episode_length=50)
     actor = ProbeActor(config, fail_after=3)
     with pytest.raises(ValueError, match="policy blew up"):
-        envs.evaluate(actor, config, n_episodes=2, batch_size=2)
-    assert len(actor.seen[0]) == 2
+        envs.evaluate(actor, config, n_episodes=batch_size, batch_size=batch_size)
+    assert len(actor.seen[0]) in (batch_size // 2, batch_size)  # a lane's workers start at its first reset
     assert _gone() == set()
 
 

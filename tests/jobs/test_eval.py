@@ -70,10 +70,11 @@ def test_lerobot_checkpoint_on_pusht_writes_eval_info_and_videos(tmp_path, polic
 def test_ctrl_c_during_evaluation_exits_130_and_leaves_no_worker(tmp_path):
     log = tmp_path / "stderr.txt"
     with log.open("w") as err:
-        proc = _start(_command("eval.n_episodes=50", "eval.batch_size=2", "run.output_dir='run'"), tmp_path, err)
+        # 4 envs: two lanes of 2, the second lane's rollout on its own thread (`lerobot_fn/envs/lanes.py`)
+        proc = _start(_command("eval.n_episodes=50", "eval.batch_size=4", "run.output_dir='run'"), tmp_path, err)
         try:
             deadline = time.monotonic() + 120
-            while len(env_workers(proc.pid)) < 2:  # the workers appear with the first reset
+            while len(env_workers(proc.pid)) < 4:  # the workers appear with the first reset
                 assert proc.poll() is None, log.read_text()
                 assert time.monotonic() < deadline, "no env workers within 120 s:\n" + log.read_text()
                 time.sleep(0.1)
