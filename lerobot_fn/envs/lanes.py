@@ -3,9 +3,10 @@
 With one batch of envs the parent and the workers take turns: the workers sleep while the policy runs
 in the parent, and the parent sleeps while they step. Splitting the envs into two lanes, each rolled
 out by its own thread, overlaps the two (torch and the pipe reads release the GIL): on the 2-core VM,
-10 PushT episodes with Diffusion took 15.6 s in one batch of 10 and 11.4 s in two lanes of 5
-(benchmarks/RESULTS.md). An episode's result depends only on its seed (`rollout`), so lanes change no
-number. Batches are dealt to whichever lane is free, in episode order.
+10 PushT episodes with Diffusion and no video took 12.6-14.0 s in one batch of 10 and 10.5-11.2 s in two
+lanes of 5; a 50-episode evaluation with 10 videos gains less (the renders keep both cores busy).
+An episode's result depends only on its seed (`rollout`), so lanes change no number. Batches are
+dealt to whichever lane is free, in episode order.
 """
 
 from __future__ import annotations

@@ -63,6 +63,25 @@ def test_episodes_are_seeded_truncated_at_the_episode_length_and_recorded():
     assert frames[0].float().std() > 0
 
 
+def test_only_recorded_episodes_render_and_a_slot_never_shows_an_earlier_episodes_frame():
+    config = envs.make_config("pusht", episode_length=5)
+    env = envs.make_env(config, config.tasks()[0], num_envs=2, render=True)
+    action = TensorDict({"action": torch.full((2, 2), 250.0)}, [2])
+
+    def frames_after_a_step(record):
+        env.reset(_reset_input([1, 2], record))
+        return env.step(action.clone())["next", "render"]
+
+    try:
+        recorded = frames_after_a_step([True, False])
+        assert recorded[0].float().std() > 0 and not recorded[1].any()
+        assert not frames_after_a_step([False, False]).any(), "no episode recorded: every frame blank"
+        swapped = frames_after_a_step([False, True])
+        assert not swapped[0].any() and swapped[1].float().std() > 0
+    finally:
+        env.close()
+
+
 def test_unknown_type_and_options_name_what_is_known():
     with pytest.raises(ValueError, match="unknown env type 'pushy'; known: .*pusht"):
         envs.make_config("pushy")
