@@ -1,6 +1,6 @@
 """Episodes/s of a PushT evaluation, ours (`lerobot-run specs/eval_pusht.toml`) vs `lerobot-eval`
 (LeRobot 0.6.1 in .lerobot-venv, `lerobot[pusht]==0.6.1`), same checkpoint, same seeds, each with its
-default env count (LeRobot: floor(0.7 x cores) async envs; ours: one per core) and 10 videos.
+default env count (LeRobot: floor(0.7 x cores) async envs; ours: 5 per core, in two lanes) and 10 videos.
 
     .venv/bin/python benchmarks/bench_eval.py --episodes 50 --repeats 1 \
         --policy ../shared/fixtures/policies/diffusion_pusht_mini/pretrained_model

@@ -49,12 +49,14 @@ class PushtEnv(EnvConfig):
     def make_gym(self, task: Task) -> Any:
         gym = require("gymnasium", self.extra)
         require("gym_pusht", self.extra)  # registers gym_pusht/PushT-v0
-        return gym.make(
+        from .pusht_frames import use_fast_frames
+
+        return use_fast_frames(gym.make(
             f"gym_pusht/{task.name}", obs_type=self.obs_type, render_mode="rgb_array",
             observation_height=self.observation_height, observation_width=self.observation_width,
             visualization_width=self.visualization_width, visualization_height=self.visualization_height,
             max_episode_steps=self.episode_length, disable_env_checker=True,
-        )
+        ))
 
     def action_bounds(self) -> tuple[float, float]:
         return 0.0, 512.0

@@ -46,6 +46,32 @@ def test_observations_are_lerobots_preprocessed_gym_observations():
         env.close()
 
 
+def test_the_faster_frame_grab_gives_gym_pushts_own_frames():
+    import gym_pusht  # noqa: F401
+
+    config = envs.make_config("pusht")
+    ours = config.make_gym(config.tasks()[0])
+    stock = gym.make("gym_pusht/PushT-v0", obs_type="pixels_agent_pos", render_mode="rgb_array",
+                     visualization_width=384, visualization_height=384, max_episode_steps=300,
+                     disable_env_checker=True)
+    assert ours.unwrapped._get_img.__func__ is not type(ours.unwrapped)._get_img, "the grab is replaced"
+    rng = np.random.default_rng(0)
+    try:
+        for env in (ours, stock):
+            env.reset(seed=11)
+        assert np.array_equal(ours.render(), stock.render())  # no action yet: no marker
+        for _ in range(20):
+            action = rng.uniform(0, 512, 2).astype(np.float32)
+            mine, theirs = ours.step(action)[0], stock.step(action)[0]
+            assert np.array_equal(mine["pixels"], theirs["pixels"]) and mine["pixels"].shape == (96, 96, 3)
+            frame = ours.render()
+            assert np.array_equal(frame, stock.render()) and frame.shape == (384, 384, 3)
+        assert frame.std() > 0
+    finally:
+        ours.close()
+        stock.close()
+
+
 def test_episodes_are_seeded_truncated_at_the_episode_length_and_recorded():
     config = envs.make_config("pusht", episode_length=12)
     env = envs.make_env(config, config.tasks()[0], num_envs=1, render=True)
