@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import os
+import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -39,6 +40,8 @@ ENCODER_NICE = 10
 #: Seconds an encoder process may go without progress (no frame slot freed, not exited) before it
 #: is killed as stuck: generous for large frames on a loaded 2-core machine.
 STALL_TIMEOUT = 60.0
+#: How long closing an encoder waits for its watchdog process to leave after the encoder has (s).
+WATCHDOG_EXIT_S = 10.0
 
 CODEC_NAMES = {
     "libsvtav1": "av1",
@@ -193,6 +196,9 @@ class BackgroundEncoder:
         self._log_path = self.path.with_name(self.path.stem + ".log")
         self._ring = FrameRing((height, width, 3), ring_slots)
         freed_r, freed_w = os.pipe()
+        # the encoder's watchdog holds the other end: it ends the encoder if ours closes first (we died),
+        # and ours reads end of file once the watchdog is gone
+        self._lifeline, lifeline = socket.socketpair()
         config = {
             "path": str(self.path),
             "fps": fps,
@@ -207,6 +213,7 @@ class BackgroundEncoder:
             "ring_fd": self._ring.fd,
             "ring_slots": ring_slots,
             "freed_fd": freed_w,
+            "lifeline_fd": lifeline.fileno(),
         }
         self._log = open(self._log_path, "wb")  # noqa: SIM115 - closed in _close
         try:
@@ -215,16 +222,18 @@ class BackgroundEncoder:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=self._log,
-                pass_fds=(self._ring.fd, freed_w),
+                pass_fds=(self._ring.fd, freed_w, lifeline.fileno()),
                 bufsize=0,
             )
         except BaseException:
             self._log.close()
             self._ring.close()
             os.close(freed_r)
+            self._lifeline.close()
             raise
         finally:
             os.close(freed_w)
+            lifeline.close()
         self._freed = freed_r
         self._ring.attach(self._proc.stdin.fileno(), freed_r)
 
@@ -310,6 +319,7 @@ class BackgroundEncoder:
         finally:
             stalled = self._end_process(stalled)
             rc = self._proc.returncode
+            self._end_watchdog()
             os.close(self._freed)
             self._ring.close()
             self._log.close()
@@ -359,6 +369,17 @@ class BackgroundEncoder:
             self._proc.kill()
             self._proc.wait()  # SIGKILL: the kernel ends it, also when stopped or in the codec
         return stalled
+
+    def _end_watchdog(self) -> None:
+        """Once the encoder has exited, wait (a few seconds at most) until its watchdog has too: it leaves
+        when the encoder ends, before it on a normal exit, just after it when the encoder was killed."""
+        self._lifeline.settimeout(WATCHDOG_EXIT_S)
+        try:
+            while self._lifeline.recv(64):
+                pass
+        except OSError:  # TimeoutError included: it ends by itself once our end is closed
+            pass
+        self._lifeline.close()
 
     def _raise(self):
         raise EncoderError(

@@ -11,7 +11,8 @@ frame is read in place and the number written back on `freed_fd` once PyAV has i
 the slot is reused while the frame encodes. Besides the mp4 it writes the
 downsampled frames kept for image stats (`stats_path`, .npz). On failure it exits 1 with a
 last stderr line `ENCODER_ERROR {"errno": ..., "message": ...}`; on end of input (also when
-the recording process dies) it closes the mp4 and exits.
+the recording process dies) it closes the mp4 and exits, and a watchdog process kills it when the
+recording process dies while it is stuck in the codec (`watch_the_recording_process`).
 """
 
 from __future__ import annotations
@@ -127,10 +128,64 @@ def run(cfg: dict) -> None:
         np.savez(cfg["stats_path"], frames=np.stack(kept), stride=stride, n=index)
 
 
+def watch_the_recording_process(lifeline_fd: int):
+    """Fork a watchdog that SIGKILLs this encoder if the recording process dies; returns the call
+    that ends the watchdog (made before this process exits, so no process outlives the encoder).
+
+    The lifeline is one end of a socket pair whose other end only the recording process holds, until
+    this process and the watchdog have exited; when it dies, the kernel closes that end and the
+    watchdog wakes (the watchdog's own exit is the end of file the recording process waits for after
+    killing an encoder). Stdin's end of input
+    is no such signal: an encoder hung inside the codec (libsvtav1 on some frame sizes) never reads
+    it again, nor runs a Python thread, and would outlive the recording forever. The watchdog
+    holds nothing but the lifeline and its own pipe from this process (whose end of file tells it
+    the encoder is done), so no pipe of the encoder stays open because of it; forked before PyAV is
+    imported, it is a small copy of this script."""
+    import os
+    import select
+    import signal
+
+    encoder = os.getpid()
+    done_r, done_w = os.pipe()
+    watchdog = os.fork()
+    if watchdog != 0:
+        os.close(lifeline_fd)
+        os.close(done_r)
+
+        def stop() -> None:
+            os.close(done_w)
+            os.waitpid(watchdog, 0)
+
+        return stop
+    try:
+        keep = sorted((lifeline_fd, done_r))
+        os.closerange(0, keep[0])
+        os.closerange(keep[0] + 1, keep[1])
+        os.closerange(keep[1] + 1, os.sysconf("SC_OPEN_MAX"))
+        poll = select.poll()
+        poll.register(lifeline_fd, select.POLLIN)  # end of file (POLLIN or POLLHUP): the recording process died
+        poll.register(done_r, select.POLLIN)
+        ready = {fd for fd, _ in poll.poll()}
+        if lifeline_fd in ready and done_r not in ready and os.getppid() == encoder:
+            os.kill(encoder, signal.SIGKILL)  # the recording process is gone and the encoder is not done
+    finally:
+        os._exit(0)
+
+
 def main() -> int:
+    cfg = json.loads(sys.argv[1])
+    lifeline = cfg.get("lifeline_fd")
+    stop_watchdog = watch_the_recording_process(lifeline) if lifeline is not None else None
+    try:
+        return _encode(cfg)
+    finally:
+        if stop_watchdog is not None:
+            stop_watchdog()
+
+
+def _encode(cfg: dict) -> int:
     import os
 
-    cfg = json.loads(sys.argv[1])
     try:
         os.nice(int(cfg.get("nice", 0)))  # below the recording process: the control loop comes first
     except OSError:

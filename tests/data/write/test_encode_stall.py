@@ -2,7 +2,12 @@
 killed with an EncoderError, and libsvtav1's known hanging frame sizes are refused up front."""
 
 import os
+import select
 import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +15,7 @@ import pytest
 from lerobot_fn.data.write.encode import BackgroundEncoder, EncoderError, VideoEncoding
 
 pytestmark = pytest.mark.timeout(60)
+REPO = Path(__file__).resolve().parents[3]
 
 
 def alive(pid):
@@ -88,3 +94,72 @@ def test_real_svtav1_hang_is_killed(tmp_path):
     finally:
         if alive(pid):
             os.kill(pid, signal.SIGKILL)
+
+
+RECORDER = """
+import sys, time, numpy as np
+from lerobot_fn.data.write.encode import BackgroundEncoder, VideoEncoding
+enc = BackgroundEncoder("cam", sys.argv[1], fps=10, height=32, width=48, encoding=VideoEncoding.h264())
+enc.put(np.zeros((32, 48, 3), np.uint8))
+print(enc.pid, flush=True)
+time.sleep(120)
+"""
+
+
+def children_of(pid):
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if entry.name.isdigit() and int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def wait_for(condition, timeout):
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return condition()
+
+
+def test_an_encoder_stuck_in_the_codec_dies_with_the_recording_process(tmp_path):
+    """SIGSTOP stands in for a codec that never returns (libsvtav1's hangs): the encoder reads no
+    more input and runs none of its own code, so only its watchdog process can end it."""
+    recorder = subprocess.Popen([sys.executable, "-c", RECORDER, str(tmp_path / "cam.mp4")], cwd=REPO,
+                                env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE,
+                                text=True, start_new_session=True)
+    encoder, watchdogs = None, []
+    try:
+        ready, _, _ = select.select([recorder.stdout], [], [], 45)
+        assert ready, "the recording process printed no encoder pid in 45 s"
+        encoder = int(recorder.stdout.readline())
+        assert wait_for(lambda: children_of(encoder), 30), "the encoder started no watchdog"
+        watchdogs = children_of(encoder)
+        os.kill(encoder, signal.SIGSTOP)
+        recorder.kill()  # the recording process dies (SIGKILL: no cleanup of its own)
+        recorder.wait(timeout=10)
+        assert wait_for(lambda: not alive(encoder), 30), "a stuck encoder outlived the recording process"
+        assert wait_for(lambda: not any(alive(w) for w in watchdogs), 30), "the watchdog is left behind"
+    finally:
+        for pid in [encoder, *watchdogs]:
+            if pid is not None and alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        if recorder.poll() is None:
+            recorder.kill()
+        recorder.wait(timeout=10)
+        recorder.stdout.close()
+
+
+def test_a_finished_encoder_leaves_no_watchdog(tmp_path):
+    enc = small_h264_encoder(tmp_path)
+    pid = enc.pid
+    assert wait_for(lambda: children_of(pid), 30), "the encoder started no watchdog"
+    watchdogs = children_of(pid)
+    enc.put(np.zeros((32, 48, 3), np.uint8))
+    enc.finish()
+    assert not alive(pid)
+    assert wait_for(lambda: not any(alive(w) for w in watchdogs), 30), "the watchdog is left behind"
+    assert (tmp_path / "cam.mp4").stat().st_size > 0
