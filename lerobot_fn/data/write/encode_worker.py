@@ -174,13 +174,11 @@ def watch_the_recording_process(lifeline_fd: int):
 
 def main() -> int:
     cfg = json.loads(sys.argv[1])
-    lifeline = cfg.get("lifeline_fd")
-    stop_watchdog = watch_the_recording_process(lifeline) if lifeline is not None else None
+    stop_watchdog = watch_the_recording_process(cfg["lifeline_fd"])
     try:
         return _encode(cfg)
     finally:
-        if stop_watchdog is not None:
-            stop_watchdog()
+        stop_watchdog()
 
 
 def _encode(cfg: dict) -> int:

@@ -1,6 +1,7 @@
 """A stuck encoder process cannot hang the recording process: a stalled encoder is
 killed with an EncoderError, and libsvtav1's known hanging frame sizes are refused up front."""
 
+import contextlib
 import os
 import select
 import signal
@@ -27,6 +28,17 @@ def alive(pid):
         return False
 
 
+@contextlib.contextmanager
+def killed_if_left(*pids):
+    """SIGKILL whichever of `pids` is still alive when the block ends (a failed test leaves nothing)."""
+    try:
+        yield
+    finally:
+        for pid in pids:
+            if pid is not None and alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
 def small_h264_encoder(tmp_path, **kwargs):
     """A 32x48 H.264 encoder that counts as stalled after 2 s without progress."""
     return BackgroundEncoder(
@@ -38,30 +50,24 @@ def small_h264_encoder(tmp_path, **kwargs):
 def test_stalled_encoder_is_killed_and_named(tmp_path):
     enc = small_h264_encoder(tmp_path, ring_slots=2)
     pid = enc.pid
-    try:
+    with killed_if_left(pid):
         os.kill(pid, signal.SIGSTOP)  # stuck: frees no slot, never exits
         for _ in range(6):  # more frames than slots: save has frames still pending
             enc.put(np.zeros((32, 48, 3), np.uint8))
         with pytest.raises(EncoderError, match=r"'cam'.*cam\.mp4.*libx264.*32x48.*stalled"):
             enc.finish()
         assert not alive(pid)
-    finally:
-        if alive(pid):
-            os.kill(pid, signal.SIGKILL)
 
 
 def test_encoder_stalled_while_closing_is_killed(tmp_path):
     enc = small_h264_encoder(tmp_path)
     pid = enc.pid
-    try:
+    with killed_if_left(pid):
         enc.put(np.zeros((32, 48, 3), np.uint8))
         os.kill(pid, signal.SIGSTOP)  # nothing pending in the ring: the wait for exit stalls
         with pytest.raises(EncoderError, match="stalled"):
             enc.finish()
         assert not alive(pid)
-    finally:
-        if alive(pid):
-            os.kill(pid, signal.SIGKILL)
 
 
 @pytest.mark.parametrize("hw", [(24, 84), (24, 72), (8, 128)])
@@ -85,15 +91,12 @@ def test_real_svtav1_hang_is_killed(tmp_path):
         "cam", tmp_path / "c.mp4", fps=10, height=24, width=84, encoding=UncheckedAV1(), stall_timeout=3.0
     )
     pid = enc.pid
-    try:
+    with killed_if_left(pid):
         for _ in range(4):
             enc.put(np.zeros((24, 84, 3), np.uint8))
         with pytest.raises(EncoderError, match=r"24x84.*stalled.*h264"):
             enc.finish()
         assert not alive(pid)
-    finally:
-        if alive(pid):
-            os.kill(pid, signal.SIGKILL)
 
 
 RECORDER = """
