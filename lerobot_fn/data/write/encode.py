@@ -42,6 +42,8 @@ ENCODER_NICE = 10
 STALL_TIMEOUT = 60.0
 #: How long closing an encoder waits for its watchdog process to leave after the encoder has (s).
 WATCHDOG_EXIT_S = 10.0
+#: How long discarding an encoder waits for it to exit on SIGTERM before it is killed (s).
+DISCARD_S = 5.0
 
 CODEC_NAMES = {
     "libsvtav1": "av1",
@@ -309,7 +311,7 @@ class BackgroundEncoder:
         stalled = False
         try:
             if discard:
-                self._proc.kill()
+                self._discard_process()
             elif self._error is None:
                 self._ring.drain(self.stall_timeout)
         except TimeoutError:
@@ -369,6 +371,18 @@ class BackgroundEncoder:
             self._proc.kill()
             self._proc.wait()  # SIGKILL: the kernel ends it, also when stopped or in the codec
         return stalled
+
+    def _discard_process(self) -> None:
+        """End the encoder without finishing its mp4: SIGTERM, on which it ends its watchdog and
+        exits; SIGKILL only if it does not within DISCARD_S (stuck in the codec), because a killed
+        encoder leaves its watchdog to be reaped by init."""
+        import subprocess
+
+        self._proc.terminate()
+        try:
+            self._proc.wait(timeout=DISCARD_S)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
 
     def _end_watchdog(self) -> None:
         """Once the encoder has exited, wait (a few seconds at most) until its watchdog has too: it leaves

@@ -11,8 +11,9 @@ frame is read in place and the number written back on `freed_fd` once PyAV has i
 the slot is reused while the frame encodes. Besides the mp4 it writes the
 downsampled frames kept for image stats (`stats_path`, .npz). On failure it exits 1 with a
 last stderr line `ENCODER_ERROR {"errno": ..., "message": ...}`; on end of input (also when
-the recording process dies) it closes the mp4 and exits, and a watchdog process kills it when the
-recording process dies while it is stuck in the codec (`watch_the_recording_process`).
+the recording process dies) it closes the mp4 and exits, on SIGTERM (a discarded episode) it exits
+at once, and a watchdog process kills it when the recording process dies while it is stuck in the
+codec (`watch_the_recording_process`).
 """
 
 from __future__ import annotations
@@ -173,11 +174,26 @@ def watch_the_recording_process(lifeline_fd: int):
 
 
 def main() -> int:
+    import os
+    import signal
+
     cfg = json.loads(sys.argv[1])
+    # SIGTERM (a discarded episode's encoder) is held until the watchdog can be ended first
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     stop_watchdog = watch_the_recording_process(cfg["lifeline_fd"])
+
+    def discarded(signum, frame) -> None:
+        """Exit at once, the watchdog reaped first: a watchdog whose encoder is killed outlives it
+        as an orphan, left in the recording's process group until init reaps it."""
+        stop_watchdog()
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, discarded)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     try:
         return _encode(cfg)
     finally:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})  # the watchdog is ended once
         stop_watchdog()
 
 

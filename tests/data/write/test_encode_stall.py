@@ -166,3 +166,44 @@ def test_a_finished_encoder_leaves_no_watchdog(tmp_path):
     assert not alive(pid)
     assert wait_for(lambda: not any(alive(w) for w in watchdogs), 30), "the watchdog is left behind"
     assert (tmp_path / "cam.mp4").stat().st_size > 0
+
+
+ADOPTER = """
+import ctypes, os, sys, numpy as np
+from lerobot_fn.data.write.encode import BackgroundEncoder, VideoEncoding
+ctypes.CDLL(None, use_errno=True).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER: orphans of ours come to us
+encs = [BackgroundEncoder("cam", f"{sys.argv[1]}/{i}.mp4", fps=10, height=32, width=48,
+                          encoding=VideoEncoding.h264()) for i in range(3)]
+encs[0].put(np.zeros((32, 48, 3), np.uint8))
+encs[0].finish()
+encs[1].put(np.zeros((32, 48, 3), np.uint8))
+encs[1].cancel()
+encs[2].cancel()  # never given a frame: a next episode's encoder when the recording ends
+left = []
+for entry in os.listdir("/proc"):
+    try:
+        with open(f"/proc/{entry}/stat") as f:
+            if int(f.read().rsplit(")", 1)[1].split()[1]) == os.getpid():
+                left.append(entry)
+    except (OSError, ValueError):
+        pass
+print("children left:", left, flush=True)
+"""
+
+
+def test_finished_and_discarded_encoders_leave_no_orphan(tmp_path):
+    """An encoder killed before its watchdog leaves that watchdog to be reaped by init, in the
+    recording's process group until then (a finalized writer discards the next episode's
+    encoders); the adopting process here sees any such orphan as its own child."""
+    proc = subprocess.Popen([sys.executable, "-c", ADOPTER, str(tmp_path)], cwd=REPO, start_new_session=True,
+                            env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = proc.communicate(timeout=45)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0, err[-2000:]
+    assert "children left: []" in out, out
+    assert (tmp_path / "0.mp4").stat().st_size > 0
+    assert not (tmp_path / "1.mp4").exists() and not (tmp_path / "2.mp4").exists()
