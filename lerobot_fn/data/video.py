@@ -209,21 +209,28 @@ class _PyAVFile:
 
 
 class _TorchCodecFile:
-    """One torchcodec decoder; exact frame access by index (fps * timestamp), as LeRobot does."""
+    """One torchcodec decoder: the frames nearest to the requested timestamps.
 
-    def __init__(self, path: Path):
+    The seek, decode and RGB conversion of a request run in one C++ call with the GIL released,
+    so decode threads of one process run in parallel (PyAV holds the GIL between frames)."""
+
+    def __init__(self, path: Path, threads: int):
         from torchcodec.decoders import VideoDecoder
 
         self.path = path
         try:
-            self.decoder = VideoDecoder(str(path), seek_mode="approximate")
+            # "exact" scans the packets once on open; "approximate" (torchcodec 0.17) returns the next
+            # frame after some backward seeks in a stream with B-frames
+            self.decoder = VideoDecoder(str(path), seek_mode="exact", num_ffmpeg_threads=threads)
         except Exception as e:
             raise DatasetFileError(f"cannot open video {path} with torchcodec: {e}") from e
-        self.fps = self.decoder.metadata.average_fps
+        self.half_frame = 0.5 / self.decoder.metadata.average_fps
 
     def decode(self, timestamps: list[float], episode_index: int | None) -> tuple[torch.Tensor, list[float]]:
         try:
-            batch = self.decoder.get_frames_at(indices=[round(t * self.fps) for t in timestamps])
+            # the frame shown half a frame after t: the one nearest to t, wherever the stream starts
+            # (B-frames often start it later than 0); how near is checked against its pts after
+            batch = self.decoder.get_frames_played_at([t + self.half_frame for t in timestamps])
         except Exception as e:
             raise DatasetFileError(f"cannot decode video {self.path} (episode {episode_index}): {e}") from e
         return batch.data, batch.pts_seconds.tolist()
@@ -274,7 +281,7 @@ class VideoDecoder:
                 return idle.pop()
         if not Path(path).is_file():
             raise DatasetFileError(f"missing video file: {path}")
-        return _PyAVFile(path, self._threads()) if self.backend == "pyav" else _TorchCodecFile(path)
+        return (_PyAVFile if self.backend == "pyav" else _TorchCodecFile)(path, self._threads())
 
     def _give_back(self, path: Path, f) -> None:
         key = (os.getpid(), str(path))

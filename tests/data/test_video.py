@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from lerobot_fn.data import FrameTimestampError
+from lerobot_fn.data import DatasetFileError, FrameTimestampError
 from lerobot_fn.data.video import VideoDecoder, nearest_frames
 
 FPS = 10
+BACKENDS = ["pyav", "torchcodec"]  # `make install` installs torchcodec and `make test` FFmpeg's libraries
 
 
 def _encode(path, codec, n=40, h=48, w=64, gop=6):
@@ -41,21 +42,23 @@ def _all_frames(path):
         )
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("codec", ["h264", "hevc"])
-def test_h264_and_hevc_frames_match_a_full_sequential_decode(tmp_path, codec):
+def test_h264_and_hevc_frames_match_a_full_sequential_decode(tmp_path, codec, backend):
     path = _encode(tmp_path / f"{codec}.mp4", codec)
     truth = _all_frames(path)
-    dec = VideoDecoder("pyav")
+    dec = VideoDecoder(backend)
     for ks in ([0], [39], [17, 3, 25, 3], [8, 9, 10, 11, 12, 13, 14]):
         got = dec.decode(path, [k / FPS for k in ks], 1e-4, episode_index=0)
         assert got.dtype == torch.uint8 and got.shape == (len(ks), 3, 48, 64)
         assert torch.equal(got, truth[ks])
 
 
-def test_av1_fixture_frames_match_a_full_sequential_decode(dataset_fixtures):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_av1_fixture_frames_match_a_full_sequential_decode(dataset_fixtures, backend):
     path = dataset_fixtures / "pusht_mini/videos/observation.image/chunk-000/file-000.mp4"
     truth = _all_frames(path)
-    dec = VideoDecoder()
+    dec = VideoDecoder(backend)
     ks = [107, 0, 54, 55, 30]
     assert torch.equal(dec.decode(path, [k / FPS for k in ks], 1e-4), truth[ks])
 
@@ -77,10 +80,11 @@ def test_nearest_frame_beyond_tolerance_names_file_episode_and_timestamps(tmp_pa
     assert nearest_frames([0.1 + 5e-5], [0.0, 0.1, 0.2], 1e-4, path=tmp_path, episode_index=0).tolist() == [1]
 
 
-def test_request_past_the_end_of_the_video_is_a_timestamp_error(tmp_path):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_request_past_the_end_of_the_video_is_a_timestamp_error(tmp_path, backend):
     path = _encode(tmp_path / "short.mp4", "h264", n=10)
-    with pytest.raises(FrameTimestampError, match="short.mp4"):
-        VideoDecoder().decode(path, [2.0], 1e-4, episode_index=1)
+    with pytest.raises((FrameTimestampError, DatasetFileError), match=r"short\.mp4 \(episode 1\)"):
+        VideoDecoder(backend).decode(path, [2.0], 1e-4, episode_index=1)
 
 
 def test_unknown_backend_is_rejected():

@@ -50,11 +50,12 @@ def test_missing_video_names_file_feature_and_episode(copy_fixture):
         data.open(root)
 
 
-def test_truncated_mp4_names_the_file(copy_fixture):
+@pytest.mark.parametrize("backend", ["pyav", "torchcodec"])
+def test_truncated_mp4_names_the_file(copy_fixture, backend):
     root = copy_fixture("pusht_mini")
     video = root / "videos/observation.image/chunk-000/file-000.mp4"
     _truncate(video)
-    ds = data.open(root)  # parquet and meta are fine; the video fails when read
+    ds = data.open(root, video_backend=backend)  # parquet and meta are fine; the video fails when read
     with pytest.raises(DatasetFileError, match=r"observation\.image/chunk-000/file-000\.mp4"):
         ds[len(ds) - 1]
 

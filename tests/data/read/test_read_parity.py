@@ -52,10 +52,11 @@ def _assert_item_matches(td, expected, camera_keys, where):
             assert torch.equal(got, want), f"{where} {name}: values differ"
 
 
+@pytest.mark.parametrize("backend", ["pyav", "torchcodec"])
 @pytest.mark.parametrize("name", NAMES)
-def test_items_with_delta_timestamps_match_lerobot(dataset_fixtures, name):
+def test_items_with_delta_timestamps_match_lerobot(dataset_fixtures, name, backend):
     ref, tensors = _reference(dataset_fixtures, name)
-    ds = data.open(dataset_fixtures / name, delta_timestamps=ref["delta_timestamps"], video_backend="pyav")
+    ds = data.open(dataset_fixtures / name, delta_timestamps=ref["delta_timestamps"], video_backend=backend)
     assert len(ds) == ref["num_frames"] and ds.num_episodes == ref["num_episodes"]
     for i in ref["indices"]:
         td = ds[i]
