@@ -10,12 +10,14 @@ context with one thread (the same bytes as PyAV's `to_ndarray("rgb24")`, which L
 without its per-call context and threads or the HWC -> CHW copy), and for float32 output divided
 by 255 in the same pass.
 
-Backends: "pyav" (default; PyAV's wheel bundles FFmpeg with dav1d for AV1, plus H.264/HEVC)
-and "torchcodec" when it imports. Neither is imported before first use.
+Backends: "torchcodec" (the default when it imports: one C++ call per request, so decode threads
+run in parallel) and "pyav" (PyAV's wheel bundles FFmpeg with dav1d for AV1, plus H.264/HEVC;
+the default otherwise). Both give the same bytes.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import weakref
@@ -50,16 +52,22 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_inherited_files)
 
 
+@functools.cache
 def available_backends() -> list[str]:
-    """Backends that import here, default first."""
+    """Backends that import here, default first: torchcodec when it imports (it loads the
+    system's FFmpeg libraries), as LeRobot chooses, else PyAV."""
     out = []
-    for name in ("pyav", "torchcodec"):
+    for name in ("torchcodec", "pyav"):
         try:
             __import__("av" if name == "pyav" else "torchcodec.decoders")
             out.append(name)
         except Exception:  # noqa: BLE001 - any import failure means "not available"
             pass
     return out
+
+
+def default_backend() -> str:
+    return (available_backends() or ["pyav"])[0]
 
 
 def nearest_frames(
@@ -256,7 +264,7 @@ class VideoDecoder:
     def __init__(
         self, backend: str | None = None, max_open: int = DEFAULT_MAX_OPEN, threads: int | None = None
     ):
-        backend = backend or "pyav"
+        backend = backend or default_backend()
         if backend == "video_reader":  # LeRobot's legacy alias
             backend = "pyav"
         if backend not in ("pyav", "torchcodec"):

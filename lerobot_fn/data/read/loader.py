@@ -2,7 +2,8 @@
 
 Items are fetched as flat dicts (`Dataset.__getitems__`) and collated once per batch, so the
 TensorDict is built once per batch rather than once per item. Workers are persistent by
-default: each keeps its open video files across epochs.
+default: each keeps its open video files across epochs. Without workers the next batches are
+fetched ahead in threads (`read.prefetch`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from tensordict import NonTensorData, NonTensorStack, TensorDict
 from tensordict.utils import LinkedList
 
 from lerobot_fn.data.features import nested_key
-from lerobot_fn.data.read import buffers
+from lerobot_fn.data.read import buffers, prefetch
 from lerobot_fn.process.keys import from_flat_dict
 
 
@@ -122,7 +123,8 @@ class TensorDictLoader(torch.utils.data.DataLoader):
             # would otherwise finalise after the fork, crashing on the parent's resources.
             self.dataset.close()
             gc.collect()
-        return _never_empty(super().__iter__(), self.batch_size, self.drop_last)
+        batches = prefetch.batches(self) if prefetch.prefetching(self) else super().__iter__()
+        return _never_empty(batches, self.batch_size, self.drop_last)
 
 
 def _never_empty(it, batch_size, drop_last):
