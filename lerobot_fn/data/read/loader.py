@@ -33,17 +33,32 @@ class Batch(TensorDict):
         return list(out) if type(out) is LinkedList else out
 
     def __reduce_ex__(self, protocol):
-        # from a DataLoader worker, frame tensors in reused shared memory travel as the memory's
-        # descriptor (read.buffers); everything else pickles as a TensorDict
-        pooled = buffers.sendable(dict(self.items(include_nested=True, leaves_only=True)))
-        if not pooled:
+        # From a DataLoader worker, frame tensors in reused shared memory travel as the memory's
+        # descriptor (read.buffers), and small tensors (actions, states, pads, indices) as their
+        # bytes: torch would put each in its own shared memory, whose descriptor the main process
+        # fetches over a socket from the worker, one connection per tensor. The rest pickles as
+        # a TensorDict.
+        if torch.utils.data.get_worker_info() is None:
             return super().__reduce_ex__(protocol)
-        return _with_tensors, (self.exclude(*pooled), pooled)
+        leaves = dict(self.items(include_nested=True, leaves_only=True))
+        sent = buffers.sendable(leaves)
+        for key, value in leaves.items():
+            if key not in sent and isinstance(value, torch.Tensor) and value.nbytes <= SMALL_TENSOR:
+                try:
+                    sent[key] = value.numpy()  # numpy arrays pickle by value
+                except (TypeError, RuntimeError):  # a dtype numpy lacks (bfloat16), or autograd
+                    pass
+        if not sent:
+            return super().__reduce_ex__(protocol)
+        return _with_tensors, (self.exclude(*sent), sent)
+
+
+SMALL_TENSOR = 1 << 20  # bytes; larger ones go through shared memory
 
 
 def _with_tensors(batch: Batch, tensors: dict) -> Batch:
     for key, value in tensors.items():
-        batch.set(key, value)
+        batch.set(key, torch.from_numpy(value) if isinstance(value, np.ndarray) else value)
     return batch
 
 
