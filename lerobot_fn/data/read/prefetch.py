@@ -31,7 +31,7 @@ def prefetching(loader) -> bool:
 def batches(loader, depth: int = 2):
     """Yield `loader`'s batches, up to `depth` of them being fetched ahead."""
     dataset, collate = loader.dataset, loader.collate_fn
-    if getattr(dataset, "image_transforms", None) is not None:
+    if _augments(dataset):
         depth = 1
 
     def fetch(indices):
@@ -61,3 +61,10 @@ def batches(loader, depth: int = 2):
             f.cancel()
         wait(pending)  # no fetch still writes into a batch once the iterator is gone
         pool.shutdown(wait=True)
+
+
+def _augments(dataset) -> bool:
+    """Whether `dataset` (or a dataset it concatenates) draws image transforms."""
+    return getattr(dataset, "image_transforms", None) is not None or any(
+        _augments(d) for d in getattr(dataset, "datasets", ())
+    )

@@ -39,12 +39,18 @@ def test_prefetched_batches_are_torchs_in_the_same_order(dataset_fixtures):
     assert not _fetch_threads()
 
 
-def test_augmented_batches_draw_the_generator_in_order(dataset_fixtures):
+def test_augmented_batches_are_fetched_one_at_a_time_in_order(dataset_fixtures):
+    # two batches fetched at once would draw the augmentations' generator in either order
     def make():
-        ds = data.open(dataset_fixtures / "images_inline_mini", image_transforms=data.ImageTransforms(seed=1))
-        return data.loader(ds, batch_size=8, shuffle=True, generator=torch.Generator().manual_seed(0))
+        plain = data.open(dataset_fixtures / "images_inline_mini")
+        aug = data.open(dataset_fixtures / "images_inline_mini", image_transforms=data.ImageTransforms(seed=1))
+        return data.loader(data.concat([plain, aug]), batch_size=8, shuffle=True, generator=torch.Generator().manual_seed(0))
 
-    for a, b in zip(list(make()), _plain(make()), strict=True):
+    ours = []
+    for batch in make():
+        ours.append(batch)
+        assert len(_fetch_threads()) == 1
+    for a, b in zip(ours, _plain(make()), strict=True):
         _same(a, b)
 
 
