@@ -62,3 +62,44 @@ def test_a_dropped_batch_frees_its_memory_and_a_kept_one_does_not(dataset_fixtur
     assert {third[k].untyped_storage().data_ptr() for k in CAMS} == used  # first's memory, reused
     assert len(buffers._POOL.segments) <= buffers.MAX_SEGMENTS
     ds.close()
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("persistent", [True, False])
+def test_a_worker_sends_each_segment_descriptor_once_and_exited_workers_mappings_are_dropped(
+    dataset_fixtures, monkeypatch, persistent
+):
+    received = {"batches": 0, "descriptors": 0}
+    receive = buffers._receive
+
+    def counting(key, fd_holder, *args):
+        received["batches"] += 1
+        received["descriptors"] += fd_holder is not None
+        return receive(key, fd_holder, *args)
+
+    # pickled by name, in the workers (which inherit the patch) and unpickled here
+    counting.__module__, counting.__qualname__ = buffers.__name__, "_receive"
+    monkeypatch.setattr(buffers, "_receive", counting)
+    ds = data.open(dataset_fixtures / "aloha_sim_mini", delta_timestamps=DELTA)
+    ref = data.open(dataset_fixtures / "aloha_sim_mini", delta_timestamps=DELTA)
+    loader = data.loader(
+        ds, batch_size=4, shuffle=True, num_workers=2, persistent_workers=persistent,
+        generator=torch.Generator().manual_seed(0),
+    )
+    for _ in range(2):  # non-persistent: the second epoch's workers are new processes
+        for batch in loader:
+            _check(batch, ref)
+    # frames and descriptors: 2 cameras a batch; a worker reuses a few segments for all its batches
+    assert received["batches"] >= 2 * len(loader) * len(CAMS)
+    assert 0 < received["descriptors"] <= received["batches"] / 4
+    assert received["descriptors"] <= (1 if persistent else 2) * 2 * buffers.MAX_SEGMENTS
+    assert buffers._DELIVERED  # the live workers' segments stay mapped between batches
+    del loader, batch
+    gc.collect()
+    deadline = time.monotonic() + 20
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not multiprocessing.active_children()
+    buffers.drop_free()
+    assert not buffers._DELIVERED  # no mapping of an exited worker's memory is kept
+    ds.close()
