@@ -111,9 +111,12 @@ MEASURE = textwrap.dedent(
     """
 )
 
-# The decode limit: the codec alone (PyAV/dav1d, no RGB conversion, no tensors) decoding the same
-# frames the readers are asked for (same shuffled items, same seek-to-keyframe-then-forward pattern),
-# one process per core, each with one codec thread and its files kept open.
+# The decode limit: each backend's decoder alone decoding the same frames the readers are asked for
+# (same shuffled items), one process per core, each with one codec thread and its files kept open.
+# "pyav": PyAV's FFmpeg/dav1d, seek to the keyframe then decode forward, no RGB conversion, no
+# tensors. "torchcodec": torchcodec's VideoDecoder over the system FFmpeg, get_frames_played_at as
+# the reader calls it (RGB tensors are its only output). The two link different FFmpeg/dav1d builds,
+# so each reader is held against the limit of the backend it uses.
 CODEC = textwrap.dedent(
     """
     import json, os, sys, time, multiprocessing as mp
@@ -138,7 +141,12 @@ CODEC = textwrap.dedent(
 
     def run(share, out):
         open_files = {}
-        def decode(path, ts):
+        def decode_torchcodec(path, ts):
+            if path not in open_files:
+                from torchcodec.decoders import VideoDecoder
+                open_files[path] = VideoDecoder(path, seek_mode="exact", num_ffmpeg_threads=1)
+            open_files[path].get_frames_played_at([t + 0.5 / fps for t in ts])
+        def decode_pyav(path, ts):
             if path not in open_files:
                 c = av.open(path)
                 s = c.streams.video[0]
@@ -149,6 +157,7 @@ CODEC = textwrap.dedent(
             for f in c.decode(s):
                 if f.pts is not None and f.pts * s.time_base >= max(ts):
                     break
+        decode = decode_torchcodec if cfg["backend"] == "torchcodec" else decode_pyav
         warm = cfg["batch_size"] * cfg["warmup"]
         for item in share[:warm]:
             for path, ts in item:
@@ -232,8 +241,9 @@ def versions(python: str, module: str) -> str:
 SIZES = {"240x320": (10, 300), "480x640": (4, 150)}  # HxW -> (episodes, frames per episode)
 
 
-def codec_limit(root: Path, delta: dict, args) -> dict:
+def codec_limit(root: Path, delta: dict, backend: str, args) -> dict:
     cfg = {
+        "backend": backend,
         "root": str(root),
         "delta": delta,
         "batch_size": args.batch_size,
@@ -300,14 +310,14 @@ def main() -> None:
             )
         for name in args.configs:
             fpi = frames_per_item(name)
-            limit = None
-            if not args.no_codec_limit:
-                lim = [codec_limit(root, deltas[name], args)["frames_per_s"] for _ in range(args.repeat)]
-                limit = sorted(lim)[len(lim) // 2]
+            limits: dict[str, float] = {}  # backend -> median frames/s of its decoder alone
+            for backend in [] if args.no_codec_limit else sorted({_backend(r) for r in args.readers}):
+                lim = [codec_limit(root, deltas[name], backend, args)["frames_per_s"] for _ in range(args.repeat)]
+                limits[backend] = sorted(lim)[len(lim) // 2]
                 runs_txt = " / ".join(f"{v / fpi:.1f}" for v in lim)
                 print(
-                    f"| {size} | {name} | - | codec alone ({os.cpu_count()} procs) | {runs_txt} | "
-                    f"{limit / fpi:.1f} | {limit:.1f} | 100% | - | - | - |",
+                    f"| {size} | {name} | - | codec alone, {backend} ({os.cpu_count()} procs) | {runs_txt} | "
+                    f"{limits[backend] / fpi:.1f} | {limits[backend]:.1f} | 100% | - | - | - |",
                     flush=True,
                 )
             for workers in args.workers:
@@ -342,13 +352,19 @@ def main() -> None:
                         "+".join(f"{c:.0%}" for c in r["worker_cpu"]) if workers else "-"
                     )
                     rss = f"{r['peak_rss_mb']:.0f}/" + (f"{r['peak_worker_rss_mb']:.0f}" if workers else "-")
-                    of_limit = f"{r['items_per_s'] * fpi / limit:.0%}" if limit else "-"
+                    limit = limits.get(_backend(reader))
+                    of_limit = f"{r['items_per_s'] * fpi / limit:.0%} {_backend(reader)}" if limit else "-"
                     print(
                         f"| {size} | {name} | {workers} | {reader} | {' / '.join(f'{v:.1f}' for v in speeds)} | "
                         f"{r['items_per_s']:.1f} | {r['items_per_s'] * fpi:.1f} | {of_limit} | {cpu} | {rss} | "
                         f"{ratio} |",
                         flush=True,
                     )
+
+
+def _backend(reader: str) -> str:
+    """The video backend a reader decodes with (LeRobot's runs here with "pyav")."""
+    return "torchcodec" if "torchcodec" in reader else "pyav"
 
 
 def _median_run(runs: list[dict]) -> dict:
