@@ -11,6 +11,7 @@ at the batch that caused it. A dataset with image transforms is fetched one batc
 
 from __future__ import annotations
 
+import sys
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor, wait
 
@@ -45,6 +46,9 @@ def batches(loader, depth: int = 2):
     torch.empty((), dtype=torch.int64).random_(generator=loader.generator)
     pending: deque = deque()
     pool = ThreadPoolExecutor(max_workers=depth, thread_name_prefix="lerobot_fn-prefetch")
+    # an unfinished iterator still referenced at interpreter exit is closed after the modules'
+    # names are gone (`wait` is None by then) and after the fetch threads were joined: nothing to do
+    finalizing = sys.is_finalizing
     try:
         for indices in order:
             pending.append(pool.submit(fetch, indices))
@@ -57,6 +61,8 @@ def batches(loader, depth: int = 2):
                 break
             yield batch
     finally:
+        if finalizing():
+            return
         for f in pending:
             f.cancel()
         wait(pending)  # no fetch still writes into a batch once the iterator is gone

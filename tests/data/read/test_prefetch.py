@@ -2,12 +2,19 @@
 errors at their batch, and no fetch thread left once the iterator is gone."""
 
 import gc
+import os
+import signal
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 import torch
 
 from lerobot_fn import data
+
+REPO = Path(__file__).resolve().parents[3]
 
 
 def _plain(loader):
@@ -84,3 +91,36 @@ def test_leaving_the_loop_early_leaves_no_fetch_thread(dataset_fixtures):
         break
     gc.collect()
     assert not _fetch_threads()
+
+
+def test_an_unfinished_iterator_left_at_exit_ends_the_program_cleanly(dataset_fixtures, tmp_path):
+    # a script that stops reading mid-epoch and exits: the iterator is collected during the
+    # interpreter's shutdown, which must neither print a traceback nor hang
+    script = tmp_path / "stop_early.py"
+    script.write_text(
+        "import sys\n"
+        "from lerobot_fn import data\n"
+        "ds = data.open(sys.argv[1], delta_timestamps={'observation.images.top': [-0.02, 0.0]})\n"
+        "it = iter(data.loader(ds, batch_size=4, shuffle=True))\n"
+        "next(it)\n"
+        "print('read one batch', flush=True)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(dataset_fixtures / "aloha_sim_mini")],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    assert out == "read one batch\n"
+    assert "Exception ignored" not in err and "Traceback" not in err, err
+    with pytest.raises(ProcessLookupError):  # nothing of its process group is left
+        os.killpg(proc.pid, 0)
