@@ -279,7 +279,13 @@ def main() -> None:
         "--readers",
         nargs="+",
         default=["lerobot-fn", "lerobot-fn-uint8", "lerobot"],
-        choices=["lerobot-fn", "lerobot-fn-uint8", "lerobot-fn-torchcodec", "lerobot-fn-torchcodec-uint8", "lerobot"],
+        choices=[
+            "lerobot-fn",
+            "lerobot-fn-uint8",
+            "lerobot-fn-torchcodec",
+            "lerobot-fn-torchcodec-uint8",
+            "lerobot",
+        ],
         help="ours (PyAV; -torchcodec: video_backend='torchcodec'; -uint8: return_uint8=True) and LeRobot's",
     )
     p.add_argument("--no-codec-limit", action="store_true", help="skip the codec-alone decode limit")
@@ -312,7 +318,9 @@ def main() -> None:
             fpi = frames_per_item(name)
             limits: dict[str, float] = {}  # backend -> median frames/s of its decoder alone
             for backend in [] if args.no_codec_limit else sorted({_backend(r) for r in args.readers}):
-                lim = [codec_limit(root, deltas[name], backend, args)["frames_per_s"] for _ in range(args.repeat)]
+                lim = [
+                    codec_limit(root, deltas[name], backend, args)["frames_per_s"] for _ in range(args.repeat)
+                ]
                 limits[backend] = sorted(lim)[len(lim) // 2]
                 runs_txt = " / ".join(f"{v / fpi:.1f}" for v in lim)
                 print(

@@ -61,12 +61,11 @@ def batches(loader, depth: int = 2):
                 break
             yield batch
     finally:
-        if finalizing():
-            return
-        for f in pending:
-            f.cancel()
-        wait(pending)  # no fetch still writes into a batch once the iterator is gone
-        pool.shutdown(wait=True)
+        if not finalizing():
+            for f in pending:
+                f.cancel()
+            wait(pending)  # no fetch still writes into a batch once the iterator is gone
+            pool.shutdown(wait=True)
 
 
 def _augments(dataset) -> bool:

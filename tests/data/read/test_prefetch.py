@@ -38,7 +38,7 @@ def _same(a, b):
 
 def test_prefetched_batches_are_torchs_in_the_same_order(dataset_fixtures):
     ds = data.open(dataset_fixtures / "aloha_sim_mini", delta_timestamps={"observation.images.top": [-0.02, 0.0]})
-    make = lambda: data.loader(ds, batch_size=16, shuffle=True, generator=torch.Generator().manual_seed(3))  # noqa: E731
+    make = lambda: data.loader(ds, batch_size=16, shuffle=True, generator=torch.Generator().manual_seed(3))
     ours, theirs = list(make()), _plain(make())
     assert len(ours) == len(theirs) == 9
     for a, b in zip(ours, theirs):
