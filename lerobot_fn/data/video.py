@@ -244,8 +244,11 @@ class _TorchCodecFile:
         return batch.data, batch.pts_seconds.tolist()
 
     def to_chw(self, frame: torch.Tensor, out: torch.Tensor) -> None:
+        # `frame` is a (C, H, W) view of torchcodec's interleaved (H, W, C) pixels: numpy's strided
+        # copy does that transpose in half the time of torch's `copy_` (0.06 vs 0.13 ms a 240x320
+        # frame, GIL released); for float32 the division costs the same either way
         if out.dtype == torch.uint8:
-            out.copy_(frame)
+            np.copyto(out.numpy(), frame.numpy())
         else:
             torch.div(frame, 255, out=out)
 
