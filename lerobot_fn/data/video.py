@@ -66,6 +66,16 @@ def available_backends() -> list[str]:
     return out
 
 
+@functools.cache
+def _opencv():
+    """OpenCV (the torchcodec extra) when it imports, else None: numpy deinterleaves instead."""
+    try:
+        import cv2
+    except ImportError:
+        return None
+    return cv2
+
+
 def default_backend() -> str:
     return (available_backends() or ["pyav"])[0]
 
@@ -233,6 +243,7 @@ class _TorchCodecFile:
         except Exception as e:
             raise DatasetFileError(f"cannot open video {path} with torchcodec: {e}") from e
         self.half_frame = 0.5 / self.decoder.metadata.average_fps
+        self._planes: np.ndarray | None = None  # uint8 (C, H, W) scratch for float32 output
 
     def decode(self, timestamps: list[float], episode_index: int | None) -> tuple[torch.Tensor, list[float]]:
         try:
@@ -244,13 +255,29 @@ class _TorchCodecFile:
         return batch.data, batch.pts_seconds.tolist()
 
     def to_chw(self, frame: torch.Tensor, out: torch.Tensor) -> None:
-        # `frame` is a (C, H, W) view of torchcodec's interleaved (H, W, C) pixels: numpy's strided
-        # copy does that transpose in half the time of torch's `copy_` (0.06 vs 0.13 ms a 240x320
-        # frame, GIL released); for float32 the division costs the same either way
-        if out.dtype == torch.uint8:
-            np.copyto(out.numpy(), frame.numpy())
+        # `frame` is a (C, H, W) view of torchcodec's interleaved (H, W, C) pixels, so this copy is
+        # a transpose. OpenCV's split deinterleaves a 240x320 frame in 0.01 ms (numpy's strided copy:
+        # 0.07, torch's copy_: 0.13); float32 then divides the contiguous planes (0.06 ms in all,
+        # against 0.14 for the division reading the strided view). Both release the GIL.
+        hwc = frame.permute(1, 2, 0).numpy()
+        as_uint8 = out.dtype == torch.uint8
+        cv2 = _opencv()
+        if cv2 is None or not (hwc.flags.c_contiguous and out.is_contiguous()):
+            if as_uint8:
+                np.copyto(out.numpy(), frame.numpy())
+            else:
+                torch.div(frame, 255, out=out)
+            return
+        if as_uint8:
+            planes = out.numpy()
         else:
-            torch.div(frame, 255, out=out)
+            shape = tuple(frame.shape)
+            if self._planes is None or self._planes.shape != shape:
+                self._planes = np.empty(shape, np.uint8)  # reused: one thread at a time
+            planes = self._planes
+        cv2.split(hwc, list(planes))
+        if not as_uint8:
+            torch.div(torch.from_numpy(planes), 255, out=out)
 
     def close(self) -> None:
         self.decoder = None

@@ -63,6 +63,22 @@ def test_av1_fixture_frames_match_a_full_sequential_decode(dataset_fixtures, bac
     assert torch.equal(dec.decode(path, [k / FPS for k in ks], 1e-4), truth[ks])
 
 
+@pytest.mark.parametrize("opencv", [True, False], ids=["opencv", "numpy"])
+def test_torchcodec_frames_into_uint8_and_float32_with_or_without_opencv(tmp_path, monkeypatch, opencv):
+    from lerobot_fn.data import video
+
+    if not opencv:  # OpenCV comes with the torchcodec extra; without it numpy deinterleaves
+        monkeypatch.setattr(video, "_opencv", lambda: None)
+    path = _encode(tmp_path / "h264.mp4", "h264")
+    truth = _all_frames(path)
+    dec = VideoDecoder("torchcodec")
+    ks = [17, 3, 25, 3]
+    u8 = dec.decode(path, [k / FPS for k in ks], 1e-4, out=torch.zeros((4, 3, 48, 64), dtype=torch.uint8))
+    f32 = dec.decode(path, [k / FPS for k in ks], 1e-4, out=torch.zeros((4, 3, 48, 64)))
+    assert torch.equal(u8, truth[ks])
+    assert torch.equal(f32, truth[ks].float() / 255)  # the same float32 values as LeRobot's `/ 255`
+
+
 def test_open_containers_are_reused_and_closed(dataset_fixtures):
     path = dataset_fixtures / "pusht_mini/videos/observation.image/chunk-000/file-000.mp4"
     dec = VideoDecoder(max_open=1)
