@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-import torch
+import numpy as np
 
 from lerobot_fn.data.errors import DeltaTimestampsError
 
@@ -44,17 +44,17 @@ def check_delta_timestamps(
         )
 
 
-def delta_indices(delta_timestamps: Mapping[str, Iterable[float]], fps: float) -> dict[str, torch.Tensor]:
+def delta_indices(delta_timestamps: Mapping[str, Iterable[float]], fps: float) -> dict[str, np.ndarray]:
     """Offsets in seconds -> int64 frame offsets per feature."""
-    return {
-        k: torch.tensor([round(d * fps) for d in v], dtype=torch.int64) for k, v in delta_timestamps.items()
-    }
+    return {k: np.array([round(d * fps) for d in v], dtype=np.int64) for k, v in delta_timestamps.items()}
 
 
 def query_frames(
-    index: int, episode_start: int, episode_end: int, offsets: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """(global frame indices clamped to [start, end), is_pad mask) for one feature's offsets."""
-    wanted = offsets + index
-    is_pad = (wanted < episode_start) | (wanted >= episode_end)
-    return wanted.clamp(episode_start, episode_end - 1), is_pad
+    index: np.ndarray, episode_start: np.ndarray, episode_end: np.ndarray, offsets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For items at global frames `index` (B,) of episodes [start, end) (B,): the (B, K) global
+    frame indices of one feature's K offsets, clamped to the episode, and the is_pad mask."""
+    wanted = index[:, None] + offsets[None, :]
+    lo, hi = episode_start[:, None], episode_end[:, None] - 1
+    is_pad = (wanted < lo) | (wanted > hi)
+    return np.clip(wanted, lo, hi), is_pad

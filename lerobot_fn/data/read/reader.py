@@ -31,16 +31,16 @@ from lerobot_fn.process.keys import from_flat_dict
 
 
 @define
-class _ItemPlan:
-    """What `_plan` found for one item; `position` is its place in the batch."""
+class _BatchPlan:
+    """Where the values of a batch's items come from, worked out for the whole batch at once
+    (one numpy operation per feature, not one small tensor operation per item and feature)."""
 
-    idx: int
-    episode: int
-    frame: int
-    queries: dict[str, torch.Tensor]
-    pads: dict[str, torch.Tensor]
-    videos: dict[str, tuple[Path, list[float]]]  # camera -> (file, seconds in the file)
-    position: int = 0
+    idx: np.ndarray  # (B,) dataset rows
+    episodes: list[int]
+    frames: list[int]  # global frame index of each item
+    rows: dict[str, np.ndarray]  # feature with delta_timestamps -> (B, K) rows of its query frames
+    pads: dict[str, np.ndarray]  # the same features -> (B, K) bool, True where padded
+    videos: list[dict[str, tuple[Path, list[float]]]]  # per item: camera -> (file, seconds in it)
 
 
 class Dataset(torch.utils.data.Dataset):
@@ -163,11 +163,6 @@ class Dataset(torch.utils.data.Dataset):
                 if not path.is_file():
                     raise DatasetFileError(f"missing video file {path} (feature {key!r}, episode {e})")
 
-    def _rows(self, frame_indices: torch.Tensor) -> torch.Tensor:
-        """Global frame indices -> row positions in this (possibly episode-filtered) dataset."""
-        pos = np.searchsorted(self._sorted_index, frame_indices.numpy())
-        return torch.from_numpy(self._order[pos])
-
     # -- items ----------------------------------------------------------------------------
     def __len__(self) -> int:
         return len(self._tensors["index"])
@@ -207,74 +202,88 @@ class Dataset(torch.utils.data.Dataset):
             cached = self._episode_cache[ep] = (*meta.episode_range(ep), videos)
         return cached
 
-    def _plan(self, idx: int, position: int = 0) -> _ItemPlan:
-        """Where an item's values come from: its episode, query rows, pads and video requests."""
+    def _plan(self, indices: Sequence[int]) -> _BatchPlan:
+        """The batch's episodes, query rows, pads and video requests (negative indices count
+        from the end, as in a list)."""
         n = len(self)
-        if idx < 0:
-            idx += n
-        if not 0 <= idx < n:
-            raise IndexError(f"index {idx} out of range for a dataset of {n} frames")
-        ep = int(self._tensors["episode_index"][idx])
-        frame = int(self._tensors["index"][idx])
-        start, end, files = self._episode_videos(ep)
-        queries: dict[str, torch.Tensor] = {}
-        pads: dict[str, torch.Tensor] = {}
-        if self._delta is not None:
-            for key, offsets in self._delta.items():
-                wanted, pads[key] = query_frames(frame, start, end, offsets)
-                queries[key] = self._rows(wanted)
-        videos = {}
-        for key, (path, offset) in files.items():
-            rows = queries.get(key)
-            ts = (
-                self._tensors["timestamp"][rows]
-                if rows is not None
-                else self._tensors["timestamp"][idx : idx + 1]
-            )
-            videos[key] = (path, [offset + t for t in ts.tolist()])
-        return _ItemPlan(idx, ep, frame, queries, pads, videos, position)
+        idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+        idx = np.where(idx < 0, idx + n, idx)
+        outside = np.flatnonzero((idx < 0) | (idx >= n))
+        if outside.size:
+            raise IndexError(f"index {indices[outside[0]]} out of range for a dataset of {n} frames")
+        episodes = self._tensors["episode_index"].numpy()[idx].tolist()
+        frame = self._tensors["index"].numpy()[idx]
+        spans = [self._episode_videos(ep) for ep in episodes]
+        start = np.array([s[0] for s in spans], dtype=np.int64)
+        end = np.array([s[1] for s in spans], dtype=np.int64)
+        rows: dict[str, np.ndarray] = {}
+        pads: dict[str, np.ndarray] = {}
+        for key, offsets in (self._delta or {}).items():
+            wanted, pads[key] = query_frames(frame, start, end, offsets)
+            rows[key] = self._order[np.searchsorted(self._sorted_index, wanted)]
+        timestamp = self._tensors["timestamp"].numpy()
+        seconds = {  # per camera, per item: the timestamps of its frames (float32, as stored)
+            key: timestamp[rows[key] if key in rows else idx[:, None]].tolist()
+            for key in self.meta.video_keys
+        }
+        videos = [
+            {key: (path, [offset + t for t in seconds[key][i]]) for key, (path, offset) in files.items()}
+            for i, (_, _, files) in enumerate(spans)
+        ]
+        return _BatchPlan(idx, episodes, frame.tolist(), rows, pads, videos)
 
-    def _assemble(self, plan: _ItemPlan, videos: dict[str, torch.Tensor]) -> dict:
-        """The flat item: decoded videos (views into the batch's tensors), columns, pads, task."""
-        meta, idx, queries = self.meta, plan.idx, plan.queries
-        item: dict = {}
-        for key in meta.video_keys:
-            item[key] = videos[key][plan.position].squeeze(0)  # a single frame is (C, H, W), as in LeRobot
+    def _assemble(self, plan: _BatchPlan, videos: dict[str, torch.Tensor]) -> Items:
+        """The flat items (decoded videos, columns, pads, task) and the batch tensors their
+        values are views of: numeric columns are gathered once for the whole batch."""
+        meta = self.meta
+        stacked: dict[str, torch.Tensor] = {}
+        idx_t = torch.from_numpy(plan.idx)
         for name in self._columns:
-            rows = queries.get(name)
             if name in self._tensors:
-                col = self._tensors[name]
-                item[name] = col[rows] if rows is not None else col[idx]
-            elif name in self._images:
-                if rows is not None:
-                    item[name] = torch.stack([self._image(name, r) for r in rows.tolist()])
+                rows = plan.rows.get(name)
+                stacked[name] = self._tensors[name][torch.from_numpy(rows) if rows is not None else idx_t]
+        pads = {f"{key}_is_pad": torch.from_numpy(pad) for key, pad in plan.pads.items()}
+        transformed = self.image_transforms is not None
+        items = []
+        for i, idx in enumerate(plan.idx.tolist()):
+            item: dict = {}
+            for key in meta.video_keys:
+                item[key] = videos[key][i].squeeze(0)  # a single frame is (C, H, W), as in LeRobot
+            for name in self._columns:
+                rows = plan.rows.get(name)
+                if name in stacked:
+                    item[name] = stacked[name][i]
+                elif name in self._images:
+                    if rows is not None:
+                        item[name] = torch.stack([self._image(name, r) for r in rows[i].tolist()])
+                    else:
+                        item[name] = self._image(name, idx)
+                    if not self.return_uint8:
+                        item[name] = item[name].to(torch.float32).div_(255)
                 else:
-                    item[name] = self._image(name, idx)
-                if not self.return_uint8:
-                    item[name] = item[name].to(torch.float32).div_(255)
-            else:
-                vals = self._objects[name]
-                if rows is not None:
-                    item[name] = [vals[r].as_py() for r in rows.tolist()]
-                else:
-                    item[name] = vals[idx].as_py()
-        for key, pad in plan.pads.items():
-            item[f"{key}_is_pad"] = pad
-
-        if self.image_transforms is not None:
-            for cam in meta.camera_keys:
-                if not meta.features[cam].is_depth:
-                    item[cam] = self.image_transforms(item[cam])
-
-        task_index = int(self._tensors["task_index"][idx])
-        try:
-            item["task"] = meta.tasks[task_index]
-        except IndexError:
-            raise DatasetFileError(
-                f"{self.root}: frame {plan.frame} (episode {plan.episode}) has task_index {task_index} "
-                f"but meta/tasks.parquet has {len(meta.tasks)} tasks"
-            ) from None
-        return item
+                    vals = self._objects[name]
+                    item[name] = (
+                        [vals[r].as_py() for r in rows[i].tolist()] if rows is not None else vals[idx].as_py()
+                    )
+            for name, pad in pads.items():
+                item[name] = pad[i]
+            if transformed:
+                for cam in meta.camera_keys:
+                    if not meta.features[cam].is_depth:
+                        item[cam] = self.image_transforms(item[cam])
+            task_index = int(self._tensors["task_index"][idx])
+            try:
+                item["task"] = meta.tasks[task_index]
+            except IndexError:
+                raise DatasetFileError(
+                    f"{self.root}: frame {plan.frames[i]} (episode {plan.episodes[i]}) has task_index "
+                    f"{task_index} but meta/tasks.parquet has {len(meta.tasks)} tasks"
+                ) from None
+            items.append(item)
+        stacked.update(pads)
+        if not transformed:  # transformed images are new tensors: collate stacks them
+            stacked.update({k: v.squeeze(1) if v.shape[1] == 1 else v for k, v in videos.items()})
+        return Items(items, stacked)
 
     def __getitem__(self, idx) -> TensorDict:
         """`ds[i]`: one item (batch size []); `ds[a:b]`, `ds[[i, j]]`: a stacked `Batch`."""
@@ -284,22 +293,18 @@ class Dataset(torch.utils.data.Dataset):
         """Batched fetch used by `torch.utils.data.DataLoader`: raw dicts, collated by `loader`.
 
         Every video frame of the batch is decoded in parallel into one tensor per camera (see
-        `read.frames`); the items are views into it, and `collate` reuses it as the batch's.
+        `read.frames`); the items are views into it and into the batch's column tensors, and
+        `collate` takes those tensors as the batch's.
         """
-        plans: list[_ItemPlan] = []
-
-        def requests():  # planned item by item, each item's decoding starting at once
-            for position, idx in enumerate(indices):
-                plans.append(plan := self._plan(idx, position))
-                for key, (path, ts) in plan.videos.items():
-                    yield VideoRequest(position, key, path, ts, plan.episode)
-
+        plan = self._plan(indices)
+        requests = (
+            VideoRequest(i, key, path, ts, plan.episodes[i])
+            for i, videos in enumerate(plan.videos)
+            for key, (path, ts) in videos.items()
+        )
         dtype = torch.uint8 if self.return_uint8 else torch.float32
-        videos = decode_batch(self.decoder, self._threads, requests(), len(indices), dtype, self.tolerance_s)
-        items = [self._assemble(plan, videos) for plan in plans]
-        if self.image_transforms is not None:  # transformed images are new tensors: collate stacks them
-            return Items(items)
-        return Items(items, {k: v.squeeze(1) if v.shape[1] == 1 else v for k, v in videos.items()})
+        videos = decode_batch(self.decoder, self._threads, requests, len(plan.idx), dtype, self.tolerance_s)
+        return self._assemble(plan, videos)
 
     # -- lifecycle ------------------------------------------------------------------------
     def close(self) -> None:
