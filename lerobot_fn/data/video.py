@@ -10,9 +10,10 @@ context with one thread (the same bytes as PyAV's `to_ndarray("rgb24")`, which L
 without its per-call context and threads or the HWC -> CHW copy); float32 output is then
 converted and divided by 255 in place, plane by plane.
 
-Backends: "torchcodec" (the default when it imports: one C++ call per request, so decode threads
-run in parallel) and "pyav" (PyAV's wheel bundles FFmpeg with dav1d for AV1, plus H.264/HEVC;
-the default otherwise). Both give the same bytes.
+Backends: "torchcodec" (the default when it imports: one C++ call for all the requests of a file
+that `decode_many` is given, with the GIL released, so decode threads run in parallel) and "pyav"
+(PyAV's wheel bundles FFmpeg with dav1d for AV1, plus H.264/HEVC; the default otherwise). Both
+give the same bytes.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ import os
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
+from attrs import frozen
 
 from lerobot_fn.data.errors import DatasetFileError, FrameTimestampError
 
@@ -92,16 +94,25 @@ def nearest_frames(
 
     Distances are computed in float32 as LeRobot does, and must be strictly below the tolerance.
     """
+    return _nearest(query_ts, None, loaded_ts, None, tolerance_s, path, [episode_index])
+
+
+def _nearest(query_ts, query_owner, loaded_ts, loaded_owner, tolerance_s, path, episodes) -> np.ndarray:
+    """`nearest_frames` for several requests at once: a query (of request `query_owner[i]`) is
+    matched among the loaded frames of its own request (`loaded_owner`); None owners: one request."""
     q = np.asarray(query_ts, dtype=np.float32)
     ld = np.asarray(loaded_ts, dtype=np.float32)
     dist = np.abs(q[:, None] - ld[None, :])
+    if query_owner is not None:
+        dist[query_owner[:, None] != loaded_owner[None, :]] = np.inf
     arg = dist.argmin(axis=1)
     best = dist[np.arange(len(q)), arg]
     bad = best >= tolerance_s
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
+        episode = episodes[0 if query_owner is None else query_owner[i]]
         raise FrameTimestampError(
-            f"video {path} (episode {episode_index}): requested timestamp {float(q[i]):.6f}s but the "
+            f"video {path} (episode {episode}): requested timestamp {float(q[i]):.6f}s but the "
             f"nearest decoded frame is at {float(ld[arg[i]]):.6f}s, {float(best[i]):.6f}s away "
             f"(tolerance_s={tolerance_s}). The video and the parquet timestamps disagree; re-encode "
             "the episode or skip this item."
@@ -162,6 +173,19 @@ class _PyAVFile:
         self.time_base = self.stream.time_base
         self._seconds = float(self.time_base)  # per pts unit, as a float: no Fraction per frame
         self._reformatter = None  # one swscale context, reused for every frame of this file
+
+    def decode_many(
+        self, requests: list[list[float]], episodes: list
+    ) -> tuple[list, list[float], np.ndarray]:
+        """Each request in its own seek-and-decode pass: (frames, their timestamps, the request
+        of each frame)."""
+        frames, loaded, owner = [], [], []
+        for r, (timestamps, episode_index) in enumerate(zip(requests, episodes)):
+            got, ts = self.decode(timestamps, episode_index)
+            frames += got
+            loaded += ts
+            owner += [r] * len(got)
+        return frames, loaded, np.asarray(owner)
 
     def decode(self, timestamps: list[float], episode_index: int | None) -> tuple[list, list[float]]:
         import av
@@ -237,14 +261,19 @@ class _TorchCodecFile:
         self.half_frame = 0.5 / self.decoder.metadata.average_fps
         self._planes: np.ndarray | None = None  # uint8 (C, H, W) scratch for float32 output
 
-    def decode(self, timestamps: list[float], episode_index: int | None) -> tuple[torch.Tensor, list[float]]:
+    def decode_many(
+        self, requests: list[list[float]], episodes: list
+    ) -> tuple[torch.Tensor, list[float], None]:
+        """All requests in one call (torchcodec sorts them and decodes each frame once): their
+        frames in request order, one per requested timestamp, and their timestamps."""
         try:
             # the frame shown half a frame after t: the one nearest to t, wherever the stream starts
             # (B-frames often start it later than 0); how near is checked against its pts after
-            batch = self.decoder.get_frames_played_at([t + self.half_frame for t in timestamps])
+            half = self.half_frame
+            batch = self.decoder.get_frames_played_at([t + half for ts in requests for t in ts])
         except Exception as e:
-            raise DatasetFileError(f"cannot decode video {self.path} (episode {episode_index}): {e}") from e
-        return batch.data, batch.pts_seconds.tolist()
+            raise DatasetFileError(f"cannot decode video {self.path} ({_episodes(episodes)}): {e}") from e
+        return batch.data, batch.pts_seconds.tolist(), None
 
     def to_chw(self, frame: torch.Tensor, out: torch.Tensor) -> None:
         # `frame` is a (C, H, W) view of torchcodec's interleaved (H, W, C) pixels, so this copy is
@@ -274,6 +303,16 @@ class _TorchCodecFile:
 
     def close(self) -> None:
         self.decoder = None
+
+
+@frozen
+class FrameRequest:
+    """Frames of one file nearest to `timestamps` (seconds in the file), for `VideoDecoder`: into
+    `out` (a (T, 3, H, W) tensor, or `(height, width) -> that tensor`), or a new uint8 tensor."""
+
+    timestamps: list[float]
+    episode_index: int | None = None
+    out: torch.Tensor | Callable[[int, int], torch.Tensor] | None = None
 
 
 class VideoDecoder:
@@ -353,32 +392,50 @@ class VideoDecoder:
         fill (float32 gets value / 255), or a function `(height, width) -> that tensor`, called
         once the frame size is known.
         """
+        return self.decode_many(path, [FrameRequest(timestamps, episode_index, out)], tolerance_s)[0]
+
+    def decode_many(
+        self, path: Path, requests: Sequence[FrameRequest], tolerance_s: float
+    ) -> list[torch.Tensor]:
+        """`decode` for several requests of one file in one pass: torchcodec decodes them in one
+        call, so the per-call cost is paid once per file of a batch, not once per item and camera.
+        A frame requested more than once is converted once and copied."""
+        sizes = [len(r.timestamps) for r in requests]
+        episodes = [r.episode_index for r in requests]
+        owner = np.repeat(np.arange(len(requests)), sizes) if len(requests) > 1 else None
         f = self._take(path)
         try:
-            frames, loaded = f.decode(timestamps, episode_index)
-            arg = nearest_frames(timestamps, loaded, tolerance_s, path=path, episode_index=episode_index)
+            frames, loaded, loaded_owner = f.decode_many([r.timestamps for r in requests], episodes)
+            if owner is not None and loaded_owner is None:  # one frame per query
+                loaded_owner = owner
+            query = [t for r in requests for t in r.timestamps]
+            arg = _nearest(query, owner, loaded, loaded_owner, tolerance_s, path, episodes).tolist()
             height, width = _frame_size(frames[0])
-            if out is None:
-                out = torch.empty((len(timestamps), 3, height, width), dtype=torch.uint8)
-            elif callable(out):
-                out = out(height, width)
-            if tuple(out.shape[-2:]) != (height, width):
-                raise DatasetFileError(
-                    f"video {path} (episode {episode_index}) has {width}x{height} frames, but the other "
-                    f"frames of this batch are {out.shape[-1]}x{out.shape[-2]}"
-                )
-            first: dict[int, int] = {}  # loaded frame -> first output slot holding it
-            for t, j in enumerate(arg.tolist()):
-                if j in first:
-                    out[t].copy_(out[first[j]])
-                else:
-                    first[j] = t
-                    f.to_chw(frames[j], out[t])
+            outs, first, start = [], {}, 0  # first: loaded frame -> the output frame holding it
+            for r, n in zip(requests, sizes):
+                out = r.out
+                if out is None:
+                    out = torch.empty((n, 3, height, width), dtype=torch.uint8)
+                elif callable(out):
+                    out = out(height, width)
+                if tuple(out.shape[-2:]) != (height, width):
+                    raise DatasetFileError(
+                        f"video {path} (episode {r.episode_index}) has {width}x{height} frames, but the "
+                        f"other frames of this batch are {out.shape[-1]}x{out.shape[-2]}"
+                    )
+                for t, j in enumerate(arg[start : start + n]):
+                    if j in first:
+                        out[t].copy_(first[j])
+                    else:
+                        first[j] = out[t]
+                        f.to_chw(frames[j], out[t])
+                outs.append(out)
+                start += n
         except BaseException:
             f.close()  # an error may leave the container mid-stream: never reuse it
             raise
         self._give_back(path, f)
-        return out
+        return outs
 
     def close(self) -> None:
         with self._lock:
@@ -410,6 +467,11 @@ def _to_plane(src: np.ndarray, dst: np.ndarray) -> None:
     np.copyto(dst, src)
     if dst.dtype != np.uint8:
         np.divide(dst, _255, out=dst)
+
+
+def _episodes(episodes: list) -> str:
+    unique = sorted(set(episodes), key=str)
+    return f"episode {unique[0]}" if len(unique) == 1 else "episodes " + ", ".join(map(str, unique))
 
 
 def _frame_size(frame) -> tuple[int, int]:

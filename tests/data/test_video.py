@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from lerobot_fn.data import DatasetFileError, FrameTimestampError
-from lerobot_fn.data.video import VideoDecoder, nearest_frames
+from lerobot_fn.data.video import FrameRequest, VideoDecoder, nearest_frames
 
 FPS = 10
 BACKENDS = ["pyav", "torchcodec"]  # `make install` installs torchcodec and `make test` FFmpeg's libraries
@@ -61,6 +61,28 @@ def test_av1_fixture_frames_match_a_full_sequential_decode(dataset_fixtures, bac
     dec = VideoDecoder(backend)
     ks = [107, 0, 54, 55, 30]
     assert torch.equal(dec.decode(path, [k / FPS for k in ks], 1e-4), truth[ks])
+
+
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.float32])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_requests_of_one_file_decoded_together_fill_each_requests_frames(tmp_path, backend, dtype):
+    path = _encode(tmp_path / "cam.mp4", "h264")
+    truth = _all_frames(path)
+    wanted = [[30, 2], [2], [17, 18, 17], [39]]  # frame 2 in two requests, 17 twice in one
+    outs = [torch.empty((len(ks), 3, 48, 64), dtype=dtype) for ks in wanted]
+    requests = [FrameRequest([k / FPS for k in ks], e, out) for e, (ks, out) in enumerate(zip(wanted, outs))]
+    got = VideoDecoder(backend).decode_many(path, requests, 1e-4)
+    for ks, out, g in zip(wanted, outs, got):
+        assert g is out
+        assert torch.equal(out, truth[ks] if dtype == torch.uint8 else truth[ks].float() / 255), ks
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_frame_off_the_grid_in_a_group_names_its_own_requests_episode(tmp_path, backend):
+    path = _encode(tmp_path / "cam.mp4", "h264")
+    requests = [FrameRequest([0.0], 3), FrameRequest([0.1, 0.25], 8), FrameRequest([0.3], 5)]
+    with pytest.raises(FrameTimestampError, match=r"cam\.mp4 \(episode 8\).*0\.250000s"):
+        VideoDecoder(backend).decode_many(path, requests, 1e-4)
 
 
 @pytest.mark.parametrize("opencv", [True, False], ids=["opencv", "numpy"])

@@ -1,5 +1,5 @@
-"""Video frames for a batch of items: every (item, camera) request of the batch is decoded in
-parallel threads straight into one (B, T, C, H, W) tensor per camera.
+"""Video frames for a batch of items: the (item, camera) requests of the batch, grouped by file,
+are decoded in parallel threads straight into one (B, T, C, H, W) tensor per camera.
 
 Items are views into those tensors and `collate` takes them as they are (no stacking copy). In
 a DataLoader worker the tensors live in shared memory from the start, so the batch crosses to
@@ -21,7 +21,7 @@ import torch
 from attrs import frozen
 
 from lerobot_fn.data.read import buffers
-from lerobot_fn.data.video import VideoDecoder
+from lerobot_fn.data.video import FrameRequest, VideoDecoder
 
 
 @frozen
@@ -97,11 +97,13 @@ def decode_batch(
     dtype: torch.dtype,
     tolerance_s: float,
 ) -> dict[str, torch.Tensor]:
-    """Decode every request into {camera key: (batch_size, T, 3, H, W)} of `dtype`; each
-    request starts while the next ones are still being made (T: frames per request of a camera).
+    """Decode every request into {camera key: (batch_size, T, 3, H, W)} of `dtype` (T: frames
+    per request of a camera).
 
-    The tensor of a camera is allocated when its first frame size is known; a request whose
-    video has another size is a DatasetFileError naming the file.
+    The requests of one file go to the decoder together (one torchcodec call for a camera's
+    frames of the whole batch instead of one per item), split into enough jobs to keep every
+    decode thread busy. The tensor of a camera is allocated when its first frame size is known;
+    a request whose video has another size is a DatasetFileError naming the file.
     """
     out: dict[str, torch.Tensor] = {}
     lock = threading.Lock()
@@ -115,8 +117,14 @@ def decode_batch(
 
         return alloc
 
-    def one(r: VideoRequest) -> None:
-        decoder.decode(r.path, r.timestamps, tolerance_s, episode_index=r.episode_index, out=slot(r))
-
-    threads.run(one, requests)
+    by_file: dict[Path, list[FrameRequest]] = {}
+    for r in requests:
+        by_file.setdefault(r.path, []).append(FrameRequest(r.timestamps, r.episode_index, slot(r)))
+    size = threads.size()
+    pieces = 1 if size == 1 else -(-2 * size // max(len(by_file), 1))  # two jobs a thread, at least
+    jobs = []
+    for path, group in by_file.items():
+        step = -(-len(group) // pieces)
+        jobs += [(path, group[i : i + step]) for i in range(0, len(group), step)]
+    threads.run(lambda job: decoder.decode_many(job[0], job[1], tolerance_s), jobs)
     return out
