@@ -115,7 +115,7 @@ MEASURE = textwrap.dedent(
 # (same shuffled items), one process per core, each with one codec thread and its files kept open.
 # "pyav": PyAV's FFmpeg/dav1d, seek to the keyframe then decode forward, no RGB conversion, no
 # tensors. "torchcodec": torchcodec's VideoDecoder over the system FFmpeg, get_frames_played_at as
-# the reader calls it (RGB tensors are its only output). The two link different FFmpeg/dav1d builds,
+# the reader calls it, once per file and batch (RGB tensors are its only output). The two link different FFmpeg/dav1d builds,
 # so each reader is held against the limit of the backend it uses.
 CODEC = textwrap.dedent(
     """
@@ -157,14 +157,25 @@ CODEC = textwrap.dedent(
             for f in c.decode(s):
                 if f.pts is not None and f.pts * s.time_base >= max(ts):
                     break
+        def by_batch(items):  # torchcodec: one call per file and batch, as the reader makes them
+            if cfg["backend"] != "torchcodec":
+                return items
+            out = []
+            for b in range(0, len(items), cfg["batch_size"]):
+                grouped = {}
+                for item in items[b:b + cfg["batch_size"]]:
+                    for path, ts in item:
+                        grouped.setdefault(path, []).extend(ts)
+                out.append(list(grouped.items()))
+            return out
         decode = decode_torchcodec if cfg["backend"] == "torchcodec" else decode_pyav
         warm = cfg["batch_size"] * cfg["warmup"]
-        for item in share[:warm]:
+        for item in by_batch(share[:warm]):
             for path, ts in item:
                 decode(path, ts)
         t0 = time.perf_counter()
         frames = 0
-        for item in share[warm:]:
+        for item in by_batch(share[warm:]):
             for path, ts in item:
                 decode(path, ts)
                 frames += len(ts)
