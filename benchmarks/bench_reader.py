@@ -3,8 +3,9 @@
 Generates (once, outside git) a realistic dataset with LeRobot's own writer, then iterates a
 shuffled DataLoader over it with ACT-style (`action` chunk of 100) and Diffusion-style (2
 observation frames, 16 actions) `delta_timestamps`, with 0 and 2 workers, for both readers,
-each in a fresh subprocess. Prints items/s, decoded video frames/s, peak RSS (main; sum over workers)
-and the ratio ours/LeRobot. LeRobot runs in its own venv (Python >= 3.12):
+each in a fresh subprocess. Prints items/s, decoded video frames/s, the share of the codec-alone
+limit (measured in the same rounds as the readers), peak RSS (main; sum over workers) and the ratio
+ours/LeRobot. LeRobot runs in its own venv (Python >= 3.12):
 
     .venv/bin/python benchmarks/bench_reader.py [--lerobot-python .lerobot-venv/bin/python]
 """
@@ -310,7 +311,7 @@ def main() -> None:
     if have_lerobot:
         print(f"# lerobot: {versions(args.lerobot_python, 'lerobot')}")
     print(
-        "| size | config | workers | reader | items/s (runs) | median | video frames/s | of codec limit "
+        "| size | config | workers | reader | items/s (runs) | median | video frames/s | of codec limit, median (runs) "
         "| CPU main/workers | peak RSS MB main/workers | vs LeRobot median (per-run range) |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -327,21 +328,18 @@ def main() -> None:
             )
         for name in args.configs:
             fpi = frames_per_item(name)
-            limits: dict[str, float] = {}  # backend -> median frames/s of its decoder alone
-            for backend in [] if args.no_codec_limit else sorted({_backend(r) for r in args.readers}):
-                lim = [
-                    codec_limit(root, deltas[name], backend, args)["frames_per_s"] for _ in range(args.repeat)
-                ]
-                limits[backend] = sorted(lim)[len(lim) // 2]
-                runs_txt = " / ".join(f"{v / fpi:.1f}" for v in lim)
-                print(
-                    f"| {size} | {name} | - | codec alone, {backend} ({os.cpu_count()} procs) | {runs_txt} | "
-                    f"{limits[backend] / fpi:.1f} | {limits[backend]:.1f} | 100% | - | - | - |",
-                    flush=True,
-                )
+            backends = [] if args.no_codec_limit else sorted({_backend(r) for r in args.readers})
             for workers in args.workers:
+                # each round: the codec limit of every backend, then every reader, so load drift
+                # hits the limit and the readers alike; a reader's share of the limit is taken
+                # run by run (its run over the limit of the same round)
+                limits: dict[str, list[float]] = {}  # backend -> frames/s of its decoder alone, per round
                 runs: dict[str, list[dict]] = {}
-                for _ in range(args.repeat):  # interleaved, so load drift hits every reader alike
+                for _ in range(args.repeat):
+                    for backend in backends:
+                        limits.setdefault(backend, []).append(
+                            codec_limit(root, deltas[name], backend, args)["frames_per_s"]
+                        )
                     for reader in args.readers:
                         if reader == "lerobot" and not have_lerobot:
                             continue
@@ -356,6 +354,13 @@ def main() -> None:
                             "warmup": args.warmup,
                         }
                         runs.setdefault(reader, []).append(measure(python, cfg))
+                for backend, lim in limits.items():
+                    print(
+                        f"| {size} | {name} | {workers} | codec alone, {backend} ({os.cpu_count()} procs) | "
+                        f"{' / '.join(f'{v / fpi:.1f}' for v in lim)} | {_median(lim) / fpi:.1f} | "
+                        f"{_median(lim):.1f} | 100% | - | - | - |",
+                        flush=True,
+                    )
                 base = runs.get("lerobot")
                 for reader, rs in runs.items():
                     r = _median_run(rs)
@@ -371,8 +376,13 @@ def main() -> None:
                         "+".join(f"{c:.0%}" for c in r["worker_cpu"]) if workers else "-"
                     )
                     rss = f"{r['peak_rss_mb']:.0f}/" + (f"{r['peak_worker_rss_mb']:.0f}" if workers else "-")
-                    limit = limits.get(_backend(reader))
-                    of_limit = f"{r['items_per_s'] * fpi / limit:.0%} {_backend(reader)}" if limit else "-"
+                    lim = limits.get(_backend(reader))
+                    of_limit = "-"
+                    if lim:
+                        shares = [v * fpi / c for v, c in zip(speeds, lim, strict=True)]
+                        of_limit = (
+                            f"{_median(shares):.0%} ({min(shares):.0%}-{max(shares):.0%}) {_backend(reader)}"
+                        )
                     print(
                         f"| {size} | {name} | {workers} | {reader} | {' / '.join(f'{v:.1f}' for v in speeds)} | "
                         f"{r['items_per_s']:.1f} | {r['items_per_s'] * fpi:.1f} | {of_limit} | {cpu} | {rss} | "
@@ -384,6 +394,10 @@ def main() -> None:
 def _backend(reader: str) -> str:
     """The video backend a reader decodes with (LeRobot's runs here with "pyav")."""
     return "torchcodec" if "torchcodec" in reader else "pyav"
+
+
+def _median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
 
 
 def _median_run(runs: list[dict]) -> dict:
