@@ -397,6 +397,7 @@ def _backend(reader: str) -> str:
 
 
 def _median(values: list[float]) -> float:
+    """The middle value (of an even count, the upper of the two middle ones)."""
     return sorted(values)[len(values) // 2]
 
 
