@@ -48,8 +48,13 @@ def write_only(planes, out):
     out.copy_(torch.from_numpy(planes))
 
 
-VARIANTS = {"float32 write only": write_only, "whole frame": whole, "per plane": per_plane,
-            "row chunks": chunked, "row chunks numpy": chunked_numpy}
+VARIANTS = {
+    "float32 write only": write_only,
+    "whole frame": whole,
+    "per plane": per_plane,
+    "row chunks": chunked,
+    "row chunks numpy": chunked_numpy,
+}
 
 
 def run(h, w, name, q):
