@@ -81,8 +81,17 @@ MEASURE = textwrap.dedent(
         dl = data.loader(ds, batch_size=cfg["batch_size"], shuffle=True, num_workers=cfg["workers"],
                          drop_last=True, generator=torch.Generator().manual_seed(0))
     it = iter(dl)
+
+    def next_batch():  # a run longer than an epoch starts the next one, as training does
+        global it
+        try:
+            return next(it)
+        except StopIteration:
+            it = iter(dl)
+            return next(it)
+
     for _ in range(cfg["warmup"]):
-        next(it)
+        next_batch()
     inner = getattr(getattr(it, "gi_frame", None), "f_locals", {}).get("it", it)  # ours wraps torch's iterator
     workers = getattr(inner, "_workers", [])
     tick = os.sysconf("SC_CLK_TCK")
@@ -96,7 +105,7 @@ MEASURE = textwrap.dedent(
     t0 = time.perf_counter()
     n = 0
     for _ in range(cfg["batches"]):
-        next(it)
+        next_batch()
         n += cfg["batch_size"]
     dt = time.perf_counter() - t0
     main_cpu = (cpu_s(os.getpid()) - main0) / dt
@@ -126,8 +135,10 @@ CODEC = textwrap.dedent(
     cfg = json.loads(sys.argv[1])
     ds = data.open(cfg["root"], delta_timestamps=cfg["delta"])
     meta, fps = ds.meta, ds.meta.fps
-    order = torch.randperm(len(ds), generator=torch.Generator().manual_seed(0)).tolist()
     per_proc = cfg["batch_size"] * (cfg["batches"] + cfg["warmup"])
+    gen, order = torch.Generator().manual_seed(0), []
+    while len(order) < per_proc * cfg["procs"]:  # a new shuffled epoch whenever one runs out
+        order += torch.randperm(len(ds), generator=gen).tolist()
     requests = []  # per item: [(path, [seconds in the file])] per camera, as the reader asks
     for idx in order[: per_proc * cfg["procs"]]:
         ep, frame = int(ds._tensors["episode_index"][idx]), int(ds._tensors["index"][idx])
@@ -282,7 +293,7 @@ def main() -> None:
     )
     p.add_argument("--fps", type=int, default=30)
     p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--batches", type=int, default=20)
+    p.add_argument("--batches", type=int, default=60, help="measured batches a run (after the warmup)")
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--workers", type=int, nargs="+", default=[0, 2])
     p.add_argument("--repeat", type=int, default=3, help="runs per reader, interleaved; the median is kept")
