@@ -15,12 +15,9 @@ import cv2
 import numpy as np
 import torch
 
+from lerobot_fn.data.video import _to_unit_float
+
 N = 16  # frames a batch (8 items x 2 cameras)
-
-
-def whole(planes, out):
-    out.copy_(torch.from_numpy(planes))
-    out.div_(255)
 
 
 def per_plane(planes, out):
@@ -50,7 +47,7 @@ def write_only(planes, out):
 
 VARIANTS = {
     "float32 write only": write_only,
-    "whole frame": whole,
+    "whole frame (the reader's own)": lambda planes, out: _to_unit_float(torch.from_numpy(planes), out),
     "per plane": per_plane,
     "row chunks": chunked,
     "row chunks numpy": chunked_numpy,
