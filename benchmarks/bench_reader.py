@@ -103,10 +103,12 @@ MEASURE = textwrap.dedent(
 
     main0, work0 = cpu_s(os.getpid()), [cpu_s(w.pid) for w in workers]
     t0 = time.perf_counter()
-    n = 0
-    for _ in range(cfg["batches"]):
+    n = batches = 0
+    # at least `batches` batches and `min_seconds`: the VM's speed dips for 0.25-2 s at a time
+    while batches < cfg["batches"] or time.perf_counter() - t0 < cfg["min_seconds"]:
         next_batch()
         n += cfg["batch_size"]
+        batches += 1
     dt = time.perf_counter() - t0
     main_cpu = (cpu_s(os.getpid()) - main0) / dt
     work_cpu = [(cpu_s(w.pid) - c) / dt for w, c in zip(workers, work0)]
@@ -135,7 +137,9 @@ CODEC = textwrap.dedent(
     cfg = json.loads(sys.argv[1])
     ds = data.open(cfg["root"], delta_timestamps=cfg["delta"])
     meta, fps = ds.meta, ds.meta.fps
+    # enough items for `min_seconds` at up to `max_items_per_s` (cycled through if it is not)
     per_proc = cfg["batch_size"] * (cfg["batches"] + cfg["warmup"])
+    per_proc = max(per_proc, int(cfg["min_seconds"] * cfg["max_items_per_s"]) // cfg["procs"])
     gen, order = torch.Generator().manual_seed(0), []
     while len(order) < per_proc * cfg["procs"]:  # a new shuffled epoch whenever one runs out
         order += torch.randperm(len(ds), generator=gen).tolist()
@@ -186,11 +190,15 @@ CODEC = textwrap.dedent(
             for path, ts in item:
                 decode(path, ts)
         t0 = time.perf_counter()
-        frames = 0
-        for item in by_batch(share[warm:]):
-            for path, ts in item:
-                decode(path, ts)
-                frames += len(ts)
+        frames = batches = 0
+        measured = by_batch(share[warm:])
+        per_batch = 1 if cfg["backend"] == "torchcodec" else cfg["batch_size"]  # entries a batch
+        while batches < cfg["batches"] or time.perf_counter() - t0 < cfg["min_seconds"]:
+            for item in measured[batches * per_batch % len(measured):][:per_batch]:
+                for path, ts in item:
+                    decode(path, ts)
+                    frames += len(ts)
+            batches += 1
         out.put((frames, time.perf_counter() - t0))
 
     ctx = mp.get_context("fork")
@@ -272,6 +280,8 @@ def codec_limit(root: Path, delta: dict, backend: str, args) -> dict:
         "batch_size": args.batch_size,
         "batches": args.batches,
         "warmup": args.warmup,
+        "min_seconds": args.min_seconds,
+        "max_items_per_s": 3000,  # above any reader's rate here (the fastest: about 1200)
         "procs": os.cpu_count(),
     }
     out = subprocess.run(
@@ -294,6 +304,12 @@ def main() -> None:
     p.add_argument("--fps", type=int, default=30)
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--batches", type=int, default=60, help="measured batches a run (after the warmup)")
+    p.add_argument(
+        "--min-seconds",
+        type=float,
+        default=4.0,
+        help="a run measures for at least this long, past --batches if need be (this VM's speed dips for 0.25-2 s)",
+    )
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--workers", type=int, nargs="+", default=[0, 2])
     p.add_argument("--repeat", type=int, default=3, help="runs per reader, interleaved; the median is kept")
@@ -363,6 +379,7 @@ def main() -> None:
                             "batch_size": args.batch_size,
                             "batches": args.batches,
                             "warmup": args.warmup,
+                            "min_seconds": args.min_seconds,
                         }
                         runs.setdefault(reader, []).append(measure(python, cfg))
                 for backend, lim in limits.items():
