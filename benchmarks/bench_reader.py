@@ -131,7 +131,7 @@ MEASURE = textwrap.dedent(
 # so each reader is held against the limit of the backend it uses.
 CODEC = textwrap.dedent(
     """
-    import json, os, sys, time, multiprocessing as mp
+    import itertools, json, os, sys, time, multiprocessing as mp
     import av, torch
     from lerobot_fn import data
     cfg = json.loads(sys.argv[1])
@@ -173,31 +173,28 @@ CODEC = textwrap.dedent(
             for f in c.decode(s):
                 if f.pts is not None and f.pts * s.time_base >= max(ts):
                     break
-        def by_batch(items):  # torchcodec: one call per file and batch, as the reader makes them
-            if cfg["backend"] != "torchcodec":
-                return items
+        def by_batch(items):  # per batch, its decode calls: per request (pyav), per file (torchcodec)
             out = []
             for b in range(0, len(items), cfg["batch_size"]):
-                grouped = {}
-                for item in items[b:b + cfg["batch_size"]]:
-                    for path, ts in item:
+                calls = [call for item in items[b:b + cfg["batch_size"]] for call in item]
+                if cfg["backend"] == "torchcodec":  # one call per file and batch, as the reader makes them
+                    grouped = {}
+                    for path, ts in calls:
                         grouped.setdefault(path, []).extend(ts)
-                out.append(list(grouped.items()))
+                    calls = list(grouped.items())
+                out.append(calls)
             return out
         decode = decode_torchcodec if cfg["backend"] == "torchcodec" else decode_pyav
-        warm = cfg["batch_size"] * cfg["warmup"]
-        for item in by_batch(share[:warm]):
-            for path, ts in item:
+        for calls in by_batch(share[:cfg["batch_size"] * cfg["warmup"]]):
+            for path, ts in calls:
                 decode(path, ts)
+        measured = itertools.cycle(by_batch(share[cfg["batch_size"] * cfg["warmup"]:]))
         t0 = time.perf_counter()
         frames = batches = 0
-        measured = by_batch(share[warm:])
-        per_batch = 1 if cfg["backend"] == "torchcodec" else cfg["batch_size"]  # entries a batch
         while batches < cfg["batches"] or time.perf_counter() - t0 < cfg["min_seconds"]:
-            for item in measured[batches * per_batch % len(measured):][:per_batch]:
-                for path, ts in item:
-                    decode(path, ts)
-                    frames += len(ts)
+            for path, ts in next(measured):
+                decode(path, ts)
+                frames += len(ts)
             batches += 1
         out.put((frames, time.perf_counter() - t0))
 
