@@ -1,7 +1,7 @@
 """What float32 frames cost over uint8 in memory writes alone: a batch of 16 decoded HWC frames
 deinterleaved into reused (16, 3, H, W) batch buffers, as the torchcodec reader does, in 1 and 2
 processes at once (one per core). Variants: uint8 planes (cv2.split), the float32 write alone
-(`copy_`, not /255), and the bit-exact x / 255 done whole-frame (the reader's), plane by plane,
+(`copy_`, not /255), and the bit-exact x / 255 done whole-frame (the reader's numpy, and torch), plane by plane,
 in row chunks (torch, numpy). Prints the median ms a frame.
 
     .venv/bin/python benchmarks/bench_float_frames.py [HEIGHT WIDTH]
@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import torch
 
-from lerobot_fn.data.video import _to_unit_float
+from lerobot_fn.data.video import _convert
 
 N = 16  # frames a batch (8 items x 2 cameras)
 
@@ -47,7 +47,8 @@ def write_only(planes, out):
 
 VARIANTS = {
     "float32 write only": write_only,
-    "whole frame (the reader's own)": lambda planes, out: _to_unit_float(torch.from_numpy(planes), out),
+    "whole frame (the reader's own, numpy)": lambda planes, out: _convert(planes, out.numpy()),
+    "whole frame (torch)": lambda planes, out: (out.copy_(torch.from_numpy(planes)), out.div_(255)),
     "per plane": per_plane,
     "row chunks": chunked,
     "row chunks numpy": chunked_numpy,

@@ -97,11 +97,19 @@ def nearest_frames(
     return _nearest(query_ts, None, loaded_ts, None, tolerance_s, path, [episode_index])
 
 
-def _nearest(query_ts, query_owner, loaded_ts, loaded_owner, tolerance_s, path, episodes) -> np.ndarray:
+def _nearest(
+    query_ts, query_owner, loaded_ts, loaded_owner, tolerance_s, path, episodes, paired=False
+) -> np.ndarray:
     """`nearest_frames` for several requests at once: a query (of request `query_owner[i]`) is
-    matched among the loaded frames of its own request (`loaded_owner`); None owners: one request."""
+    matched among the loaded frames of its own request (`loaded_owner`); None owners: one request.
+
+    `paired`: the i-th loaded frame was decoded for the i-th query (torchcodec). When each lies
+    within the tolerance of its query it is the nearest (a request's other timestamps are whole
+    frame periods away, or the same), so the all-pairs distances are skipped."""
     q = np.asarray(query_ts, dtype=np.float32)
     ld = np.asarray(loaded_ts, dtype=np.float32)
+    if paired and (np.abs(q - ld) < tolerance_s).all():
+        return np.arange(len(q))
     dist = np.abs(q[:, None] - ld[None, :])
     if query_owner is not None:
         dist[query_owner[:, None] != loaded_owner[None, :]] = np.inf
@@ -230,13 +238,13 @@ class _PyAVFile:
             # rgb24 (what LeRobot reads), then its channels copied apart
             rgb = self._reformatter.reformat(frame, format="rgb24", threads=1).to_ndarray()
             for channel in range(3):
-                _to_plane(rgb[:, :, channel], dst[channel])
+                _convert(rgb[:, :, channel], dst[channel])
             return
         # gbrp: planar G, B, R, the same bytes as rgb24 (one swscale thread: its automatic
         # threading costs more than it saves on one frame, and the callers run in parallel)
         planes = self._reformatter.reformat(frame, format="gbrp", threads=1).planes
         for channel, plane in zip((1, 2, 0), planes):
-            _to_plane(np.frombuffer(plane, np.uint8).reshape(h, plane.line_size)[:, :w], dst[channel])
+            _convert(np.frombuffer(plane, np.uint8).reshape(h, plane.line_size)[:, :w], dst[channel])
 
     def close(self) -> None:
         self.container.close()
@@ -263,9 +271,10 @@ class _TorchCodecFile:
 
     def decode_many(
         self, requests: list[list[float]], episodes: list
-    ) -> tuple[torch.Tensor, list[float], None]:
+    ) -> tuple[np.ndarray, list[float], None]:
         """All requests in one call (torchcodec sorts them and decodes each frame once): their
-        frames in request order, one per requested timestamp, and their timestamps."""
+        frames in request order as (N, H, W, C) pixels, one per requested timestamp, and their
+        timestamps."""
         try:
             # the frame shown half a frame after t: the one nearest to t, wherever the stream starts
             # (B-frames often start it later than 0); how near is checked against its pts after
@@ -273,33 +282,29 @@ class _TorchCodecFile:
             batch = self.decoder.get_frames_played_at([t + half for ts in requests for t in ts])
         except Exception as e:
             raise DatasetFileError(f"cannot decode video {self.path} ({_episodes(episodes)}): {e}") from e
-        return batch.data, batch.pts_seconds.tolist(), None
+        # batch.data is an (N, C, H, W) view of torchcodec's interleaved pixels: viewed back once
+        return batch.data.permute(0, 2, 3, 1).numpy(), batch.pts_seconds.tolist(), None
 
-    def to_chw(self, frame: torch.Tensor, out: torch.Tensor) -> None:
-        # `frame` is a (C, H, W) view of torchcodec's interleaved (H, W, C) pixels, so this copy is
-        # a transpose. OpenCV's split deinterleaves a 240x320 frame in 0.01 ms (numpy's strided copy:
-        # 0.07, torch's copy_: 0.13); float32 then converts and divides the contiguous planes
-        # (0.06 ms in all, against 0.14 for the division reading the strided view). Both release
-        # the GIL.
-        hwc = frame.permute(1, 2, 0).numpy()
+    def to_chw(self, hwc: np.ndarray, out: torch.Tensor) -> None:
+        # `hwc` is torchcodec's interleaved (H, W, C) pixels, so this copy is a transpose. OpenCV's
+        # split deinterleaves a 240x320 frame in 0.01 ms (numpy's strided copy: 0.07, torch's
+        # copy_: 0.13); float32 then converts and divides the contiguous planes (0.06 ms in all,
+        # against 0.14 for the division reading the strided view). Both release the GIL.
         as_uint8 = out.dtype == torch.uint8
         cv2 = _opencv()
         if cv2 is None or not (hwc.flags.c_contiguous and out.is_contiguous()):
-            if as_uint8:
-                np.copyto(out.numpy(), frame.numpy())
-            else:
-                _to_unit_float(frame, out)
+            _convert(hwc.transpose(2, 0, 1), out.numpy())
             return
         if as_uint8:
             planes = out.numpy()
         else:
-            shape = tuple(frame.shape)
+            shape = (3, *hwc.shape[:2])
             if self._planes is None or self._planes.shape != shape:
                 self._planes = np.empty(shape, np.uint8)  # reused: one thread at a time
             planes = self._planes
         cv2.split(hwc, list(planes))
         if not as_uint8:
-            _to_unit_float(torch.from_numpy(planes), out)
+            _convert(planes, out.numpy())
 
     def close(self) -> None:
         self.decoder = None
@@ -406,10 +411,11 @@ class VideoDecoder:
         f = self._take(path)
         try:
             frames, loaded, loaded_owner = f.decode_many([r.timestamps for r in requests], episodes)
-            if owner is not None and loaded_owner is None:  # one frame per query
+            paired = loaded_owner is None  # one frame per query, in order
+            if paired:
                 loaded_owner = owner
             query = [t for r in requests for t in r.timestamps]
-            arg = _nearest(query, owner, loaded, loaded_owner, tolerance_s, path, episodes).tolist()
+            arg = _nearest(query, owner, loaded, loaded_owner, tolerance_s, path, episodes, paired).tolist()
             height, width = _frame_size(frames[0])
             outs, first, start = [], {}, 0  # first: loaded frame -> the output frame holding it
             for r, n in zip(requests, sizes):
@@ -425,7 +431,7 @@ class VideoDecoder:
                     )
                 for t, j in enumerate(arg[start : start + n]):
                     if j in first:
-                        out[t].copy_(first[j])
+                        np.copyto(out[t].numpy(), first[j].numpy())
                     else:
                         first[j] = out[t]
                         f.to_chw(frames[j], out[t])
@@ -451,19 +457,15 @@ class VideoDecoder:
         self.__init__(state["backend"], state["max_open"], state.get("threads"))
 
 
-def _to_unit_float(src: torch.Tensor, out: torch.Tensor) -> None:
-    """uint8 `src` -> float32 `out` = src / 255: converted, then divided in place. torch's division
-    of a uint8 tensor into float32 output casts element by element: about 15% more of a 480x640
-    float32 worker's time. The same values as LeRobot's `frames.float() / 255`."""
-    out.copy_(src)
-    out.div_(255)
+def _convert(src: np.ndarray, dst: np.ndarray) -> None:
+    """uint8 pixels `src` -> `dst`: copied, or for float32 converted then divided by 255 in place
+    (0.30 ms a 480x640 plane on one idle core, against 0.44 for numpy's division of the uint8
+    plane into float32, which converts in small buffered chunks). The same values as LeRobot's
+    `frames.float() / 255`.
 
-
-def _to_plane(src: np.ndarray, dst: np.ndarray) -> None:
-    """uint8 (H, W) plane -> `dst`: copied, or for float32 converted then divided by 255 in place
-    (0.30 ms a 480x640 frame on one idle core, against 0.44 for numpy's division of the uint8 plane
-    into float32, which converts in small buffered chunks). The same values as LeRobot's
-    `float32(x) / 255`."""
+    numpy, not torch: these run in decode threads, and a torch operation this large starts
+    torch's OpenMP threads, which then spin through the next codec call (with torch's default
+    thread count, a 240x320 Diffusion batch cost 37 ms of CPU instead of 20)."""
     np.copyto(dst, src)
     if dst.dtype != np.uint8:
         np.divide(dst, _255, out=dst)
@@ -475,7 +477,7 @@ def _episodes(episodes: list) -> str:
 
 
 def _frame_size(frame) -> tuple[int, int]:
-    """(height, width) of a PyAV frame or a torchcodec (C, H, W) tensor."""
-    if isinstance(frame, torch.Tensor):
-        return int(frame.shape[-2]), int(frame.shape[-1])
+    """(height, width) of a PyAV frame or torchcodec's (H, W, C) pixels."""
+    if isinstance(frame, np.ndarray):
+        return frame.shape[0], frame.shape[1]
     return frame.height, frame.width

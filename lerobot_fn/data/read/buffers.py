@@ -24,6 +24,7 @@ batches) a new one is made, up to `MAX_SEGMENTS`, then plain memory is used.
 from __future__ import annotations
 
 import itertools
+import math
 import mmap
 import os
 import threading
@@ -132,7 +133,7 @@ os.register_at_fork(after_in_child=_new_pool_after_fork)
 def empty(shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
     """An uninitialised tensor over a pooled segment (plain memory when the pool is at its cap:
     shared memory inside a DataLoader worker, so the batch still crosses without a copy)."""
-    nbytes = int(np.prod(shape)) * dtype.itemsize
+    nbytes = math.prod(shape) * dtype.itemsize
     raw = _POOL.take(nbytes) if nbytes and hasattr(os, "memfd_create") else None  # memfd: Linux
     if raw is not None:
         return raw.view(dtype).view(shape)

@@ -29,6 +29,8 @@ from lerobot_fn.data.read.loader import Items, get_items
 from lerobot_fn.data.video import VideoDecoder
 from lerobot_fn.process.keys import from_flat_dict
 
+_255 = np.float32(255)
+
 
 @define
 class _BatchPlan:
@@ -237,11 +239,13 @@ class Dataset(torch.utils.data.Dataset):
         values are views of: numeric columns are gathered once for the whole batch."""
         meta = self.meta
         stacked: dict[str, torch.Tensor] = {}
-        idx_t = torch.from_numpy(plan.idx)
         for name in self._columns:
             if name in self._tensors:
+                # gathered by numpy: a torch gather of an action chunk starts torch's OpenMP threads,
+                # which then spin through the decode threads' codec calls (see video._convert)
                 rows = plan.rows.get(name)
-                stacked[name] = self._tensors[name][torch.from_numpy(rows) if rows is not None else idx_t]
+                column = self._tensors[name].numpy()
+                stacked[name] = torch.from_numpy(column[rows if rows is not None else plan.idx])
         pads = {f"{key}_is_pad": torch.from_numpy(pad) for key, pad in plan.pads.items()}
         transformed = self.image_transforms is not None
         items = []
@@ -259,7 +263,7 @@ class Dataset(torch.utils.data.Dataset):
                     else:
                         item[name] = self._image(name, idx)
                     if not self.return_uint8:
-                        item[name] = item[name].to(torch.float32).div_(255)
+                        item[name] = torch.from_numpy(np.divide(item[name].numpy(), _255, dtype=np.float32))
                 else:
                     vals = self._objects[name]
                     item[name] = (
