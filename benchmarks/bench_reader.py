@@ -66,7 +66,8 @@ MEASURE = textwrap.dedent(
     import json, os, resource, sys, time, torch
     cfg = json.loads(sys.argv[1])
     torch.manual_seed(0)
-    torch.set_num_threads(1)
+    if cfg["torch_threads"]:  # 0: torch's default (one per core), what a user's script gets
+        torch.set_num_threads(cfg["torch_threads"])
     if cfg["reader"] == "lerobot":
         from lerobot.datasets.lerobot_dataset import LeRobotDataset
         ds = LeRobotDataset("bench/reader", root=cfg["root"], delta_timestamps=cfg["delta"], video_backend="pyav")
@@ -308,6 +309,12 @@ def main() -> None:
         help="a run measures for at least this long, past --batches if need be (this VM's speed dips for 0.25-2 s)",
     )
     p.add_argument("--warmup", type=int, default=3)
+    p.add_argument(
+        "--torch-threads",
+        type=int,
+        default=1,
+        help="torch.set_num_threads in each reader's main process (0: torch's default, one per core)",
+    )
     p.add_argument("--workers", type=int, nargs="+", default=[0, 2])
     p.add_argument("--repeat", type=int, default=3, help="runs per reader, interleaved; the median is kept")
     p.add_argument("--configs", nargs="+", default=["act", "diffusion"])
@@ -377,6 +384,7 @@ def main() -> None:
                             "batches": args.batches,
                             "warmup": args.warmup,
                             "min_seconds": args.min_seconds,
+                            "torch_threads": args.torch_threads,
                         }
                         runs.setdefault(reader, []).append(measure(python, cfg))
                 for backend, lim in limits.items():
