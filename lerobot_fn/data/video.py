@@ -459,13 +459,14 @@ class VideoDecoder:
 
 def _convert(src: np.ndarray, dst: np.ndarray) -> None:
     """uint8 pixels `src` -> `dst`: copied, or for float32 converted then divided by 255 in place
-    (0.30 ms a 480x640 plane on one idle core, against 0.44 for numpy's division of the uint8
-    plane into float32, which converts in small buffered chunks). The same values as LeRobot's
+    (0.30 ms a 480x640 frame on one idle core, against 0.44 for numpy's division of the uint8
+    frame into float32, which converts in small buffered chunks). The same values as LeRobot's
     `frames.float() / 255`.
 
     numpy, not torch: these run in decode threads, and a torch operation this large starts
     torch's OpenMP threads, which then spin through the next codec call (with torch's default
-    thread count, a 240x320 Diffusion batch cost 37 ms of CPU instead of 20)."""
+    thread count, a 240x320 Diffusion batch cost 35-38 ms of CPU instead of 19-20:
+    benchmarks/bench_reader_cpu.py)."""
     np.copyto(dst, src)
     if dst.dtype != np.uint8:
         np.divide(dst, _255, out=dst)

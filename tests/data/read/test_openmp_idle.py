@@ -1,7 +1,7 @@
 """A batch is read without torch kernels over its pixels or columns: numpy and the codecs do that
 work. A torch kernel of that size starts torch's OpenMP threads, and with torch's default thread
 count (one per core) they spin after it through the decode threads' next codec calls: a 240x320
-Diffusion batch cost 37 ms of CPU instead of 20 (benchmarks/RESULTS.md, session 19)."""
+Diffusion batch cost 35-38 ms of CPU instead of 19-20 (benchmarks/bench_reader_cpu.py)."""
 
 import collections
 
