@@ -29,7 +29,13 @@ def test_appended_metrics_line_shows_up(chromium, notebook_env, tmp_path, monkey
         wait_for(lambda: f"step {last} / {last}" in text(), f"the summary at step {last}")
         before = wait_for(lambda: image_bytes(chromium, "training curves"), "the training curves")
         assert "No evaluation in this run yet" in text()
-        assert all(f"checkpoints/{c.path.name}/pretrained_model" in text() for c in runs.checkpoints(run_dir))
+        # the checkpoint list renders apart from the summary: waited for, not read at once
+        wait_for(
+            lambda: all(
+                f"checkpoints/{c.path.name}/pretrained_model" in text() for c in runs.checkpoints(run_dir)
+            ),
+            "every checkpoint listed",
+        )
 
         line = {
             **records[-1],
