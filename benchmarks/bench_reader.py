@@ -124,78 +124,35 @@ MEASURE = textwrap.dedent(
     """
 )
 
-# The decode limit: each backend's decoder alone decoding the same frames the readers are asked for
-# (same shuffled items), one process per core, each with one codec thread and its files kept open.
-# "pyav": PyAV's FFmpeg/dav1d, seek to the keyframe then decode forward, no RGB conversion, no
-# tensors. "torchcodec": torchcodec's VideoDecoder over the system FFmpeg, get_frames_played_at as
-# the reader calls it, once per file and batch (RGB tensors are its only output). The two link different FFmpeg/dav1d builds,
-# so each reader is held against the limit of the backend it uses.
+# The decode limit: each backend's decoder alone (benchmarks/codec_alone.py) decoding the same
+# frames the readers are asked for (same shuffled items), one process per core.
 CODEC = textwrap.dedent(
     """
-    import itertools, json, os, sys, time, multiprocessing as mp
-    import av, torch
+    import itertools, json, sys, time, multiprocessing as mp
+    import torch
     from lerobot_fn import data
+    sys.path.insert(0, sys.argv[2])  # benchmarks/, for codec_alone
+    import codec_alone
     cfg = json.loads(sys.argv[1])
     ds = data.open(cfg["root"], delta_timestamps=cfg["delta"])
-    meta, fps = ds.meta, ds.meta.fps
     # enough items for `min_seconds` at up to `max_items_per_s` (cycled through if it is not)
     per_proc = cfg["batch_size"] * (cfg["batches"] + cfg["warmup"])
     per_proc = max(per_proc, int(cfg["min_seconds"] * cfg["max_items_per_s"]) // cfg["procs"])
     gen, order = torch.Generator().manual_seed(0), []
     while len(order) < per_proc * cfg["procs"]:  # a new shuffled epoch whenever one runs out
         order += torch.randperm(len(ds), generator=gen).tolist()
-    requests = []  # per item: [(path, [seconds in the file])] per camera, as the reader asks
-    for idx in order[: per_proc * cfg["procs"]]:
-        ep, frame = int(ds._tensors["episode_index"][idx]), int(ds._tensors["index"][idx])
-        start, end = meta.episode_range(ep)
-        item = []
-        for key in meta.video_keys:
-            offsets = [round(d * fps) for d in cfg["delta"].get(key, [0.0])]
-            wanted = [min(max(frame + o, start), end - 1) for o in offsets]
-            base = meta.video_from_timestamp(ep, key)
-            item.append((str(ds.root / meta.video_file(ep, key)), [base + (w - start) / fps for w in wanted]))
-        requests.append(item)
+    requests = codec_alone.requests(ds, cfg["delta"], order[: per_proc * cfg["procs"]])
 
     def run(share, out):
-        open_files = {}
-        def decode_torchcodec(path, ts):
-            if path not in open_files:
-                from torchcodec.decoders import VideoDecoder
-                open_files[path] = VideoDecoder(path, seek_mode="exact", num_ffmpeg_threads=1)
-            open_files[path].get_frames_played_at([t + 0.5 / fps for t in ts])
-        def decode_pyav(path, ts):
-            if path not in open_files:
-                c = av.open(path)
-                s = c.streams.video[0]
-                s.codec_context.thread_count = 1
-                open_files[path] = (c, s)
-            c, s = open_files[path]
-            c.seek(round(min(ts) / s.time_base) - 1, backward=True, any_frame=False, stream=s)
-            for f in c.decode(s):
-                if f.pts is not None and f.pts * s.time_base >= max(ts):
-                    break
-        def by_batch(items):  # per batch, its decode calls: per request (pyav), per file (torchcodec)
-            out = []
-            for b in range(0, len(items), cfg["batch_size"]):
-                calls = [call for item in items[b:b + cfg["batch_size"]] for call in item]
-                if cfg["backend"] == "torchcodec":  # one call per file and batch, as the reader makes them
-                    grouped = {}
-                    for path, ts in calls:
-                        grouped.setdefault(path, []).extend(ts)
-                    calls = list(grouped.items())
-                out.append(calls)
-            return out
-        decode = decode_torchcodec if cfg["backend"] == "torchcodec" else decode_pyav
-        for calls in by_batch(share[:cfg["batch_size"] * cfg["warmup"]]):
-            for path, ts in calls:
-                decode(path, ts)
-        measured = itertools.cycle(by_batch(share[cfg["batch_size"] * cfg["warmup"]:]))
+        codec = codec_alone.Codec(cfg["backend"], ds.meta.fps)
+        warm = cfg["batch_size"] * cfg["warmup"]
+        for calls in codec_alone.by_batch(share[:warm], cfg["batch_size"], cfg["backend"]):
+            codec.decode_batch(calls)
+        measured = itertools.cycle(codec_alone.by_batch(share[warm:], cfg["batch_size"], cfg["backend"]))
         t0 = time.perf_counter()
         frames = batches = 0
         while batches < cfg["batches"] or time.perf_counter() - t0 < cfg["min_seconds"]:
-            for path, ts in next(measured):
-                decode(path, ts)
-                frames += len(ts)
+            frames += codec.decode_batch(next(measured))
             batches += 1
         out.put((frames, time.perf_counter() - t0))
 
@@ -283,7 +240,11 @@ def codec_limit(root: Path, delta: dict, backend: str, args) -> dict:
         "procs": os.cpu_count(),
     }
     out = subprocess.run(
-        [sys.executable, "-c", CODEC, json.dumps(cfg)], check=True, capture_output=True, text=True, cwd=REPO
+        [sys.executable, "-c", CODEC, json.dumps(cfg), str(Path(__file__).resolve().parent)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
