@@ -21,7 +21,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent  # benchmarks/
+sys.path.insert(0, str(HERE))
 from bench_reader import DEFAULT_CACHE, SIZES, complete, delta_configs
 
 MEASURE = textwrap.dedent(
@@ -99,7 +100,7 @@ def main() -> None:
                             "torch_threads": threads,
                         }
                         out = subprocess.run(
-                            [sys.executable, "-c", MEASURE, json.dumps(cfg), str(Path(__file__).resolve().parent)],
+                            [sys.executable, "-c", MEASURE, json.dumps(cfg), str(HERE)],
                             check=True,
                             capture_output=True,
                             text=True,
