@@ -39,10 +39,13 @@ MEASURE = textwrap.dedent(
     ds = data.open(cfg["root"], delta_timestamps=cfg["delta"], video_backend=cfg["backend"],
                    return_uint8=cfg["uint8"])
     ds._threads = DecodeThreads(1)
-    order = torch.randperm(len(ds), generator=torch.Generator().manual_seed(0)).tolist()
-    batches = [order[i:i + 8] for i in range(0, 8 * cfg["batches"], 8)]
+    gen, order = torch.Generator().manual_seed(0), []
+    while len(order) < 8 * cfg["batches"]:  # a new shuffled epoch whenever one runs out
+        order += torch.randperm(len(ds), generator=gen).tolist()
+    order = order[:8 * cfg["batches"]]
+    batches = [order[i:i + 8] for i in range(0, len(order), 8)]
     codec = codec_alone.Codec(cfg["backend"], ds.meta.fps)
-    calls = codec_alone.by_batch(codec_alone.requests(ds, cfg["delta"], order[:8 * cfg["batches"]]), 8,
+    calls = codec_alone.by_batch(codec_alone.requests(ds, cfg["delta"], order), 8,
                                  cfg["backend"])
 
     def cpu_ms(fn, work):  # CPU (all threads of this process) a batch
@@ -101,10 +104,12 @@ def main() -> None:
                         }
                         out = subprocess.run(
                             [sys.executable, "-c", MEASURE, json.dumps(cfg), str(HERE)],
-                            check=True,
+                            check=False,
                             capture_output=True,
                             text=True,
                         )
+                        if out.returncode:
+                            sys.exit(f"{size} {name} {backend}: the measurement failed:\n{out.stderr}")
                         r = json.loads(out.stdout.strip().splitlines()[-1])
                         reader = f"{backend} {'uint8' if uint8 else 'float32'}"
                         print(
