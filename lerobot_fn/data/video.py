@@ -226,14 +226,13 @@ class _PyAVFile:
             )
         return frames, loaded
 
-    def to_chw(self, frame, out: torch.Tensor) -> None:
-        """One decoded frame -> `out` (3, H, W), uint8 or float32 in [0, 1] (value / 255)."""
+    def to_chw(self, frame, dst: np.ndarray) -> None:
+        """One decoded frame -> `dst` (3, H, W), uint8 or float32 in [0, 1] (value / 255)."""
         from av.video.reformatter import VideoReformatter
 
         if self._reformatter is None:
             self._reformatter = VideoReformatter()
         h, w = frame.height, frame.width
-        dst = out.numpy()
         if not _planar_matches_rgb24(frame.format.name, w, h):
             # rgb24 (what LeRobot reads), then its channels copied apart
             rgb = self._reformatter.reformat(frame, format="rgb24", threads=1).to_ndarray()
@@ -285,18 +284,18 @@ class _TorchCodecFile:
         # batch.data is an (N, C, H, W) view of torchcodec's interleaved pixels: viewed back once
         return batch.data.permute(0, 2, 3, 1).numpy(), batch.pts_seconds.tolist(), None
 
-    def to_chw(self, hwc: np.ndarray, out: torch.Tensor) -> None:
+    def to_chw(self, hwc: np.ndarray, out: np.ndarray) -> None:
         # `hwc` is torchcodec's interleaved (H, W, C) pixels, so this copy is a transpose. OpenCV's
         # split deinterleaves a 240x320 frame in 0.01 ms (numpy's strided copy: 0.07, torch's
         # copy_: 0.13); float32 then converts and divides the contiguous planes (0.06 ms in all,
         # against 0.14 for the division reading the strided view). Both release the GIL.
-        as_uint8 = out.dtype == torch.uint8
+        as_uint8 = out.dtype == np.uint8
         cv2 = _opencv()
-        if cv2 is None or not (hwc.flags.c_contiguous and out.is_contiguous()):
-            _convert(hwc.transpose(2, 0, 1), out.numpy())
+        if cv2 is None or not (hwc.flags.c_contiguous and out.flags.c_contiguous):
+            _convert(hwc.transpose(2, 0, 1), out)
             return
         if as_uint8:
-            planes = out.numpy()
+            planes = out
         else:
             shape = (3, *hwc.shape[:2])
             if self._planes is None or self._planes.shape != shape:
@@ -304,7 +303,7 @@ class _TorchCodecFile:
             planes = self._planes
         cv2.split(hwc, list(planes))
         if not as_uint8:
-            _convert(planes, out.numpy())
+            _convert(planes, out)
 
     def close(self) -> None:
         self.decoder = None
@@ -429,12 +428,13 @@ class VideoDecoder:
                         f"video {path} (episode {r.episode_index}) has {width}x{height} frames, but the "
                         f"other frames of this batch are {out.shape[-1]}x{out.shape[-2]}"
                     )
+                dst = out.numpy()  # numpy views from here: a torch index costs 10x a numpy one
                 for t, j in enumerate(arg[start : start + n]):
                     if j in first:
-                        np.copyto(out[t].numpy(), first[j].numpy())
+                        np.copyto(dst[t], first[j])
                     else:
-                        first[j] = out[t]
-                        f.to_chw(frames[j], out[t])
+                        first[j] = dst[t]
+                        f.to_chw(frames[j], dst[t])
                 outs.append(out)
                 start += n
         except BaseException:

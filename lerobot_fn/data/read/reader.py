@@ -247,16 +247,21 @@ class Dataset(torch.utils.data.Dataset):
                 column = self._tensors[name].numpy()
                 stacked[name] = torch.from_numpy(column[rows if rows is not None else plan.idx])
         pads = {f"{key}_is_pad": torch.from_numpy(pad) for key, pad in plan.pads.items()}
+        # a single frame is (C, H, W), as in LeRobot
+        videos = {k: v.squeeze(1) if v.shape[1] == 1 else v for k, v in videos.items()}
+        # each item's views, made at once per tensor (unbind: one call, not one index per item)
+        views = {name: t.unbind(0) for name, t in (*videos.items(), *stacked.items(), *pads.items())}
+        task_index = self._tensors["task_index"].numpy()[plan.idx].tolist()
         transformed = self.image_transforms is not None
         items = []
         for i, idx in enumerate(plan.idx.tolist()):
             item: dict = {}
             for key in meta.video_keys:
-                item[key] = videos[key][i].squeeze(0)  # a single frame is (C, H, W), as in LeRobot
+                item[key] = views[key][i]
             for name in self._columns:
                 rows = plan.rows.get(name)
                 if name in stacked:
-                    item[name] = stacked[name][i]
+                    item[name] = views[name][i]
                 elif name in self._images:
                     if rows is not None:
                         item[name] = torch.stack([self._image(name, r) for r in rows[i].tolist()])
@@ -269,24 +274,23 @@ class Dataset(torch.utils.data.Dataset):
                     item[name] = (
                         [vals[r].as_py() for r in rows[i].tolist()] if rows is not None else vals[idx].as_py()
                     )
-            for name, pad in pads.items():
-                item[name] = pad[i]
+            for name in pads:
+                item[name] = views[name][i]
             if transformed:
                 for cam in meta.camera_keys:
                     if not meta.features[cam].is_depth:
                         item[cam] = self.image_transforms(item[cam])
-            task_index = int(self._tensors["task_index"][idx])
             try:
-                item["task"] = meta.tasks[task_index]
+                item["task"] = meta.tasks[task_index[i]]
             except IndexError:
                 raise DatasetFileError(
                     f"{self.root}: frame {plan.frames[i]} (episode {plan.episodes[i]}) has task_index "
-                    f"{task_index} but meta/tasks.parquet has {len(meta.tasks)} tasks"
+                    f"{task_index[i]} but meta/tasks.parquet has {len(meta.tasks)} tasks"
                 ) from None
             items.append(item)
         stacked.update(pads)
         if not transformed:  # transformed images are new tensors: collate stacks them
-            stacked.update({k: v.squeeze(1) if v.shape[1] == 1 else v for k, v in videos.items()})
+            stacked.update(videos)
         return Items(items, stacked)
 
     def __getitem__(self, idx) -> TensorDict:
