@@ -284,18 +284,18 @@ class _TorchCodecFile:
         # batch.data is an (N, C, H, W) view of torchcodec's interleaved pixels: viewed back once
         return batch.data.permute(0, 2, 3, 1).numpy(), batch.pts_seconds.tolist(), None
 
-    def to_chw(self, hwc: np.ndarray, out: np.ndarray) -> None:
+    def to_chw(self, hwc: np.ndarray, dst: np.ndarray) -> None:
         # `hwc` is torchcodec's interleaved (H, W, C) pixels, so this copy is a transpose. OpenCV's
         # split deinterleaves a 240x320 frame in 0.01 ms (numpy's strided copy: 0.07, torch's
         # copy_: 0.13); float32 then converts and divides the contiguous planes (0.06 ms in all,
         # against 0.14 for the division reading the strided view). Both release the GIL.
-        as_uint8 = out.dtype == np.uint8
+        as_uint8 = dst.dtype == np.uint8
         cv2 = _opencv()
-        if cv2 is None or not (hwc.flags.c_contiguous and out.flags.c_contiguous):
-            _convert(hwc.transpose(2, 0, 1), out)
+        if cv2 is None or not (hwc.flags.c_contiguous and dst.flags.c_contiguous):
+            _convert(hwc.transpose(2, 0, 1), dst)
             return
         if as_uint8:
-            planes = out
+            planes = dst
         else:
             shape = (3, *hwc.shape[:2])
             if self._planes is None or self._planes.shape != shape:
@@ -303,7 +303,7 @@ class _TorchCodecFile:
             planes = self._planes
         cv2.split(hwc, list(planes))
         if not as_uint8:
-            _convert(planes, out)
+            _convert(planes, dst)
 
     def close(self) -> None:
         self.decoder = None
