@@ -240,7 +240,7 @@ def codec_limit(root: Path, delta: dict, backend: str, args) -> dict:
         "procs": os.cpu_count(),
     }
     out = subprocess.run(
-        [sys.executable, "-c", CODEC, json.dumps(cfg), str(Path(__file__).resolve().parent)],
+        [sys.executable, "-c", CODEC, json.dumps(cfg), str(REPO / "benchmarks")],
         check=True,
         capture_output=True,
         text=True,

@@ -61,10 +61,11 @@ class Codec:
         if self.backend == "torchcodec":
             self._torchcodec(path).get_frames_played_at([t + 0.5 / self.fps for t in ts])
             return
-        c, s = self._pyav(path)
-        c.seek(round(min(ts) / s.time_base) - 1, backward=True, any_frame=False, stream=s)
+        c, s, seconds = self._pyav(path)  # seconds per pts unit, a float: no Fraction per frame
+        last = max(ts)
+        c.seek(round(min(ts) / seconds) - 1, backward=True, any_frame=False, stream=s)
         for f in c.decode(s):
-            if f.pts is not None and f.pts * s.time_base >= max(ts):
+            if f.pts is not None and f.pts * seconds >= last:
                 break
 
     def decode_batch(self, calls: list[tuple[str, list[float]]]) -> int:
@@ -87,5 +88,5 @@ class Codec:
             c = av.open(path)
             s = c.streams.video[0]
             s.codec_context.thread_count = 1
-            self.files[path] = (c, s)
+            self.files[path] = (c, s, float(s.time_base))
         return self.files[path]
