@@ -5,8 +5,9 @@ one process per core) and `bench_reader_cpu.py` (CPU a batch, one thread). Each 
 camera, for the frames of its `delta_timestamps` (clamped to its episode, as the reader does);
 the files stay open with one codec thread.
 
-- "pyav": PyAV's FFmpeg/dav1d, seek to the keyframe before the request, then decode forward to
-  its last frame, one pass per request; no RGB conversion, no tensors.
+- "pyav": PyAV's FFmpeg/dav1d, seek to the keyframe at or before the request, then decode forward
+  to its last frame (the first within the reader's default tolerance, 1e-4 s, of the last
+  timestamp), one pass per request; no RGB conversion, no tensors.
 - "torchcodec": torchcodec's VideoDecoder over the system FFmpeg, `get_frames_played_at` once per
   file and batch, as the reader calls it (RGB tensors are its only output).
 
@@ -16,6 +17,8 @@ The two link different FFmpeg/dav1d builds, so a reader is held against its own 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+TOLERANCE_S = 1e-4  # the reader's default tolerance_s (LeRobot's)
 
 
 def requests(ds, delta: dict, order: Sequence[int]) -> list[list[tuple[str, list[float]]]]:
@@ -62,10 +65,10 @@ class Codec:
             self._torchcodec(path).get_frames_played_at([t + 0.5 / self.fps for t in ts])
             return
         c, s, seconds = self._pyav(path)  # seconds per pts unit, a float: no Fraction per frame
-        last = max(ts)
-        c.seek(round(min(ts) / seconds) - 1, backward=True, any_frame=False, stream=s)
+        stop = max(ts) - min(TOLERANCE_S, 0.5 / float(s.average_rate))
+        c.seek(round(min(ts) / seconds), backward=True, any_frame=False, stream=s)
         for f in c.decode(s):
-            if f.pts is not None and f.pts * seconds >= last:
+            if f.pts is not None and f.pts * seconds >= stop:
                 break
 
     def decode_batch(self, calls: list[tuple[str, list[float]]]) -> int:

@@ -2,7 +2,7 @@
 
 `VideoDecoder` keeps containers open (one LRU cache per process, so each DataLoader worker has
 its own; a file read by several threads at once gets one container per thread), seeks once to
-the keyframe before the earliest requested timestamp, decodes forward to the latest one, and
+the keyframe at or before the earliest requested timestamp, decodes forward to the latest one, and
 checks every chosen frame lies within `tolerance_s` of its request (LeRobot's rule: strictly
 closer than the tolerance). Only the chosen frames are converted, each once however often it is
 requested, straight into the caller's (T, C, H, W) tensor: planar RGB from one reused swscale
@@ -180,31 +180,41 @@ class _PyAVFile:
         self.stream.codec_context.thread_count = threads
         self.time_base = self.stream.time_base
         self._seconds = float(self.time_base)  # per pts unit, as a float: no Fraction per frame
+        rate = self.stream.average_rate
+        self._half_frame = 0.5 / float(rate) if rate else 0.0
         self._reformatter = None  # one swscale context, reused for every frame of this file
 
     def decode_many(
-        self, requests: list[list[float]], episodes: list
+        self, requests: list[list[float]], episodes: list, tolerance_s: float = 0.0
     ) -> tuple[list, list[float], np.ndarray]:
         """Each request in its own seek-and-decode pass: (frames, their timestamps, the request
         of each frame)."""
         frames, loaded, owner = [], [], []
         for r, (timestamps, episode_index) in enumerate(zip(requests, episodes)):
-            got, ts = self.decode(timestamps, episode_index)
+            got, ts = self.decode(timestamps, episode_index, tolerance_s)
             frames += got
             loaded += ts
             owner += [r] * len(got)
         return frames, loaded, np.asarray(owner)
 
-    def decode(self, timestamps: list[float], episode_index: int | None) -> tuple[list, list[float]]:
+    def decode(
+        self, timestamps: list[float], episode_index: int | None, tolerance_s: float = 0.0
+    ) -> tuple[list, list[float]]:
+        """From the keyframe at or before the first timestamp to the frame nearest the last.
+
+        Decoding stops at the first frame less than `tolerance_s` (at most half a frame) before
+        the last timestamp, or after it: no later frame can be nearer. Without that margin, a
+        request whose float32 timestamp lies a hair past its frame decoded one more frame (half
+        the requests in a stream with a keyframe every 2 frames); seeking to the frame's own pts
+        (not one unit before) no longer starts a keyframe early."""
         import av
 
         first_ts, last_ts = min(timestamps), max(timestamps)
+        stop = last_ts - min(tolerance_s, self._half_frame)
         frames, loaded = [], []
         seconds = self._seconds
         try:
-            self.container.seek(
-                round(first_ts / seconds) - 1, backward=True, any_frame=False, stream=self.stream
-            )
+            self.container.seek(round(first_ts / seconds), backward=True, any_frame=False, stream=self.stream)
             for frame in self.container.decode(self.stream):
                 pts = frame.pts
                 if pts is None:
@@ -212,7 +222,7 @@ class _PyAVFile:
                 ts = pts * seconds
                 frames.append(frame)
                 loaded.append(ts)
-                if ts >= last_ts:
+                if ts >= stop:
                     break
         except av.error.FFmpegError as e:
             raise DatasetFileError(
@@ -269,11 +279,11 @@ class _TorchCodecFile:
         self._planes: np.ndarray | None = None  # uint8 (C, H, W) scratch for float32 output
 
     def decode_many(
-        self, requests: list[list[float]], episodes: list
+        self, requests: list[list[float]], episodes: list, tolerance_s: float = 0.0
     ) -> tuple[np.ndarray, list[float], None]:
         """All requests in one call (torchcodec sorts them and decodes each frame once): their
         frames in request order as (N, H, W, C) pixels, one per requested timestamp, and their
-        timestamps."""
+        timestamps. (`tolerance_s` is not needed: torchcodec stops at the frame played at each.)"""
         try:
             # the frame shown half a frame after t: the one nearest to t, wherever the stream starts
             # (B-frames often start it later than 0); how near is checked against its pts after
@@ -409,7 +419,9 @@ class VideoDecoder:
         owner = np.repeat(np.arange(len(requests)), sizes) if len(requests) > 1 else None
         f = self._take(path)
         try:
-            frames, loaded, loaded_owner = f.decode_many([r.timestamps for r in requests], episodes)
+            frames, loaded, loaded_owner = f.decode_many(
+                [r.timestamps for r in requests], episodes, tolerance_s
+            )
             paired = loaded_owner is None  # one frame per query, in order
             if paired:
                 loaded_owner = owner
